@@ -1,0 +1,44 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Cloud } from "../config";
+
+/** Where the app image is pushed and pulled from. */
+export interface RegistryInfo {
+    /** Registry host (and port), for example `localhost:5001` or `europe-west1-docker.pkg.dev`. */
+    server: pulumi.Input<string>;
+    /** Repository path for the app image, without tag or digest. */
+    repository: pulumi.Input<string>;
+    /** Push credentials, secret; undefined when the registry needs none (a local registry). */
+    username?: pulumi.Input<string>;
+    password?: pulumi.Input<string>;
+}
+
+/**
+ * The contract every cluster layer (GKE, EKS, DOKS, local) hands to the workloads. Workloads consume
+ * only this: nothing cloud-specific leaks past it.
+ */
+export interface ClusterContract {
+    readonly cloud: Cloud;
+    /** Cluster name as the cloud (or kubeconfig) knows it. */
+    readonly name: pulumi.Output<string>;
+    /** Kubernetes provider for every workload resource, with a stable `clusterIdentifier`. */
+    readonly provider: k8s.Provider;
+    /** kubeconfig for this cluster, always a Pulumi secret. */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** Registry for the app image. */
+    readonly registry: RegistryInfo;
+    /** StorageClass for Postgres volumes; undefined = the cluster's default class. */
+    readonly storageClassName?: pulumi.Input<string>;
+    /** Annotations for LoadBalancer Services on this cloud. */
+    readonly serviceAnnotations: Record<string, string>;
+    /** Reads the external address from a LoadBalancer Service's status (IP on most clouds, hostname on AWS). */
+    loadBalancerAddress(service: k8s.core.v1.Service): pulumi.Output<string>;
+}
+
+/** The address of a LoadBalancer Service: its first ingress IP, else its hostname. */
+export function firstIngressAddress(service: k8s.core.v1.Service): pulumi.Output<string> {
+    return service.status.apply(s => {
+        const ingress = s?.loadBalancer?.ingress?.[0];
+        return ingress?.ip ?? ingress?.hostname ?? "";
+    });
+}

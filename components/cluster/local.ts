@@ -1,0 +1,61 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
+
+export interface LocalClusterArgs {
+    /**
+     * kubeconfig holding exactly the context to deploy to (see `minifyKubeconfig`).
+     */
+    kubeconfig: string;
+    /** Name of the cluster entry in that kubeconfig, reported as the cluster name. */
+    clusterName: string;
+    /**
+     * Stable identity of this cluster for the Kubernetes provider: changing it replaces every resource.
+     * @default "local-<stack>"
+     */
+    clusterIdentifier?: string;
+    /**
+     * Registry the cluster can pull from.
+     * @default kind's local registry convention, "localhost:5001"
+     */
+    registry: string;
+    /**
+     * StorageClass for Postgres volumes.
+     * @default the cluster's default StorageClass
+     */
+    storageClassName?: string;
+}
+
+/**
+ * An existing cluster from the user's kubeconfig: kind, minikube, Docker Desktop or any other.
+ * Creates nothing but the Kubernetes provider.
+ */
+export class LocalCluster extends pulumi.ComponentResource implements ClusterContract {
+    readonly cloud = "local" as const;
+    readonly name: pulumi.Output<string>;
+    readonly provider: k8s.Provider;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly registry: RegistryInfo;
+    readonly storageClassName?: string;
+    readonly serviceAnnotations: Record<string, string> = {};
+
+    constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kubeship:cluster:Local", name, {}, opts);
+        const clusterIdentifier = args.clusterIdentifier ?? `local-${pulumi.getStack()}`;
+
+        this.kubeconfig = pulumi.secret(args.kubeconfig);
+        this.name = pulumi.output(args.clusterName);
+        this.registry = { server: args.registry, repository: `${args.registry}/kubeship-app` };
+        this.storageClassName = args.storageClassName;
+        this.provider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig,
+            clusterIdentifier,
+        }, { parent: this });
+
+        this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
+    }
+
+    loadBalancerAddress(service: k8s.core.v1.Service): pulumi.Output<string> {
+        return firstIngressAddress(service);
+    }
+}

@@ -1,0 +1,3 @@
+export * from "./errors";
+export * from "./settings";
+export { loadSettings } from "./load";

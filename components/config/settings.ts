@@ -1,0 +1,283 @@
+/**
+ * The typed settings of a kubeship stack and the pure function that builds them from raw config.
+ * Every key, default and rule lives here; `load.ts` only gathers the raw values from Pulumi.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./errors";
+import { parseQuantity } from "./quantity";
+import * as v from "./validators";
+
+export const PROJECT = "kubeship";
+export const CLOUDS = ["gcp", "aws", "digitalocean", "local"] as const;
+export type Cloud = (typeof CLOUDS)[number];
+export const SERVICE_TYPES = ["LoadBalancer", "ClusterIP"] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+/** Redis eviction policies (redis.io/docs/latest/develop/reference/eviction). */
+export const MAXMEMORY_POLICIES = [
+    "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+    "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+] as const;
+export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
+
+/** CPU and memory requests and limits of one container, as Kubernetes quantities. */
+export interface ContainerResources {
+    cpu: string;
+    memory: string;
+    cpuLimit: string;
+    memoryLimit: string;
+}
+
+export interface IngressSettings {
+    host: string;
+    className?: string;
+    tlsSecretName?: string;
+}
+
+export interface AutoscalingSettings {
+    maxReplicas: number;
+    targetCPUUtilization: number;
+}
+
+export interface AppSettings extends ContainerResources {
+    image: string;
+    replicas: number;
+    port: number;
+    healthPath: string;
+    readyPath: string;
+    serviceType: ServiceType;
+    servicePort: number;
+    ingress?: IngressSettings;
+    /** Undefined when autoscaling is disabled. */
+    autoscaling?: AutoscalingSettings;
+}
+
+export interface PostgresSettings extends ContainerResources {
+    image: string;
+    database: string;
+    user: string;
+    storageSize: string;
+    terminationGracePeriodSeconds: number;
+}
+
+export interface RedisSettings extends ContainerResources {
+    image: string;
+    /** Bytes. */
+    maxmemory: number;
+    maxmemoryPolicy: MaxmemoryPolicy;
+}
+
+export interface ClusterSettings {
+    /** Registry address for the local cluster (kind's local registry convention by default). */
+    registry: string;
+    /** StorageClass for Postgres volumes; undefined = the cluster's own default. */
+    storageClass?: string;
+}
+
+export interface Settings {
+    project: string;
+    stack: string;
+    cloud: Cloud;
+    /** Required for gcp, aws and digitalocean. */
+    region?: string;
+    /** kubeconfig context for `local`; undefined = the current context. */
+    kubeContext?: string;
+    /** The `gcp:project` setting (required for gcp). */
+    gcpProject?: string;
+    /** The `digitalocean:token` setting (required for digitalocean), always a Pulumi secret. */
+    digitaloceanToken?: pulumi.Output<string>;
+    namespace: string;
+    protectData: boolean;
+    cluster: ClusterSettings;
+    app: AppSettings;
+    postgres: PostgresSettings;
+    redis: RedisSettings;
+}
+
+type Plain = { type: "string" | "integer" | "boolean"; description: string; default?: string | number | boolean };
+
+/**
+ * The plain (non-object) `kubeship:` settings with the defaults `Pulumi.yaml` declares; a test holds
+ * Pulumi.yaml to this table. An empty-string default means "not set".
+ */
+export const PLAIN_SETTINGS: Record<string, Plain> = {
+    cloud: { type: "string", description: "Where the cluster comes from: gcp, aws, digitalocean or local (an existing cluster from your kubeconfig)." },
+    region: { type: "string", description: "Cloud region (required for gcp, aws and digitalocean), for example europe-west1, eu-west-1 or ams3.", default: "" },
+    kubeContext: { type: "string", description: "kubeconfig context for cloud=local; empty uses the current context.", default: "" },
+    namespace: { type: "string", description: "Namespace for the environment; empty uses the stack name.", default: "" },
+    protectData: { type: "boolean", description: "Protect Postgres, its password, its Service and the namespace from deletion by Pulumi (protect + retainOnDelete). On in prod.", default: false },
+};
+const OBJECT_SETTINGS = ["app", "postgres", "redis", "cluster"];
+
+export const DEFAULTS = {
+    app: {
+        replicas: 2, port: 8080, healthPath: "/health", readyPath: "/ready",
+        cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "256Mi",
+        serviceType: "LoadBalancer" as ServiceType, servicePort: 80,
+        autoscaling: { enabled: true, maxReplicas: 6, targetCPUUtilization: 70 },
+    },
+    postgres: {
+        image: "postgres:17.6", database: "app", user: "app", storageSize: "10Gi", terminationGracePeriodSeconds: 120,
+        cpu: "250m", memory: "512Mi", cpuLimit: "1", memoryLimit: "1Gi",
+    },
+    redis: {
+        image: "redis:7.4.5", cpu: "100m", memory: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi",
+        /** Share of the memory limit given to `maxmemory` when it is not set. */
+        maxmemoryShare: 0.8, maxmemoryPolicy: "allkeys-lru" as MaxmemoryPolicy,
+    },
+    cluster: { registry: "localhost:5001" },
+} as const;
+
+/** Raw config: full keys (`kubeship:app`, `gcp:project`) to the strings Pulumi stores. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+/** Builds validated, frozen settings from raw config. Throws a ConfigError on the first bad value. */
+export function parseSettings(raw: RawConfig, stack: string): Settings {
+    const key = (k: string) => `${PROJECT}:${k}`;
+    const knownTop = [...Object.keys(PLAIN_SETTINGS), ...OBJECT_SETTINGS];
+    for (const full of Object.keys(raw)) {
+        if (!full.startsWith(`${PROJECT}:`)) continue;
+        const k = full.slice(PROJECT.length + 1);
+        if (!knownTop.includes(k)) {
+            const hint = v.closest(k, knownTop);
+            throw new ConfigError(full, raw[full], `unknown setting${hint ? ` (did you mean "${key(hint)}"?)` : ""}; kubeship settings: ${knownTop.join(", ")}`);
+        }
+    }
+
+    const cloud = v.oneOf(key("cloud"), raw[key("cloud")], CLOUDS);
+    const region = v.optionalString(key("region"), raw[key("region")]);
+    if (cloud !== "local" && !region) throw new ConfigError(key("region"), region, `is required when kubeship:cloud is "${cloud}"`);
+    const gcpProject = v.optionalString("gcp:project", raw["gcp:project"]);
+    if (cloud === "gcp" && !gcpProject) throw new ConfigError("gcp:project", gcpProject, 'is required when kubeship:cloud is "gcp" (pulumi config set gcp:project <project-id>)');
+    const token = v.optionalString("digitalocean:token", raw["digitalocean:token"]);
+    if (cloud === "digitalocean" && !token) throw new ConfigError("digitalocean:token", undefined, 'is required when kubeship:cloud is "digitalocean" (pulumi config set --secret digitalocean:token <token>)');
+
+    const protectData = raw[key("protectData")] === undefined ? false : v.boolean(key("protectData"), raw[key("protectData")]);
+    const settings: Settings = {
+        project: PROJECT,
+        stack,
+        cloud,
+        region,
+        kubeContext: v.optionalString(key("kubeContext"), raw[key("kubeContext")]),
+        gcpProject,
+        digitaloceanToken: token === undefined ? undefined : pulumi.secret(token),
+        namespace: v.dns1123Label(key("namespace"), v.optionalString(key("namespace"), raw[key("namespace")]) ?? stack),
+        protectData,
+        cluster: parseCluster(key("cluster"), raw[key("cluster")]),
+        app: parseApp(key("app"), raw[key("app")]),
+        postgres: parsePostgres(key("postgres"), raw[key("postgres")]),
+        redis: parseRedis(key("redis"), raw[key("redis")]),
+    };
+    return deepFreeze(settings);
+}
+
+function section(key: string, value: v.Raw, allowed: readonly string[]): Record<string, v.Raw> {
+    const obj = value === undefined ? {} : v.object(key, value);
+    v.noUnknownKeys(key, obj, allowed);
+    return obj;
+}
+
+/** Reads a field with a default: `undefined` (absent) takes the default, anything else is validated. */
+function field<T>(obj: Record<string, v.Raw>, name: string, fallback: T, parse: (value: v.Raw) => T): T {
+    return obj[name] === undefined ? fallback : parse(obj[name]);
+}
+
+const RESOURCE_KEYS = ["cpu", "memory", "cpuLimit", "memoryLimit"] as const;
+
+function parseResources(key: string, obj: Record<string, v.Raw>, d: ContainerResources): ContainerResources {
+    const r = {} as ContainerResources;
+    for (const k of RESOURCE_KEYS) r[k] = field(obj, k, d[k], x => v.quantity(`${key}.${k}`, x));
+    v.quantityAtMost(`${key}.cpu`, r.cpu, `${key}.cpuLimit`, r.cpuLimit);
+    v.quantityAtMost(`${key}.memory`, r.memory, `${key}.memoryLimit`, r.memoryLimit);
+    return r;
+}
+
+function parseCluster(key: string, value: v.Raw): ClusterSettings {
+    const o = section(key, value, ["registry", "storageClass"]);
+    return {
+        registry: field(o, "registry", DEFAULTS.cluster.registry, x => v.requireString(`${key}.registry`, x)),
+        storageClass: field(o, "storageClass", undefined, x => v.dns1123Subdomain(`${key}.storageClass`, x)),
+    };
+}
+
+function parseApp(key: string, value: v.Raw): AppSettings {
+    const d = DEFAULTS.app;
+    const o = section(key, value, ["image", "replicas", "port", "healthPath", "readyPath", ...RESOURCE_KEYS, "serviceType", "servicePort", "ingress", "autoscaling"]);
+    if (o.image === undefined) throw new ConfigError(`${key}.image`, undefined, 'is required: the image to deploy, pinned by tag or digest (for example "ghcr.io/acme/app:1.4.2")');
+    const replicas = field(o, "replicas", d.replicas, x => v.integer(`${key}.replicas`, x, 1));
+    return {
+        image: v.imageRef(`${key}.image`, o.image),
+        replicas,
+        port: field(o, "port", d.port, x => v.port(`${key}.port`, x)),
+        healthPath: field(o, "healthPath", d.healthPath, x => v.httpPath(`${key}.healthPath`, x)),
+        readyPath: field(o, "readyPath", d.readyPath, x => v.httpPath(`${key}.readyPath`, x)),
+        ...parseResources(key, o, d),
+        serviceType: field(o, "serviceType", d.serviceType, x => v.oneOf(`${key}.serviceType`, x, SERVICE_TYPES)),
+        servicePort: field(o, "servicePort", d.servicePort, x => v.port(`${key}.servicePort`, x)),
+        ingress: o.ingress === undefined ? undefined : parseIngress(`${key}.ingress`, o.ingress),
+        autoscaling: parseAutoscaling(`${key}.autoscaling`, o.autoscaling, replicas, `${key}.replicas`),
+    };
+}
+
+function parseIngress(key: string, value: v.Raw): IngressSettings {
+    const o = section(key, value, ["host", "className", "tlsSecretName"]);
+    return {
+        host: v.dns1123Subdomain(`${key}.host`, o.host, { wildcard: true }),
+        className: field(o, "className", undefined, x => v.dns1123Subdomain(`${key}.className`, x)),
+        tlsSecretName: field(o, "tlsSecretName", undefined, x => v.dns1123Subdomain(`${key}.tlsSecretName`, x)),
+    };
+}
+
+function parseAutoscaling(key: string, value: v.Raw, replicas: number, replicasKey: string): AutoscalingSettings | undefined {
+    const d = DEFAULTS.app.autoscaling;
+    const o = section(key, value, ["enabled", "maxReplicas", "targetCPUUtilization"]);
+    const enabled = field(o, "enabled", d.enabled, x => v.boolean(`${key}.enabled`, x));
+    const maxReplicas = field(o, "maxReplicas", Math.max(d.maxReplicas, replicas), x => v.integer(`${key}.maxReplicas`, x, 1));
+    const targetCPUUtilization = field(o, "targetCPUUtilization", d.targetCPUUtilization, x => v.integer(`${key}.targetCPUUtilization`, x, 1, 100));
+    if (!enabled) return undefined;
+    v.ordered(replicasKey, replicas, `${key}.maxReplicas`, maxReplicas);
+    return { maxReplicas, targetCPUUtilization };
+}
+
+function parsePostgres(key: string, value: v.Raw): PostgresSettings {
+    const d = DEFAULTS.postgres;
+    const o = section(key, value, ["image", "database", "user", "storageSize", "terminationGracePeriodSeconds", ...RESOURCE_KEYS]);
+    const identifier = (k: string) => (x: v.Raw) => {
+        if (typeof x !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(x)) {
+            throw new ConfigError(`${key}.${k}`, x, "must be a lower-case Postgres identifier: a letter or '_' followed by letters, digits or '_', at most 63 characters");
+        }
+        return x;
+    };
+    return {
+        image: field(o, "image", d.image, x => v.imageRef(`${key}.image`, x)),
+        database: field(o, "database", d.database, identifier("database")),
+        user: field(o, "user", d.user, identifier("user")),
+        storageSize: field(o, "storageSize", d.storageSize, x => v.quantity(`${key}.storageSize`, x)),
+        terminationGracePeriodSeconds: field(o, "terminationGracePeriodSeconds", d.terminationGracePeriodSeconds, x => v.integer(`${key}.terminationGracePeriodSeconds`, x, 30, 3600)),
+        ...parseResources(key, o, d),
+    };
+}
+
+function parseRedis(key: string, value: v.Raw): RedisSettings {
+    const d = DEFAULTS.redis;
+    const o = section(key, value, ["image", "maxmemory", "maxmemoryPolicy", ...RESOURCE_KEYS]);
+    const resources = parseResources(key, o, d);
+    const limit = parseQuantity(resources.memoryLimit)!;
+    const maxmemory = o.maxmemory === undefined ? Math.floor(limit * d.maxmemoryShare) : Math.floor(parseQuantity(v.quantity(`${key}.maxmemory`, o.maxmemory))!);
+    if (maxmemory >= limit) {
+        throw new ConfigError(`${key}.maxmemory`, o.maxmemory, `must be below ${key}.memoryLimit (${resources.memoryLimit}) so Redis evicts keys before the kernel kills it; about 80% of the limit leaves room for overhead`);
+    }
+    return {
+        image: field(o, "image", d.image, x => v.imageRef(`${key}.image`, x)),
+        maxmemory,
+        maxmemoryPolicy: field(o, "maxmemoryPolicy", d.maxmemoryPolicy, x => v.oneOf(`${key}.maxmemoryPolicy`, x, MAXMEMORY_POLICIES)),
+        ...resources,
+    };
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !pulumi.Output.isInstance(value)) {
+        for (const child of Object.values(value)) deepFreeze(child);
+        Object.freeze(value);
+    }
+    return value;
+}

@@ -1,0 +1,68 @@
+/** Pieces every workload shares: labels, Pod Security "restricted" contexts, resources, owned names. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+type Input<T> = pulumi.Input<T>;
+
+/** The recommended labels (kubernetes.io/docs/concepts/overview/working-with-objects/common-labels). */
+export function labels(component: string, extra: Record<string, string> = {}): Record<string, string> {
+    return { ...selector(component), "app.kubernetes.io/part-of": "kubeship", "app.kubernetes.io/managed-by": "pulumi", ...extra };
+}
+
+/** The stable subset used in selectors (immutable on Deployments and StatefulSets). */
+export function selector(component: string): Record<string, string> {
+    return { "app.kubernetes.io/name": component, "app.kubernetes.io/instance": "kubeship" };
+}
+
+/** Pod-level security context meeting Pod Security Standards "restricted". */
+export function podSecurity(uid: number): k8s.types.input.core.v1.PodSecurityContext {
+    return {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        fsGroup: uid,
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+/** Container-level security context meeting Pod Security Standards "restricted", read-only root. */
+export function containerSecurity(uid: number): k8s.types.input.core.v1.SecurityContext {
+    return {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+export interface ResourceSizes {
+    cpu: string;
+    memory: string;
+    cpuLimit: string;
+    memoryLimit: string;
+}
+
+export function resources(r: ResourceSizes): k8s.types.input.core.v1.ResourceRequirements {
+    return { requests: { cpu: r.cpu, memory: r.memory }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } };
+}
+
+/** Metadata of a namespaced object. `namespace` is the Namespace resource's output, so deletes are ordered. */
+export function meta(name: string, namespace: Input<string>, component: string): k8s.types.input.meta.v1.ObjectMeta {
+    return { name, namespace, labels: labels(component) };
+}
+
+/**
+ * Resource options for data that must survive `pulumi destroy` and accidental deletes when
+ * `protectData` is on.
+ */
+export function dataProtection(protect: boolean): pulumi.CustomResourceOptions {
+    return protect ? { protect: true, retainOnDelete: true } : {};
+}
+
+/** Characters allowed in generated passwords: URL-special ones included (credentials are URL-encoded), no quotes, backslash, '$' or spaces. */
+export const PASSWORD_SPECIALS = "!#%&*()-_=+[]{}<>:?@/";

@@ -1,0 +1,143 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { containerSecurity, dataProtection, labels, meta, PASSWORD_SPECIALS, podSecurity, resources, ResourceSizes, selector } from "./common";
+
+export interface PostgresArgs extends ResourceSizes {
+    /** Kubernetes provider of the target cluster. */
+    provider: k8s.Provider;
+    /** Namespace (the Namespace resource's output, so deletes are ordered). */
+    namespace: pulumi.Input<string>;
+    /**
+     * Postgres image; the Debian-based official image (UID 999) is assumed.
+     * PostgreSQL 18+ images keep PGDATA elsewhere: this component is written for 17 and below.
+     * @default "postgres:17.6"
+     */
+    image: string;
+    /** Database created on first start. @default "app" */
+    database: string;
+    /** Owner role of that database. @default "app" */
+    user: string;
+    /** Size of the data volume. @default "10Gi" */
+    storageSize: string;
+    /** StorageClass of the data volume. @default the cluster's default StorageClass */
+    storageClassName?: pulumi.Input<string>;
+    /**
+     * Seconds Postgres gets to shut down cleanly (it flushes to disk on SIGINT/SIGTERM).
+     * @default 120
+     */
+    terminationGracePeriodSeconds?: number;
+    /**
+     * Protect the StatefulSet, its Service, Secret and password from deletion by Pulumi
+     * (protect + retainOnDelete). Volumes are always retained when the StatefulSet is deleted.
+     * @default false
+     */
+    protect?: boolean;
+}
+
+const UID = 999; // the postgres user of the official Debian-based image
+const PORT = 5432;
+const DATA_MOUNT = "/var/lib/postgresql/data";
+const SECRET_MOUNT = "/etc/postgres-secret";
+
+/** Postgres as a single-replica StatefulSet with a volume, a headless Service and a generated password. */
+export class Postgres extends pulumi.ComponentResource {
+    /** Service host name inside the namespace (computed, not read from the Service: the app must not wait for it). */
+    readonly host: string;
+    readonly port = PORT;
+    readonly user: string;
+    readonly database: string;
+    /** Generated password, secret. */
+    readonly password: pulumi.Output<string>;
+    /** Pod labels, for NetworkPolicies. */
+    readonly selector = selector("postgres");
+    readonly statefulSet: k8s.apps.v1.StatefulSet;
+
+    constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kubeship:workloads:Postgres", name, {}, opts);
+        const grace = args.terminationGracePeriodSeconds ?? 120;
+        const protect = dataProtection(args.protect ?? false);
+        const child = { parent: this, provider: args.provider };
+        this.host = "postgres";
+        this.user = args.user;
+        this.database = args.database;
+
+        const password = new random.RandomPassword(`${name}-password`, {
+            length: 32, special: true, overrideSpecial: PASSWORD_SPECIALS, minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 2,
+        }, { parent: this, ...protect });
+        this.password = pulumi.secret(password.result);
+
+        const secret = new k8s.core.v1.Secret(`${name}-secret`, {
+            metadata: meta("postgres", args.namespace, "postgres"),
+            type: "Opaque",
+            stringData: { username: args.user, password: this.password },
+        }, { ...child, ...protect });
+
+        const service = new k8s.core.v1.Service(`${name}-service`, {
+            metadata: meta(this.host, args.namespace, "postgres"),
+            spec: {
+                clusterIP: "None",
+                selector: this.selector,
+                ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }],
+            },
+        }, { ...child, ...protect });
+
+        const pgIsReady = (host: string) => ({ exec: { command: ["pg_isready", "-U", args.user, "-d", args.database, "-h", host, "-p", String(PORT)] } });
+        this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
+            metadata: meta("postgres", args.namespace, "postgres"),
+            spec: {
+                serviceName: service.metadata.name,
+                replicas: 1,
+                selector: { matchLabels: this.selector },
+                persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                template: {
+                    metadata: { labels: labels("postgres") },
+                    spec: {
+                        automountServiceAccountToken: false,
+                        securityContext: podSecurity(UID),
+                        terminationGracePeriodSeconds: grace,
+                        containers: [{
+                            name: "postgres",
+                            image: args.image,
+                            ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
+                            env: [
+                                { name: "POSTGRES_USER", value: args.user },
+                                { name: "POSTGRES_DB", value: args.database },
+                                { name: "POSTGRES_PASSWORD_FILE", value: `${SECRET_MOUNT}/password` },
+                                { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
+                                // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
+                                { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
+                            ],
+                            resources: resources(args),
+                            securityContext: containerSecurity(UID),
+                            startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
+                            readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+                            livenessProbe: { ...pgIsReady("/var/run/postgresql"), periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
+                            volumeMounts: [
+                                { name: "data", mountPath: DATA_MOUNT },
+                                { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },
+                                { name: "run", mountPath: "/var/run/postgresql" },
+                                { name: "tmp", mountPath: "/tmp" },
+                            ],
+                        }],
+                        volumes: [
+                            { name: "secret", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
+                            { name: "run", emptyDir: {} },
+                            { name: "tmp", emptyDir: {} },
+                        ],
+                    },
+                },
+                volumeClaimTemplates: [{
+                    metadata: { name: "data", labels: labels("postgres") },
+                    spec: {
+                        accessModes: ["ReadWriteOnce"],
+                        storageClassName: args.storageClassName,
+                        resources: { requests: { storage: args.storageSize } },
+                    },
+                }],
+            },
+        }, { ...child, ...protect });
+
+        this.registerOutputs({ host: this.host, password: this.password, statefulSet: this.statefulSet.metadata.name });
+    }
+}
