@@ -1,0 +1,41 @@
+import { runProgram, RunResult } from "./harness";
+import { manifests, manifestsYaml, outputsYaml, resourceListing } from "./manifests";
+import { podSpecOf, restrictedViolations } from "./pss";
+import { schemaErrors } from "./schema";
+import { readStackConfig } from "./stack-config";
+
+export interface Rendered {
+    run: RunResult;
+    files: Record<string, string>;
+    objects: number;
+    resources: number;
+    /** Schema and Pod Security violations, unmocked invokes. */
+    problems: string[];
+}
+
+/** Renders one stack file offline, optionally with `kubeship:cloud` overridden. */
+export async function renderStack(stack: string, cloud?: string): Promise<Rendered> {
+    const { config, secretKeys } = readStackConfig(stack);
+    if (cloud) config["kubeship:cloud"] = cloud;
+    const run = await runProgram({ stack, config, secretKeys });
+    const list = manifests(run);
+    const problems: string[] = [];
+    for (const m of list) {
+        const id = `${m.object.kind}/${m.object.metadata?.name}`;
+        for (const e of schemaErrors(m.type, m.object)) problems.push(`${id}: schema: ${e}`);
+        const pod = podSpecOf(m.object);
+        if (pod) for (const v of restrictedViolations(pod)) problems.push(`${id}: Pod Security restricted: ${v}`);
+    }
+    for (const token of run.unmockedCalls) problems.push(`unmocked invoke ${token}`);
+    return {
+        run,
+        files: {
+            "manifests.yaml": manifestsYaml(list),
+            "resources.txt": resourceListing(run.registered),
+            "outputs.yaml": outputsYaml(run),
+        },
+        objects: list.length,
+        resources: run.registered.length,
+        problems,
+    };
+}
