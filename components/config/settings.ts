@@ -100,7 +100,7 @@ type Plain = { type: "string" | "integer" | "boolean"; description: string; defa
  * Pulumi.yaml to this table. An empty-string default means "not set".
  */
 export const PLAIN_SETTINGS: Record<string, Plain> = {
-    cloud: { type: "string", description: "Where the cluster comes from: gcp, aws, digitalocean or local (an existing cluster from your kubeconfig)." },
+    cloud: { type: "string", description: "Where the cluster comes from - gcp, aws, digitalocean or local (an existing cluster from your kubeconfig)." },
     region: { type: "string", description: "Cloud region (required for gcp, aws and digitalocean), for example europe-west1, eu-west-1 or ams3.", default: "" },
     kubeContext: { type: "string", description: "kubeconfig context for cloud=local; empty uses the current context.", default: "" },
     namespace: { type: "string", description: "Namespace for the environment; empty uses the stack name.", default: "" },

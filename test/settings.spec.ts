@@ -1,0 +1,91 @@
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS, parseSettings, RawConfig } from "../components/config";
+import { throwsConfig } from "./support/assert";
+
+const IMAGE = "ghcr.io/acme/app:1.0.0";
+const base = (extra: Record<string, unknown> = {}, app: Record<string, unknown> = {}): RawConfig => {
+    const raw: Record<string, string> = { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ image: IMAGE, ...app }) };
+    for (const [k, v] of Object.entries(extra)) raw[k] = typeof v === "string" ? v : JSON.stringify(v);
+    return raw;
+};
+
+describe("parseSettings", () => {
+    it("fills every default and freezes the result", () => {
+        const s = parseSettings(base(), "dev");
+        assert.equal(s.cloud, "local");
+        assert.equal(s.namespace, "dev", "namespace defaults to the stack name");
+        assert.equal(s.protectData, false);
+        assert.equal(s.kubeContext, undefined);
+        assert.equal(s.app.replicas, DEFAULTS.app.replicas);
+        assert.equal(s.app.port, 8080);
+        assert.equal(s.app.serviceType, "LoadBalancer");
+        assert.deepEqual(s.app.autoscaling, { maxReplicas: 6, targetCPUUtilization: 70 });
+        assert.equal(s.postgres.storageSize, "10Gi");
+        assert.equal(s.redis.maxmemoryPolicy, "allkeys-lru");
+        assert.equal(s.redis.maxmemory, Math.floor(256 * 2 ** 20 * 0.8), "maxmemory defaults to 80% of the memory limit");
+        assert.equal(s.cluster.registry, "localhost:5001");
+        assert.ok(Object.isFrozen(s) && Object.isFrozen(s.app) && Object.isFrozen(s.app.autoscaling));
+    });
+
+    it("treats empty strings (Pulumi.yaml defaults) as unset", () => {
+        const s = parseSettings(base({ "kubeship:namespace": "", "kubeship:region": "", "kubeship:kubeContext": "" }), "staging");
+        assert.equal(s.namespace, "staging");
+        assert.equal(s.region, undefined);
+    });
+
+    it("reads structured values and computes maxmemory from quantities", () => {
+        const s = parseSettings(base({ "kubeship:redis": { memoryLimit: "1Gi", maxmemory: "900Mi" }, "kubeship:protectData": "true" },
+            { replicas: "3", ingress: { host: "app.example.com", className: "nginx", tlsSecretName: "app-tls" }, autoscaling: { enabled: false } }), "prod");
+        assert.equal(s.redis.maxmemory, 900 * 2 ** 20);
+        assert.equal(s.app.replicas, 3);
+        assert.equal(s.app.autoscaling, undefined);
+        assert.deepEqual({ ...s.app.ingress }, { host: "app.example.com", className: "nginx", tlsSecretName: "app-tls" });
+        assert.equal(s.protectData, true);
+    });
+
+    it("keeps the DigitalOcean token a Pulumi secret", async () => {
+        const s = parseSettings(base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3", "digitalocean:token": "dop_v1_x" }), "s");
+        assert.ok(s.digitaloceanToken);
+        assert.equal(await pulumi.isSecret(s.digitaloceanToken!), true);
+    });
+
+    describe("refuses bad config with one message naming key, value and what is allowed", () => {
+        const cases: [string, RawConfig, string, string, RegExp][] = [
+            ["unknown cloud", base({ "kubeship:cloud": "azure" }), "kubeship:cloud", '"azure"', /must be one of "gcp", "aws", "digitalocean", "local"/],
+            ["missing cloud", { "kubeship:app": JSON.stringify({ image: IMAGE }) }, "kubeship:cloud", "(not set)", /must be one of/],
+            ["missing region for a cloud", base({ "kubeship:cloud": "aws" }), "kubeship:region", "(not set)", /required when kubeship:cloud is "aws"/],
+            ["missing gcp:project", base({ "kubeship:cloud": "gcp", "kubeship:region": "europe-west1" }), "gcp:project", "(not set)", /required when kubeship:cloud is "gcp"/],
+            ["missing digitalocean:token", base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3" }), "digitalocean:token", "(not set)", /required when kubeship:cloud is "digitalocean"/],
+            ["wrong type for a boolean", base({ "kubeship:protectData": "yes" }), "kubeship:protectData", '"yes"', /true or false/],
+            ["wrong type for replicas", base({}, { replicas: "three" }), "kubeship:app.replicas", '"three"', /an integer >= 1/],
+            ["zero replicas", base({}, { replicas: 0 }), "kubeship:app.replicas", "0", /an integer >= 1/],
+            ["negative maxReplicas", base({}, { autoscaling: { maxReplicas: -1 } }), "kubeship:app.autoscaling.maxReplicas", "-1", /an integer >= 1/],
+            ["HPA min > max", base({}, { replicas: 5, autoscaling: { maxReplicas: 3 } }), "kubeship:app.autoscaling.maxReplicas", "3", /at least kubeship:app.replicas \(5\)/],
+            ["CPU target out of range", base({}, { autoscaling: { targetCPUUtilization: 150 } }), "kubeship:app.autoscaling.targetCPUUtilization", "150", /from 1 to 100/],
+            ["malformed quantity '1 GB'", base({ "kubeship:postgres": { storageSize: "1 GB" } }), "kubeship:postgres.storageSize", '"1 GB"', /Kubernetes quantity/],
+            ["malformed quantity 'ten'", base({}, { cpu: "ten" }), "kubeship:app.cpu", '"ten"', /Kubernetes quantity/],
+            ["request above limit", base({}, { memory: "1Gi", memoryLimit: "512Mi" }), "kubeship:app.memory", '"1Gi"', /must not exceed kubeship:app.memoryLimit \(512Mi\)/],
+            ["port out of range", base({}, { port: 70000 }), "kubeship:app.port", "70000", /from 1 to 65535/],
+            ["service port zero", base({}, { servicePort: 0 }), "kubeship:app.servicePort", "0", /from 1 to 65535/],
+            ["namespace not DNS-1123", base({ "kubeship:namespace": "My_Env" }), "kubeship:namespace", '"My_Env"', /DNS-1123 label/],
+            ["stack name not DNS-1123 used as namespace", base(), "kubeship:namespace", '"Dev_1"', /DNS-1123 label/],
+            ["ingress host not DNS-1123", base({}, { ingress: { host: "App_Host" } }), "kubeship:app.ingress.host", '"App_Host"', /DNS-1123 subdomain/],
+            ["unknown key in app (typo)", base({}, { replcas: 3 }), "kubeship:app.replcas", "3", /unknown key "replcas" \(did you mean "replicas"\?\)/],
+            ["unknown key in postgres", base({ "kubeship:postgres": { storagesize: "1Gi" } }), "kubeship:postgres.storagesize", '"1Gi"', /did you mean "storageSize"/],
+            ["unknown key in a nested object", base({}, { autoscaling: { max: 3 } }), "kubeship:app.autoscaling.max", "3", /unknown key "max"/],
+            ["unknown top-level setting", base({ "kubeship:replicas": "3" }), "kubeship:replicas", '"3"', /unknown setting; kubeship settings:/],
+            ["object that is not an object", base({ "kubeship:redis": "[]" }), "kubeship:redis", '"[]"', /must be an object/],
+            ["missing app image", { "kubeship:cloud": "local" }, "kubeship:app.image", "(not set)", /is required/],
+            ["image on latest", base({}, { image: "acme/app:latest" }), "kubeship:app.image", '"acme/app:latest"', /other than "latest"/],
+            ["untagged postgres image", base({ "kubeship:postgres": { image: "postgres" } }), "kubeship:postgres.image", '"postgres"', /pinned/],
+            ["postgres user not an identifier", base({ "kubeship:postgres": { user: "app-user" } }), "kubeship:postgres.user", '"app-user"', /Postgres identifier/],
+            ["redis maxmemory at the limit", base({ "kubeship:redis": { memoryLimit: "256Mi", maxmemory: "256Mi" } }), "kubeship:redis.maxmemory", '"256Mi"', /below kubeship:redis.memoryLimit \(256Mi\)/],
+            ["unknown eviction policy", base({ "kubeship:redis": { maxmemoryPolicy: "lru" } }), "kubeship:redis.maxmemoryPolicy", '"lru"', /must be one of "noeviction", "allkeys-lru"/],
+            ["grace period too short", base({ "kubeship:postgres": { terminationGracePeriodSeconds: 5 } }), "kubeship:postgres.terminationGracePeriodSeconds", "5", /from 30 to 3600/],
+        ];
+        for (const [what, raw, key, shown, allowed] of cases) {
+            it(what, () => throwsConfig(() => parseSettings(raw, what.startsWith("stack name") ? "Dev_1" : "dev"), key, shown, allowed));
+        }
+    });
+});

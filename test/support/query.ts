@@ -1,0 +1,33 @@
+/** Small lookups over a run's registrations, for assertions. */
+import type { RunResult } from "./harness";
+import { Registered, unwrap } from "./mocks";
+
+/** The one registration of `type` whose Kubernetes name (or Pulumi name) is `name`. */
+export function one(run: RunResult, type: string, name?: string): Registered {
+    const found = run.registered.filter(r => r.type === type && (name === undefined || r.name === name || (r.inputs.metadata as any)?.name === name));
+    if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+    return found[0];
+}
+
+export function all(run: RunResult, type: string): Registered[] {
+    return run.registered.filter(r => r.type === type);
+}
+
+/** A registration's inputs with secret wrappers removed. */
+export function spec(r: Registered): any {
+    return unwrap(r.inputs);
+}
+
+/** Every URN `urn` depends on, directly or through its dependencies. */
+export function dependencyClosure(run: RunResult, urn: string): Set<string> {
+    const byUrn = new Map(run.registered.map(r => [r.urn, r]));
+    const seen = new Set<string>();
+    const stack = [...(byUrn.get(urn)?.dependencies ?? [])];
+    while (stack.length) {
+        const next = stack.pop()!;
+        if (seen.has(next)) continue;
+        seen.add(next);
+        stack.push(...(byUrn.get(next)?.dependencies ?? []));
+    }
+    return seen;
+}
