@@ -1,0 +1,303 @@
+/**
+ * The workload components, through the real program with chosen config, and directly.
+ */
+import * as assert from "node:assert/strict";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { kubeship } from "../components/program";
+import { App, connectionUrl, Postgres, Redis } from "../components/workloads";
+import { runProgram, RunResult } from "./support/harness";
+import { AFTER_DEPLOY, installMocks, isSecretWrapper, valueOf } from "./support/mocks";
+import { all, one, spec } from "./support/query";
+
+const IMAGE = "ghcr.io/acme/shop:2.3.1";
+
+function config(app: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, string> {
+    const c: Record<string, string> = { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ image: IMAGE, ...app }) };
+    for (const [k, v] of Object.entries(extra)) c[k] = typeof v === "string" ? v : JSON.stringify(v);
+    return c;
+}
+
+const container = (r: ReturnType<typeof one>) => spec(r).spec.template.spec.containers[0];
+
+describe("workloads", () => {
+    let run: RunResult;
+    before(async () => {
+        run = await runProgram({
+            stack: "shop",
+            config: config(
+                { port: 3000, healthPath: "/livez", readyPath: "/readyz", replicas: 3, serviceType: "ClusterIP", servicePort: 8080, autoscaling: { maxReplicas: 9, targetCPUUtilization: 60 } },
+                {
+                    "kubeship:namespace": "shop-prod",
+                    "kubeship:postgres": { database: "shop", user: "shop_owner", storageSize: "20Gi", terminationGracePeriodSeconds: 90 },
+                    "kubeship:redis": { memoryLimit: "512Mi", maxmemory: "400Mi", maxmemoryPolicy: "volatile-lru" },
+                    "kubeship:cluster": { storageClass: "fast-ssd" },
+                }),
+        });
+    });
+
+    describe("namespace", () => {
+        it("enforces, audits and warns on Pod Security restricted", () => {
+            const labels = spec(one(run, "kubernetes:core/v1:Namespace")).metadata.labels;
+            assert.equal(spec(one(run, "kubernetes:core/v1:Namespace")).metadata.name, "shop-prod");
+            for (const mode of ["enforce", "audit", "warn"]) assert.equal(labels[`pod-security.kubernetes.io/${mode}`], "restricted");
+        });
+    });
+
+    describe("postgres", () => {
+        it("is a StatefulSet on a claim template with the configured class and size", () => {
+            const sts = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec;
+            assert.equal(sts.replicas, 1);
+            assert.equal(sts.serviceName, "postgres");
+            const claim = sts.volumeClaimTemplates[0];
+            assert.equal(claim.spec.storageClassName, "fast-ssd");
+            assert.equal(claim.spec.resources.requests.storage, "20Gi");
+            assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
+            assert.equal(sts.template.spec.terminationGracePeriodSeconds, 90);
+        });
+
+        it("keeps PGDATA in a subdirectory of the volume and reads its password from a Secret file", () => {
+            const c = container(one(run, "kubernetes:apps/v1:StatefulSet", "postgres"));
+            const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+            const dataMount = c.volumeMounts.find((m: any) => m.name === "data").mountPath;
+            assert.ok(env.PGDATA.startsWith(`${dataMount}/`) && env.PGDATA !== dataMount, env.PGDATA);
+            assert.equal(env.POSTGRES_USER, "shop_owner");
+            assert.equal(env.POSTGRES_DB, "shop");
+            const secretMount = c.volumeMounts.find((m: any) => m.name === "secret");
+            assert.equal(env.POSTGRES_PASSWORD_FILE, `${secretMount.mountPath}/password`);
+            assert.equal(secretMount.readOnly, true);
+            const secret = spec(one(run, "kubernetes:core/v1:Secret", "postgres"));
+            assert.equal(secret.stringData.password, run.generatedSecrets[0]);
+        });
+
+        it("probes with pg_isready, sets requests and limits, and runs as the image's non-root user", () => {
+            const c = container(one(run, "kubernetes:apps/v1:StatefulSet", "postgres"));
+            for (const p of ["startupProbe", "readinessProbe", "livenessProbe"]) assert.equal(c[p].exec.command[0], "pg_isready", p);
+            assert.deepEqual(c.resources, { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+            const pod = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
+            assert.equal(pod.securityContext.runAsUser, 999);
+            assert.equal(pod.securityContext.fsGroup, 999);
+            assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+        });
+
+        it("is reached through a headless Service on 5432", () => {
+            const svc = spec(one(run, "kubernetes:core/v1:Service", "postgres")).spec;
+            assert.equal(svc.clusterIP, "None");
+            assert.equal(svc.ports[0].port, 5432);
+        });
+    });
+
+    describe("redis", () => {
+        it("runs with maxmemory below its limit and the configured policy, as container arguments", () => {
+            const c = container(one(run, "kubernetes:apps/v1:Deployment", "redis"));
+            const arg = (flag: string) => c.args[c.args.indexOf(flag) + 1];
+            assert.equal(arg("--maxmemory"), String(400 * 2 ** 20));
+            assert.ok(Number(arg("--maxmemory")) < 512 * 2 ** 20);
+            assert.equal(arg("--maxmemory-policy"), "volatile-lru");
+            assert.equal(c.resources.limits.memory, "512Mi");
+        });
+
+        it("takes its password from a Secret-mounted file, never from its arguments", () => {
+            const c = container(one(run, "kubernetes:apps/v1:Deployment", "redis"));
+            const include = c.args[c.args.indexOf("--include") + 1];
+            const mount = c.volumeMounts.find((m: any) => include.startsWith(`${m.mountPath}/`));
+            assert.ok(mount, "the include file is on a mounted volume");
+            const volume = spec(one(run, "kubernetes:apps/v1:Deployment", "redis")).spec.template.spec.volumes.find((v: any) => v.name === mount.name);
+            const secret = spec(one(run, "kubernetes:core/v1:Secret", "redis"));
+            assert.equal(volume.secret.secretName, "redis");
+            assert.equal(secret.stringData[include.split("/").pop()!], `requirepass "${run.generatedSecrets[1]}"\n`);
+            assert.equal(c.env[0].valueFrom.secretKeyRef.key, "password");
+            assert.ok(!c.args.some((a: string) => run.generatedSecrets.some(s => a.includes(s))));
+        });
+
+        it("has distinct readiness (authenticated PING) and liveness (TCP) probes", () => {
+            const c = container(one(run, "kubernetes:apps/v1:Deployment", "redis"));
+            assert.match(c.readinessProbe.exec.command.join(" "), /redis-cli .* ping/);
+            assert.equal(c.livenessProbe.tcpSocket.port, "redis");
+        });
+    });
+
+    describe("app", () => {
+        it("rolls out with zero unavailable and spreads across zones and nodes", () => {
+            const d = spec(one(run, "kubernetes:apps/v1:Deployment", "app")).spec;
+            assert.equal(d.replicas, 3);
+            assert.deepEqual(d.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+            assert.deepEqual(d.template.spec.topologySpreadConstraints.map((t: any) => t.topologyKey), ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+        });
+
+        it("probes the configured paths on the configured port", () => {
+            const c = container(one(run, "kubernetes:apps/v1:Deployment", "app"));
+            assert.deepEqual(c.ports, [{ name: "http", containerPort: 3000, protocol: "TCP" }]);
+            assert.equal(c.startupProbe.httpGet.path, "/livez");
+            assert.equal(c.livenessProbe.httpGet.path, "/livez");
+            assert.equal(c.readinessProbe.httpGet.path, "/readyz");
+            for (const p of ["startupProbe", "livenessProbe", "readinessProbe"]) assert.equal(c[p].httpGet.port, "http");
+            assert.deepEqual(c.env, [{ name: "PORT", value: "3000" }]);
+        });
+
+        it("runs as its own ServiceAccount without a mounted token, as a high non-root UID", () => {
+            const pod = spec(one(run, "kubernetes:apps/v1:Deployment", "app")).spec.template.spec;
+            const sa = spec(one(run, "kubernetes:core/v1:ServiceAccount", "app"));
+            assert.equal(pod.serviceAccountName, sa.metadata.name);
+            assert.equal(sa.automountServiceAccountToken, false);
+            assert.equal(pod.automountServiceAccountToken, false);
+            assert.ok(pod.securityContext.runAsUser >= 10000);
+        });
+
+        it("gets DATABASE_URL and REDIS_URL from a Secret, with URL-encoded generated passwords", () => {
+            const c = container(one(run, "kubernetes:apps/v1:Deployment", "app"));
+            assert.deepEqual(c.envFrom, [{ secretRef: { name: "app-env" } }]);
+            const secret = one(run, "kubernetes:core/v1:Secret", "app-env");
+            assert.ok(isSecretWrapper(secret.inputs.stringData) || Object.values(secret.inputs.stringData as object).every(isSecretWrapper), "stringData is secret");
+            const env = spec(secret).stringData;
+            const db = new URL(env.DATABASE_URL);
+            assert.equal(db.protocol, "postgresql:");
+            assert.equal(decodeURIComponent(db.username), "shop_owner");
+            assert.equal(decodeURIComponent(db.password), run.generatedSecrets[0]);
+            assert.equal(db.host, "postgres:5432");
+            assert.equal(db.pathname, "/shop");
+            const redis = new URL(env.REDIS_URL);
+            assert.equal(redis.protocol, "redis:");
+            assert.equal(decodeURIComponent(redis.password), run.generatedSecrets[1]);
+            assert.equal(redis.host, "redis:6379");
+        });
+
+        it("has a PodDisruptionBudget and an HPA on CPU with the configured bounds", () => {
+            assert.deepEqual(spec(one(run, "kubernetes:policy/v1:PodDisruptionBudget", "app")).spec.maxUnavailable, 1);
+            const hpa = spec(one(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "app")).spec;
+            assert.equal(hpa.minReplicas, 3);
+            assert.equal(hpa.maxReplicas, 9);
+            assert.equal(hpa.metrics[0].resource.target.averageUtilization, 60);
+            assert.deepEqual(hpa.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "app" });
+        });
+
+        it("is a ClusterIP Service without Ingress, reached in-cluster", () => {
+            const svc = spec(one(run, "kubernetes:core/v1:Service", "app")).spec;
+            assert.equal(svc.type, "ClusterIP");
+            assert.deepEqual(svc.ports, [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }]);
+            assert.equal(all(run, "kubernetes:networking.k8s.io/v1:Ingress").length, 0);
+            assert.equal(run.outputs.appUrl.value, "http://app.shop-prod.svc.cluster.local:8080");
+        });
+    });
+
+    describe("network policies", () => {
+        const policies = () => Object.fromEntries(all(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(p => [spec(p).metadata.name, spec(p).spec]));
+
+        it("deny everything by default, then allow exactly DNS, public ingress to the app, app to Postgres and app to Redis", () => {
+            const p = policies();
+            assert.deepEqual(Object.keys(p).sort(), [
+                "allow-app-postgres-egress", "allow-app-postgres-ingress", "allow-app-redis-egress", "allow-app-redis-ingress",
+                "allow-dns", "allow-public-ingress", "default-deny",
+            ]);
+            assert.deepEqual(p["default-deny"], { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+            assert.deepEqual(p["allow-dns"].egress, [{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }]);
+            assert.deepEqual(p["allow-public-ingress"].ingress, [{ ports: [{ protocol: "TCP", port: 3000 }] }]);
+            assert.equal(p["allow-public-ingress"].podSelector.matchLabels["app.kubernetes.io/name"], "app");
+        });
+
+        it("select the right pods on the right ports", () => {
+            const p = policies();
+            const name = (sel: any) => sel.matchLabels["app.kubernetes.io/name"];
+            for (const [db, port] of [["postgres", 5432], ["redis", 6379]] as const) {
+                const egress = p[`allow-app-${db}-egress`];
+                assert.equal(name(egress.podSelector), "app");
+                assert.equal(name(egress.egress[0].to[0].podSelector), db);
+                assert.equal(egress.egress[0].ports[0].port, port);
+                const ingress = p[`allow-app-${db}-ingress`];
+                assert.equal(name(ingress.podSelector), db);
+                assert.equal(name(ingress.ingress[0].from[0].podSelector), "app");
+                assert.equal(ingress.ingress[0].ports[0].port, port);
+            }
+            // The selectors match the pods they are meant for.
+            const podLabels = (n: string, type = "kubernetes:apps/v1:Deployment") => spec(one(run, type, n)).spec.template.metadata.labels;
+            assert.equal(podLabels("app")["app.kubernetes.io/name"], "app");
+            assert.equal(podLabels("postgres", "kubernetes:apps/v1:StatefulSet")["app.kubernetes.io/name"], "postgres");
+        });
+    });
+
+    describe("config variations", () => {
+        it("adds an Ingress with class and TLS, and reports its https URL", async () => {
+            const r = await runProgram({ stack: "web", config: config({ serviceType: "ClusterIP", ingress: { host: "shop.example.com", className: "nginx", tlsSecretName: "shop-tls" } }) });
+            const ing = spec(one(r, "kubernetes:networking.k8s.io/v1:Ingress")).spec;
+            assert.equal(ing.ingressClassName, "nginx");
+            assert.deepEqual(ing.tls, [{ hosts: ["shop.example.com"], secretName: "shop-tls" }]);
+            assert.equal(ing.rules[0].host, "shop.example.com");
+            assert.deepEqual(ing.rules[0].http.paths[0].backend.service, { name: "app", port: { name: "http" } });
+            assert.equal(r.outputs.appUrl.value, "https://shop.example.com");
+        });
+
+        it("reports the load balancer address for a LoadBalancer Service", async () => {
+            const r = await runProgram({ stack: "lb", config: config({ serviceType: "LoadBalancer" }) });
+            assert.equal(spec(one(r, "kubernetes:core/v1:Service", "app")).spec.type, "LoadBalancer");
+            assert.equal(r.outputs.appUrl.value, `http://${AFTER_DEPLOY.loadBalancerAddress}`);
+        });
+
+        it("keeps fixed replicas and no HPA when autoscaling is off", async () => {
+            const r = await runProgram({ stack: "fixed", config: config({ replicas: 2, autoscaling: { enabled: false } }) });
+            assert.equal(all(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").length, 0);
+            const d = one(r, "kubernetes:apps/v1:Deployment", "app");
+            assert.equal(spec(d).spec.replicas, 2);
+            assert.deepEqual(d.ignoreChanges, []);
+        });
+
+        it("uses the cluster's default StorageClass when none is configured", async () => {
+            const r = await runProgram({ stack: "plain", config: config() });
+            assert.equal(spec(one(r, "kubernetes:apps/v1:StatefulSet")).spec.volumeClaimTemplates[0].spec.storageClassName, undefined);
+        });
+
+        it("fails on bad config before any resource is registered", async () => {
+            const mocks = await installMocks("broken");
+            pulumi.runtime.setAllConfig(config({ replcas: 2 }));
+            assert.throws(() => kubeship(), /Invalid config kubeship:app\.replcas = 2: unknown key "replcas" \(did you mean "replicas"\?\)/);
+            await (pulumi.runtime as any).waitForRPCs();
+            assert.deepEqual(mocks.registered, []);
+        });
+    });
+});
+
+describe("components on their own", () => {
+    let provider: k8s.Provider;
+    before(async () => {
+        await installMocks("components");
+        provider = new k8s.Provider("test-k8s", { kubeconfig: pulumi.secret("apiVersion: v1") });
+    });
+    const randomProvider = () => ({ providers: [new random.Provider(`random-${Math.random().toString(36).slice(2)}`, {})] });
+    const sizes = { cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "256Mi" };
+
+    it("Postgres exposes a computed host, its port and a secret password", async () => {
+        const pg = new Postgres("pg", { provider, namespace: "ns", image: "postgres:17.6", database: "db", user: "u", storageSize: "1Gi", ...sizes }, randomProvider());
+        assert.equal(pg.host, "postgres");
+        assert.equal(pg.port, 5432);
+        assert.equal(await pulumi.isSecret(pg.password), true);
+        assert.match(await valueOf(pg.password), /^Pw@/);
+    });
+
+    it("Redis exposes a computed host, its port and a secret password", async () => {
+        const redis = new Redis("cache", { provider, namespace: "ns", image: "redis:7.4.5", maxmemory: 1000, maxmemoryPolicy: "allkeys-lru", ...sizes }, randomProvider());
+        assert.equal(redis.host, "redis");
+        assert.equal(redis.port, 6379);
+        assert.equal(await pulumi.isSecret(redis.password), true);
+    });
+
+    it("App reads its URL through the cluster's load balancer reader", async () => {
+        const app = new App("web", {
+            provider, namespace: "ns", namespaceName: "ns", image: IMAGE, replicas: 1, port: 8080, healthPath: "/h", readyPath: "/r",
+            serviceType: "LoadBalancer", servicePort: 443, loadBalancerAddress: () => pulumi.output("lb.example.net"),
+            database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
+            redis: { host: "r", port: 6379, password: pulumi.secret("q") },
+            ...sizes,
+        });
+        assert.equal(await valueOf(app.url), "http://lb.example.net:443");
+        assert.equal(await pulumi.isSecret(app.secret.stringData), true);
+    });
+
+    it("connectionUrl percent-encodes every credential character", () => {
+        const pw = "a@b:c/d?e#f%g&h[i]=+";
+        const url = connectionUrl("postgresql", "us:er", pw, "db", 5432, "my db");
+        assert.equal(url, `postgresql://us%3Aer:${encodeURIComponent(pw)}@db:5432/my%20db`);
+        const parsed = new URL(url);
+        assert.equal(decodeURIComponent(parsed.password), pw);
+        assert.equal(parsed.hostname, "db");
+    });
+});
