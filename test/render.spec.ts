@@ -1,0 +1,54 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { parseRenderArgs, renderCommand } from "./support/render-cli";
+
+function capture() {
+    const lines = { log: [] as string[], error: [] as string[] };
+    return { lines, io: { log: (l: string) => lines.log.push(l), error: (l: string) => lines.error.push(l) } };
+}
+
+describe("npm run render", () => {
+    let out: string;
+    beforeEach(() => { out = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-render-")); });
+    afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
+
+    it("parses <stack> [--cloud] [--out]", () => {
+        assert.deepEqual(parseRenderArgs(["dev"]), { stack: "dev", cloud: undefined, out: undefined });
+        assert.deepEqual(parseRenderArgs(["prod", "--cloud", "local", "--out", "x"]), { stack: "prod", cloud: "local", out: "x" });
+        assert.throws(() => parseRenderArgs([]), /usage/);
+        assert.throws(() => parseRenderArgs(["dev", "--cloud"]), /--cloud needs a value/);
+        assert.throws(() => parseRenderArgs(["dev", "--force"]), /unknown option --force/);
+    });
+
+    it("writes manifests, the resource list and the outputs for dev, replacing stale files", async () => {
+        fs.writeFileSync(path.join(out, "stale.yaml"), "old");
+        const { io, lines } = capture();
+        assert.equal(await renderCommand(["dev", "--out", out], io), 0, lines.error.join("\n"));
+        assert.deepEqual(fs.readdirSync(out).sort(), ["manifests.yaml", "outputs.yaml", "resources.txt"]);
+        const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")).map(d => d.toJS());
+        assert.equal(docs[0].kind, "Namespace", "namespace first");
+        assert.ok(docs.some(d => d.kind === "StatefulSet") && docs.some(d => d.kind === "NetworkPolicy"));
+        const secrets = docs.filter(d => d.kind === "Secret");
+        assert.ok(secrets.length === 3 && secrets.every(s => Object.values(s.stringData).every(v => v === "<redacted>")));
+        const outputs = YAML.parse(fs.readFileSync(path.join(out, "outputs.yaml"), "utf8"));
+        assert.equal(outputs.kubeconfig, "<redacted>");
+        assert.equal(outputs.namespace, "dev");
+        assert.match(fs.readFileSync(path.join(out, "resources.txt"), "utf8"), /pulumi:providers:kubernetes {2}cluster-k8s/);
+        assert.match(lines.log.join("\n"), /Pod Security restricted/);
+    });
+
+    it("gives the same config error as pulumi up, and exits 1", async () => {
+        const { io, lines } = capture();
+        assert.equal(await renderCommand(["prod", "--cloud", "azure", "--out", out], io), 1);
+        assert.match(lines.error.join("\n"), /^error: Invalid config kubeship:cloud = "azure": must be one of "gcp", "aws", "digitalocean", "local"$/);
+    });
+
+    it("names the stacks that exist for an unknown one", async () => {
+        const { io, lines } = capture();
+        assert.equal(await renderCommand(["qa", "--out", out], io), 1);
+        assert.match(lines.error.join("\n"), /stacks: dev, prod, staging/);
+    });
+});
