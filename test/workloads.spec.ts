@@ -258,38 +258,66 @@ describe("workloads", () => {
 
 describe("components on their own", () => {
     let provider: k8s.Provider;
+    let mocks: Awaited<ReturnType<typeof installMocks>>;
+    const registered = (type: string, name: string) => spec(mocks.registered.find(r => r.type === type && r.name === name)!);
     before(async () => {
-        await installMocks("components");
+        mocks = await installMocks("components");
         provider = new k8s.Provider("test-k8s", { kubeconfig: pulumi.secret("apiVersion: v1") });
     });
     const randomProvider = () => ({ providers: [new random.Provider(`random-${Math.random().toString(36).slice(2)}`, {})] });
     const sizes = { cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "256Mi" };
 
-    it("Postgres exposes a computed host, its port and a secret password", async () => {
-        const pg = new Postgres("pg", { provider, namespace: "ns", image: "postgres:17.6", database: "db", user: "u", storageSize: "1Gi", ...sizes }, randomProvider());
+    it("Postgres exposes a computed host, its port and a secret password, with documented defaults", async () => {
+        const pg = new Postgres("pg", { provider, namespace: "ns" }, randomProvider());
         assert.equal(pg.host, "postgres");
         assert.equal(pg.port, 5432);
+        assert.equal(pg.user, "app");
+        assert.equal(pg.database, "app");
         assert.equal(await pulumi.isSecret(pg.password), true);
         assert.match(await valueOf(pg.password), /^Pw@/);
+        await valueOf(pg.statefulSet.metadata);
+        const sts = registered("kubernetes:apps/v1:StatefulSet", "pg-statefulset").spec;
+        assert.equal(sts.template.spec.containers[0].image, "postgres:17.6");
+        assert.equal(sts.template.spec.terminationGracePeriodSeconds, 120);
+        assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "10Gi");
+        assert.deepEqual(sts.template.spec.containers[0].resources, { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
     });
 
-    it("Redis exposes a computed host, its port and a secret password", async () => {
-        const redis = new Redis("cache", { provider, namespace: "ns", image: "redis:7.4.5", maxmemory: 1000, maxmemoryPolicy: "allkeys-lru", ...sizes }, randomProvider());
+    it("Redis exposes a computed host, its port and a secret password; maxmemory defaults to 80% of its limit", async () => {
+        const redis = new Redis("cache", { provider, namespace: "ns", memoryLimit: "1Gi" }, randomProvider());
         assert.equal(redis.host, "redis");
         assert.equal(redis.port, 6379);
         assert.equal(await pulumi.isSecret(redis.password), true);
+        await valueOf(redis.deployment.metadata);
+        const args: string[] = registered("kubernetes:apps/v1:Deployment", "cache-deployment").spec.template.spec.containers[0].args;
+        assert.equal(args[args.indexOf("--maxmemory") + 1], String(Math.floor(2 ** 30 * 0.8)));
+        assert.equal(args[args.indexOf("--maxmemory-policy") + 1], "allkeys-lru");
     });
 
     it("App reads its URL through the cluster's load balancer reader", async () => {
         const app = new App("web", {
-            provider, namespace: "ns", namespaceName: "ns", image: IMAGE, replicas: 1, port: 8080, healthPath: "/h", readyPath: "/r",
-            serviceType: "LoadBalancer", servicePort: 443, loadBalancerAddress: () => pulumi.output("lb.example.net"),
+            provider, namespace: "ns", namespaceName: "ns", image: IMAGE, servicePort: 443, loadBalancerAddress: () => pulumi.output("lb.example.net"),
             database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
             redis: { host: "r", port: 6379, password: pulumi.secret("q") },
             ...sizes,
         });
-        assert.equal(await valueOf(app.url), "http://lb.example.net:443");
+        assert.equal(await valueOf(app.url), "http://lb.example.net:443", "LoadBalancer is the default Service type");
+        assert.equal(app.port, 8080);
         assert.equal(await pulumi.isSecret(app.secret.stringData), true);
+        await valueOf(app.deployment.metadata);
+        const d = registered("kubernetes:apps/v1:Deployment", "web-deployment").spec;
+        assert.equal(d.replicas, 2);
+        assert.equal(d.template.spec.containers[0].readinessProbe.httpGet.path, "/ready");
+        assert.equal(mocks.registered.filter(r => r.type.endsWith(":HorizontalPodAutoscaler")).length, 0, "no HPA unless asked");
+    });
+
+    it("App reads a LoadBalancer address from the Service status by default", async () => {
+        const app = new App("web2", {
+            provider, namespace: "ns", namespaceName: "ns", image: IMAGE,
+            database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
+            redis: { host: "r", port: 6379, password: pulumi.secret("q") },
+        });
+        assert.equal(await valueOf(app.url), `http://${AFTER_DEPLOY.loadBalancerAddress}`);
     });
 
     it("connectionUrl percent-encodes every credential character", () => {

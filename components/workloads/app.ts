@@ -1,23 +1,33 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { containerSecurity, labels, meta, podSecurity, resources, ResourceSizes, selector } from "./common";
+import { firstIngressAddress } from "../cluster/contract";
+import { DEFAULTS } from "../config/settings";
+import { containerSecurity, labels, meta, podSecurity, resolveSizes, resources, ResourceSizes, selector } from "./common";
 
 /** Where the app finds Postgres. Host and port are plain values so the app never waits for the database. */
 export interface DatabaseEndpoint {
+    /** Service name in the namespace. */
     host: string;
     port: number;
     user: string;
     database: string;
+    /** Secret. */
     password: pulumi.Input<string>;
 }
 
+/** Where the app finds Redis; plain host and port, like DatabaseEndpoint. */
 export interface RedisEndpoint {
     host: string;
     port: number;
+    /** Secret. */
     password: pulumi.Input<string>;
 }
 
-export interface AppArgs extends ResourceSizes {
+/**
+ * App arguments. The inherited `cpu`, `memory`, `cpuLimit` and `memoryLimit` default to
+ * "100m", "128Mi", "1" and "256Mi".
+ */
+export interface AppArgs extends Partial<ResourceSizes> {
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
     /** Namespace (the Namespace resource's output, so deletes are ordered). */
@@ -27,26 +37,34 @@ export interface AppArgs extends ResourceSizes {
     /** Image reference to run, pinned by tag or digest. */
     image: pulumi.Input<string>;
     /** Replicas; the HPA's minimum when `autoscaling` is set. @default 2 */
-    replicas: number;
+    replicas?: number;
     /** Port the app listens on (passed as PORT). @default 8080 */
-    port: number;
+    port?: number;
     /** Liveness and startup probe path. @default "/health" */
-    healthPath: string;
+    healthPath?: string;
     /** Readiness probe path. @default "/ready" */
-    readyPath: string;
+    readyPath?: string;
     /** Service type. @default "LoadBalancer" */
-    serviceType: "LoadBalancer" | "ClusterIP";
+    serviceType?: "LoadBalancer" | "ClusterIP";
     /** Service port. @default 80 */
-    servicePort: number;
+    servicePort?: number;
     /** Annotations for a LoadBalancer Service, from the cluster contract. @default {} */
     serviceAnnotations?: Record<string, string>;
-    /** Reads the external address of the LoadBalancer Service, from the cluster contract. */
-    loadBalancerAddress: (service: k8s.core.v1.Service) => pulumi.Output<string>;
-    /** Ingress in front of the Service; none when undefined. @default undefined */
+    /**
+     * Reads the external address of the LoadBalancer Service, from the cluster contract.
+     * @default the first ingress IP, else hostname, of the Service status
+     */
+    loadBalancerAddress?: (service: k8s.core.v1.Service) => pulumi.Output<string>;
+    /** Ingress in front of the Service. @default undefined (no Ingress) */
     ingress?: { host: string; className?: string; tlsSecretName?: string };
-    /** HorizontalPodAutoscaler on CPU; none when undefined (fixed replicas). */
+    /**
+     * HorizontalPodAutoscaler on CPU.
+     * @default undefined (fixed replicas; the `kubeship:app.autoscaling` config turns it on by default)
+     */
     autoscaling?: { maxReplicas: number; targetCPUUtilization: number };
+    /** Postgres endpoint, written into DATABASE_URL. */
     database: DatabaseEndpoint;
+    /** Redis endpoint, written into REDIS_URL. */
     redis: RedisEndpoint;
 }
 
@@ -67,11 +85,24 @@ export class App extends pulumi.ComponentResource {
     readonly service: k8s.core.v1.Service;
     readonly secret: k8s.core.v1.Secret;
     readonly selector = selector("app");
+    /** Container port the app listens on. */
+    readonly port: number;
     /** Where users reach the app: the Ingress host, the load balancer, or the in-cluster address. */
     readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:App", name, {}, opts);
+        const d = DEFAULTS.app;
+        const replicas = args.replicas ?? d.replicas;
+        const port = args.port ?? d.port;
+        this.port = port;
+        const healthPath = args.healthPath ?? d.healthPath;
+        const readyPath = args.readyPath ?? d.readyPath;
+        const serviceType = args.serviceType ?? d.serviceType;
+        const servicePort = args.servicePort ?? d.servicePort;
+        const serviceAnnotations = args.serviceAnnotations ?? {};
+        const loadBalancerAddress = args.loadBalancerAddress ?? firstIngressAddress;
+        const sizes = resolveSizes(args, d);
         const child = { parent: this, provider: args.provider };
         const ns = args.namespace;
         const db = args.database;
@@ -95,7 +126,7 @@ export class App extends pulumi.ComponentResource {
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: meta("app", ns, "app"),
             spec: {
-                replicas: args.replicas,
+                replicas,
                 revisionHistoryLimit: 5,
                 minReadySeconds: 5,
                 selector: { matchLabels: this.selector },
@@ -111,14 +142,14 @@ export class App extends pulumi.ComponentResource {
                         containers: [{
                             name: "app",
                             image: args.image,
-                            ports: [{ name: "http", containerPort: args.port, protocol: "TCP" }],
-                            env: [{ name: "PORT", value: String(args.port) }],
+                            ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+                            env: [{ name: "PORT", value: String(port) }],
                             envFrom: [{ secretRef: { name: this.secret.metadata.name } }],
-                            resources: resources(args),
+                            resources: resources(sizes),
                             securityContext: containerSecurity(UID),
-                            startupProbe: { httpGet: { path: args.healthPath, port: "http" }, periodSeconds: 2, failureThreshold: 60, timeoutSeconds: 2 },
-                            livenessProbe: { httpGet: { path: args.healthPath, port: "http" }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
-                            readinessProbe: { httpGet: { path: args.readyPath, port: "http" }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
+                            startupProbe: { httpGet: { path: healthPath, port: "http" }, periodSeconds: 2, failureThreshold: 60, timeoutSeconds: 2 },
+                            livenessProbe: { httpGet: { path: healthPath, port: "http" }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+                            readinessProbe: { httpGet: { path: readyPath, port: "http" }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
                             // Keep serving while load balancers drop the pod from their endpoints.
                             lifecycle: { preStop: { sleep: { seconds: 5 } } },
                             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
@@ -132,12 +163,12 @@ export class App extends pulumi.ComponentResource {
         this.service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: {
                 ...meta("app", ns, "app"),
-                annotations: args.serviceType === "LoadBalancer" ? (args.serviceAnnotations ?? {}) : {},
+                annotations: serviceType === "LoadBalancer" ? serviceAnnotations : {},
             },
             spec: {
-                type: args.serviceType,
+                type: serviceType,
                 selector: this.selector,
-                ports: [{ name: "http", port: args.servicePort, targetPort: "http", protocol: "TCP" }],
+                ports: [{ name: "http", port: servicePort, targetPort: "http", protocol: "TCP" }],
             },
         }, child);
 
@@ -166,21 +197,23 @@ export class App extends pulumi.ComponentResource {
                 metadata: meta("app", ns, "app"),
                 spec: {
                     scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
-                    minReplicas: args.replicas,
+                    minReplicas: replicas,
                     maxReplicas: args.autoscaling.maxReplicas,
                     metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.autoscaling.targetCPUUtilization } } }],
                 },
             }, child);
         }
 
-        this.url = appUrl(args, this.service);
+        this.url = args.ingress
+            ? pulumi.output(`${args.ingress.tlsSecretName ? "https" : "http"}://${args.ingress.host}`)
+            : serviceUrl(serviceType, servicePort, args.namespaceName, () => loadBalancerAddress(this.service));
         this.registerOutputs({ url: this.url });
     }
 }
 
-function appUrl(args: AppArgs, service: k8s.core.v1.Service): pulumi.Output<string> {
-    if (args.ingress) return pulumi.output(`${args.ingress.tlsSecretName ? "https" : "http"}://${args.ingress.host}`);
-    const port = args.servicePort === 80 ? "" : `:${args.servicePort}`;
-    if (args.serviceType === "LoadBalancer") return args.loadBalancerAddress(service).apply(address => `http://${address}${port}`);
-    return pulumi.output(`http://app.${args.namespaceName}.svc.cluster.local${port}`);
+/** The Service's URL: the load balancer address, or the in-cluster name for ClusterIP. */
+function serviceUrl(type: string, port: number, namespace: string, address: () => pulumi.Output<string>): pulumi.Output<string> {
+    const suffix = port === 80 ? "" : `:${port}`;
+    if (type === "LoadBalancer") return address().apply(a => `http://${a}${suffix}`);
+    return pulumi.output(`http://app.${namespace}.svc.cluster.local${suffix}`);
 }

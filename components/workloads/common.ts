@@ -1,6 +1,7 @@
 /** Pieces every workload shares: labels, Pod Security "restricted" contexts, resources, owned names. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -40,11 +41,26 @@ export function containerSecurity(uid: number): k8s.types.input.core.v1.Security
     };
 }
 
+/** CPU and memory of one container, as Kubernetes quantities. */
 export interface ResourceSizes {
+    /** CPU request, for example "250m". */
     cpu: string;
+    /** Memory request, for example "256Mi". */
     memory: string;
+    /** CPU limit. */
     cpuLimit: string;
+    /** Memory limit. */
     memoryLimit: string;
+}
+
+/** Fills unset sizes from `defaults`. */
+export function resolveSizes(args: Partial<ResourceSizes>, defaults: ResourceSizes): ResourceSizes {
+    return {
+        cpu: args.cpu ?? defaults.cpu,
+        memory: args.memory ?? defaults.memory,
+        cpuLimit: args.cpuLimit ?? defaults.cpuLimit,
+        memoryLimit: args.memoryLimit ?? defaults.memoryLimit,
+    };
 }
 
 export function resources(r: ResourceSizes): k8s.types.input.core.v1.ResourceRequirements {
@@ -66,3 +82,12 @@ export function dataProtection(protect: boolean): pulumi.CustomResourceOptions {
 
 /** Characters allowed in generated passwords: URL-special ones included (credentials are URL-encoded), no quotes, backslash, '$' or spaces. */
 export const PASSWORD_SPECIALS = "!#%&*()-_=+[]{}<>:?@/";
+
+/** A generated 32-character password (RandomPassword, on the inherited random provider), as a secret. */
+export function generatedPassword(name: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+    const password = new random.RandomPassword(name, {
+        length: 32, special: true, overrideSpecial: PASSWORD_SPECIALS, minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 2,
+    }, opts);
+    // Mocks and some engines do not apply additionalSecretOutputs: mark it secret here.
+    return pulumi.secret(password.result);
+}

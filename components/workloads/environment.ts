@@ -61,7 +61,7 @@ export class Environment extends pulumi.ComponentResource {
         new NetworkPolicies(`${name}-network`, {
             provider,
             namespace: ns,
-            publicIngress: { to: this.app.selector, port: args.app.port },
+            publicIngress: { to: this.app.selector, port: this.app.port },
             connections: [
                 { name: "app-postgres", from: this.app.selector, to: this.postgres.selector, port: this.postgres.port },
                 { name: "app-redis", from: this.app.selector, to: this.redis.selector, port: this.redis.port },

@@ -1,9 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { containerSecurity, dataProtection, labels, meta, PASSWORD_SPECIALS, podSecurity, resources, ResourceSizes, selector } from "./common";
+import { DEFAULTS } from "../config/settings";
+import { containerSecurity, dataProtection, generatedPassword, labels, meta, podSecurity, resolveSizes, resources, ResourceSizes, selector } from "./common";
 
-export interface PostgresArgs extends ResourceSizes {
+/**
+ * Postgres arguments. The inherited `cpu`, `memory`, `cpuLimit` and `memoryLimit` default to
+ * "250m", "512Mi", "1" and "1Gi".
+ */
+export interface PostgresArgs extends Partial<ResourceSizes> {
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
     /** Namespace (the Namespace resource's output, so deletes are ordered). */
@@ -13,13 +17,13 @@ export interface PostgresArgs extends ResourceSizes {
      * PostgreSQL 18+ images keep PGDATA elsewhere: this component is written for 17 and below.
      * @default "postgres:17.6"
      */
-    image: string;
+    image?: string;
     /** Database created on first start. @default "app" */
-    database: string;
+    database?: string;
     /** Owner role of that database. @default "app" */
-    user: string;
+    user?: string;
     /** Size of the data volume. @default "10Gi" */
-    storageSize: string;
+    storageSize?: string;
     /** StorageClass of the data volume. @default the cluster's default StorageClass */
     storageClassName?: pulumi.Input<string>;
     /**
@@ -55,22 +59,23 @@ export class Postgres extends pulumi.ComponentResource {
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Postgres", name, {}, opts);
-        const grace = args.terminationGracePeriodSeconds ?? 120;
+        const d = DEFAULTS.postgres;
+        const image = args.image ?? d.image;
+        const storageSize = args.storageSize ?? d.storageSize;
+        const grace = args.terminationGracePeriodSeconds ?? d.terminationGracePeriodSeconds;
+        const sizes = resolveSizes(args, d);
         const protect = dataProtection(args.protect ?? false);
         const child = { parent: this, provider: args.provider };
         this.host = "postgres";
-        this.user = args.user;
-        this.database = args.database;
+        this.user = args.user ?? d.user;
+        this.database = args.database ?? d.database;
 
-        const password = new random.RandomPassword(`${name}-password`, {
-            length: 32, special: true, overrideSpecial: PASSWORD_SPECIALS, minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 2,
-        }, { parent: this, ...protect });
-        this.password = pulumi.secret(password.result);
+        this.password = generatedPassword(`${name}-password`, { parent: this, ...protect });
 
         const secret = new k8s.core.v1.Secret(`${name}-secret`, {
             metadata: meta("postgres", args.namespace, "postgres"),
             type: "Opaque",
-            stringData: { username: args.user, password: this.password },
+            stringData: { username: this.user, password: this.password },
         }, { ...child, ...protect });
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
@@ -82,7 +87,7 @@ export class Postgres extends pulumi.ComponentResource {
             },
         }, { ...child, ...protect });
 
-        const pgIsReady = (host: string) => ({ exec: { command: ["pg_isready", "-U", args.user, "-d", args.database, "-h", host, "-p", String(PORT)] } });
+        const pgIsReady = (host: string) => ({ exec: { command: ["pg_isready", "-U", this.user, "-d", this.database, "-h", host, "-p", String(PORT)] } });
         this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
             metadata: meta("postgres", args.namespace, "postgres"),
             spec: {
@@ -98,17 +103,17 @@ export class Postgres extends pulumi.ComponentResource {
                         terminationGracePeriodSeconds: grace,
                         containers: [{
                             name: "postgres",
-                            image: args.image,
+                            image,
                             ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
                             env: [
-                                { name: "POSTGRES_USER", value: args.user },
-                                { name: "POSTGRES_DB", value: args.database },
+                                { name: "POSTGRES_USER", value: this.user },
+                                { name: "POSTGRES_DB", value: this.database },
                                 { name: "POSTGRES_PASSWORD_FILE", value: `${SECRET_MOUNT}/password` },
                                 { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
                                 // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
                                 { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
                             ],
-                            resources: resources(args),
+                            resources: resources(sizes),
                             securityContext: containerSecurity(UID),
                             startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
                             readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
@@ -132,7 +137,7 @@ export class Postgres extends pulumi.ComponentResource {
                     spec: {
                         accessModes: ["ReadWriteOnce"],
                         storageClassName: args.storageClassName,
-                        resources: { requests: { storage: args.storageSize } },
+                        resources: { requests: { storage: storageSize } },
                     },
                 }],
             },

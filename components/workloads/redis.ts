@@ -1,19 +1,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { containerSecurity, labels, meta, PASSWORD_SPECIALS, podSecurity, resources, ResourceSizes, selector } from "./common";
+import { parseQuantity } from "../config/quantity";
+import { DEFAULTS } from "../config/settings";
+import { containerSecurity, generatedPassword, labels, meta, podSecurity, resolveSizes, resources, ResourceSizes, selector } from "./common";
 
-export interface RedisArgs extends ResourceSizes {
+/**
+ * Redis arguments. The inherited `cpu`, `memory`, `cpuLimit` and `memoryLimit` default to
+ * "100m", "128Mi", "500m" and "256Mi".
+ */
+export interface RedisArgs extends Partial<ResourceSizes> {
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
     /** Namespace (the Namespace resource's output, so deletes are ordered). */
     namespace: pulumi.Input<string>;
     /** Redis image; the official Debian-based image (UID 999) is assumed. @default "redis:7.4.5" */
-    image: string;
-    /** `maxmemory` in bytes; must stay below the memory limit. @default 80% of `memoryLimit` */
-    maxmemory: number;
+    image?: string;
+    /** `maxmemory` in bytes; keep it below the memory limit. @default 80% of `memoryLimit` */
+    maxmemory?: number;
     /** `maxmemory-policy`. @default "allkeys-lru" (a cache) */
-    maxmemoryPolicy: string;
+    maxmemoryPolicy?: string;
 }
 
 const UID = 999;
@@ -35,13 +40,15 @@ export class Redis extends pulumi.ComponentResource {
 
     constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Redis", name, {}, opts);
+        const d = DEFAULTS.redis;
+        const image = args.image ?? d.image;
+        const sizes = resolveSizes(args, d);
+        const maxmemory = args.maxmemory ?? Math.floor(parseQuantity(sizes.memoryLimit)! * d.maxmemoryShare);
+        const maxmemoryPolicy = args.maxmemoryPolicy ?? d.maxmemoryPolicy;
         const child = { parent: this, provider: args.provider };
         this.host = "redis";
 
-        const password = new random.RandomPassword(`${name}-password`, {
-            length: 32, special: true, overrideSpecial: PASSWORD_SPECIALS, minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 2,
-        }, { parent: this });
-        this.password = pulumi.secret(password.result);
+        this.password = generatedPassword(`${name}-password`, { parent: this });
 
         const secret = new k8s.core.v1.Secret(`${name}-secret`, {
             metadata: meta("redis", args.namespace, "redis"),
@@ -67,19 +74,19 @@ export class Redis extends pulumi.ComponentResource {
                         securityContext: podSecurity(UID),
                         containers: [{
                             name: "redis",
-                            image: args.image,
+                            image,
                             command: ["redis-server"],
                             args: [
                                 "--port", String(PORT),
                                 "--include", `${AUTH_MOUNT}/auth.conf`,
-                                "--maxmemory", String(args.maxmemory),
-                                "--maxmemory-policy", args.maxmemoryPolicy,
+                                "--maxmemory", String(maxmemory),
+                                "--maxmemory-policy", maxmemoryPolicy,
                                 "--save", "",
                                 "--appendonly", "no",
                             ],
                             ports: [{ name: "redis", containerPort: PORT, protocol: "TCP" }],
                             env: [{ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "password" } } }],
-                            resources: resources(args),
+                            resources: resources(sizes),
                             securityContext: containerSecurity(UID),
                             readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
                             livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 3 },
