@@ -20,9 +20,9 @@ export interface StackOutputs {
  * Config errors are thrown by `loadSettings` before any resource is registered.
  */
 export function kubeship(settings: Settings = loadSettings()): StackOutputs {
-    const cluster = createCluster(settings);
     // Default providers are disabled (Pulumi.yaml): every package gets an explicit provider.
     const randomProvider = new random.Provider("random", {});
+    const cluster = createCluster(settings, { providers: [randomProvider] });
     const { app, postgres, redis } = settings;
     const imageRef = pulumi.output(app.image);
 
@@ -44,7 +44,7 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
             ingress: app.ingress,
             autoscaling: app.autoscaling,
         },
-        postgres: { ...postgres, storageClassName: cluster.storageClassName },
+        postgres: { ...postgres, storageClassName: settings.cluster.storageClass ?? cluster.storageClassName },
         redis,
     }, { providers: [randomProvider] });
 

@@ -45,7 +45,7 @@ describe("parseSettings", () => {
     });
 
     it("keeps the DigitalOcean token a Pulumi secret", async () => {
-        const s = parseSettings(base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3", "digitalocean:token": "dop_v1_x" }), "s");
+        const s = parseSettings(base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3", "digitalocean:token": "dop_v1_x", "kubeship:cluster": { authorizedNetworks: ["198.51.100.7/32"] } }), "s");
         assert.ok(s.digitaloceanToken);
         assert.equal(await pulumi.isSecret(s.digitaloceanToken!), true);
     });

@@ -4,7 +4,6 @@
  * text, ordered deletes, data protection where configured, and a fast dependency graph.
  */
 import * as assert from "node:assert/strict";
-import { ConfigError } from "../components/config/errors";
 import { FAKE_CLIENT_KEY, kubernetesObjects } from "./support/harness";
 import { manifests } from "./support/manifests";
 import { redact } from "./support/mocks";
@@ -21,11 +20,7 @@ for (const stack of stackNames()) {
     describe(`stack ${stack} (cloud ${cloud})`, () => {
         let r: Rendered;
         before(async () => {
-            if (cloud !== "local") {
-                // The managed cluster layers are issue #3; until then the workloads render on the local layer.
-                await assert.rejects(renderStack(stack), (e: unknown) => e instanceof ConfigError && /not built yet/.test(e.message));
-            }
-            r = await renderStack(stack, cloud === "local" ? undefined : "local");
+            r = await renderStack(stack);
         });
 
         it("renders manifests that pass the Kubernetes schema and Pod Security restricted, with no unmocked invoke", () => {
@@ -35,7 +30,7 @@ for (const stack of stackNames()) {
         });
 
         it("renders the same files every time", async () => {
-            const again = await renderStack(stack, cloud === "local" ? undefined : "local");
+            const again = await renderStack(stack);
             assert.deepEqual(again.files, r.files);
         });
 
@@ -84,7 +79,7 @@ for (const stack of stackNames()) {
         it("does not make the app wait for Postgres or Redis to be ready", () => {
             const app = one(r.run, "kubernetes:apps/v1:Deployment", "app");
             const waitsOn = [...dependencyClosure(r.run, app.urn)].map(urn => r.run.registered.find(x => x.urn === urn)!);
-            const blocked = waitsOn.filter(x => /:(StatefulSet|Deployment|Service)$/.test(x.type));
+            const blocked = waitsOn.filter(x => /^kubernetes:.*:(StatefulSet|Deployment|Service)$/.test(x.type));
             assert.deepEqual(blocked.map(x => x.name), []);
             assert.ok(waitsOn.some(x => x.name === "kubeship-app-env"), "the app waits for its Secret");
         });

@@ -32,7 +32,7 @@ export interface ClusterContract {
     /** Annotations for LoadBalancer Services on this cloud. */
     readonly serviceAnnotations: Record<string, string>;
     /** Reads the external address from a LoadBalancer Service's status (IP on most clouds, hostname on AWS). */
-    loadBalancerAddress(service: k8s.core.v1.Service): pulumi.Output<string>;
+    readonly loadBalancerAddress: (service: k8s.core.v1.Service) => pulumi.Output<string>;
 }
 
 /** The address of a LoadBalancer Service: its first ingress IP, else its hostname. */

@@ -57,3 +57,46 @@ export function minifyKubeconfig(text: string, context: string | undefined, sour
     };
     return { kubeconfig: YAML.stringify(minimal), context: wanted, cluster: ctx.context.cluster };
 }
+
+/** A client-go exec credential plugin (client.authentication.k8s.io/v1beta1). */
+export interface ExecPlugin {
+    command: string;
+    args: string[];
+    /** Extra environment for the plugin, for example AWS_PROFILE. */
+    env?: Record<string, string>;
+    /** Printed by kubectl when the command is missing. */
+    installHint: string;
+    /** Pass the cluster's info to the plugin (the GKE plugin needs it). */
+    provideClusterInfo?: boolean;
+}
+
+/**
+ * A kubeconfig for a managed cluster whose credentials come from the cloud's CLI at each use, so it
+ * never holds a token that expires (DigitalOcean's 7 days) or goes stale.
+ * @param server API server URL (https://…)
+ * @param caData base64 PEM of the cluster CA
+ */
+export function execKubeconfig(name: string, server: string, caData: string, exec: ExecPlugin): string {
+    const env = Object.entries(exec.env ?? {}).map(([k, v]) => ({ name: k, value: v }));
+    return YAML.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": name,
+        clusters: [{ name, cluster: { server, "certificate-authority-data": caData } }],
+        contexts: [{ name, context: { cluster: name, user: name } }],
+        users: [{
+            name,
+            user: {
+                exec: {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: exec.command,
+                    args: exec.args,
+                    ...(env.length ? { env } : {}),
+                    installHint: exec.installHint,
+                    provideClusterInfo: exec.provideClusterInfo ?? false,
+                    interactiveMode: "Never",
+                },
+            },
+        }],
+    });
+}

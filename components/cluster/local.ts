@@ -38,6 +38,7 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
     readonly registry: RegistryInfo;
     readonly storageClassName?: string;
     readonly serviceAnnotations: Record<string, string> = {};
+    readonly loadBalancerAddress: (service: k8s.core.v1.Service) => pulumi.Output<string> = firstIngressAddress;
 
     constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Local", name, {}, opts);
@@ -53,9 +54,5 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
         }, { parent: this });
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
-    }
-
-    loadBalancerAddress(service: k8s.core.v1.Service): pulumi.Output<string> {
-        return firstIngressAddress(service);
     }
 }

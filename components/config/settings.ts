@@ -66,11 +66,57 @@ export interface RedisSettings extends ContainerResources {
     maxmemoryPolicy: MaxmemoryPolicy;
 }
 
+export const RELEASE_CHANNELS = ["RAPID", "REGULAR", "STABLE"] as const;
+export const NAT_GATEWAYS = ["perAz", "single"] as const;
+export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+
+/** Region names per cloud. */
+export const REGION_FORMATS: Record<Exclude<Cloud, "local">, { pattern: RegExp; example: string }> = {
+    gcp: { pattern: /^[a-z]+-[a-z]+[0-9]+$/, example: "europe-west1" },
+    aws: { pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$/, example: "eu-west-1" },
+    digitalocean: { pattern: /^[a-z]{3}[0-9]$/, example: "ams3" },
+};
+
+/** Node sizes per cloud, by the naming scheme each cloud uses. */
+export const NODE_SIZE_FORMATS: Record<Exclude<Cloud, "local">, { pattern: RegExp; example: string; default: string }> = {
+    gcp: { pattern: /^[a-z][a-z0-9]*-(standard|highmem|highcpu|medium|small|micro|custom|megamem|ultramem|hightcpu)(-[0-9]+)?(-[0-9]+)?$/, example: "e2-standard-4", default: "e2-standard-2" },
+    aws: { pattern: /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/, example: "m7i.large", default: "t3.large" },
+    digitalocean: { pattern: /^[a-z0-9]+(-[a-z0-9]+)+$/, example: "s-2vcpu-4gb", default: "s-2vcpu-4gb" },
+};
+
 export interface ClusterSettings {
     /** Registry address for the local cluster (kind's local registry convention by default). */
     registry: string;
-    /** StorageClass for Postgres volumes; undefined = the cluster's own default. */
+    /** StorageClass for Postgres volumes; undefined = the cluster layer's class (local: the cluster default). */
     storageClass?: string;
+    /** Machine type (gcp), instance type (aws) or droplet size (digitalocean). */
+    nodeSize: string;
+    /** Node pool autoscaling bounds, in nodes for the whole cluster. */
+    minNodes: number;
+    maxNodes: number;
+    /** Kubernetes minor version: pinned on EKS, the version prefix on DOKS. GKE follows `releaseChannel`. */
+    kubernetesVersion: string;
+    /** GKE release channel. */
+    releaseChannel: (typeof RELEASE_CHANNELS)[number];
+    /** Refuse to delete the cluster (GKE, EKS); DOKS keeps its volumes and load balancers on delete. */
+    deletionProtection: boolean;
+    /** CIDR blocks allowed to reach the Kubernetes API. */
+    authorizedNetworks: string[];
+    /** EKS NAT gateways: one per AZ (resilient) or a single one (cheaper). */
+    natGateways: (typeof NAT_GATEWAYS)[number];
+    /** Weekly maintenance window start (GKE, DOKS), UTC. */
+    maintenanceDay: (typeof WEEKDAYS)[number];
+    maintenanceStartTime: string;
+    /** EKS control-plane log retention, days. */
+    logRetentionDays: number;
+    /** AWS CLI profile baked into the EKS kubeconfig (and used by the AWS provider). */
+    awsProfile?: string;
+    /** IAM role the EKS kubeconfig assumes; it also gets the cluster-admin access entry. */
+    assumeRoleArn?: string;
+    /** DigitalOcean container registry name (one per account, globally unique). */
+    registryName: string;
+    /** Use an existing DigitalOcean registry of that name instead of creating one. */
+    existingRegistry: boolean;
 }
 
 export interface Settings {
@@ -124,7 +170,10 @@ export const DEFAULTS = {
         /** Share of the memory limit given to `maxmemory` when it is not set. */
         maxmemoryShare: 0.8, maxmemoryPolicy: "allkeys-lru" as MaxmemoryPolicy,
     },
-    cluster: { registry: "localhost:5001" },
+    cluster: {
+        registry: "localhost:5001", minNodes: 3, maxNodes: 6, kubernetesVersion: "1.33", releaseChannel: "REGULAR" as const,
+        natGateways: "perAz" as const, maintenanceDay: "sunday" as const, maintenanceStartTime: "03:00", logRetentionDays: 90,
+    },
 } as const;
 
 /** Raw config: full keys (`kubeship:app`, `gcp:project`) to the strings Pulumi stores. */
@@ -146,6 +195,9 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
     const cloud = v.oneOf(key("cloud"), raw[key("cloud")], CLOUDS);
     const region = v.optionalString(key("region"), raw[key("region")]);
     if (cloud !== "local" && !region) throw new ConfigError(key("region"), region, `is required when kubeship:cloud is "${cloud}"`);
+    if (cloud !== "local" && !REGION_FORMATS[cloud].pattern.test(region!)) {
+        throw new ConfigError(key("region"), region, `is not a ${cloud} region; expected a name such as "${REGION_FORMATS[cloud].example}"`);
+    }
     const gcpProject = v.optionalString("gcp:project", raw["gcp:project"]);
     if (cloud === "gcp" && !gcpProject) throw new ConfigError("gcp:project", gcpProject, 'is required when kubeship:cloud is "gcp" (pulumi config set gcp:project <project-id>)');
     const token = v.optionalString("digitalocean:token", raw["digitalocean:token"]);
@@ -162,7 +214,7 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
         digitaloceanToken: token === undefined ? undefined : pulumi.secret(token),
         namespace: v.dns1123Label(key("namespace"), v.optionalString(key("namespace"), raw[key("namespace")]) ?? stack),
         protectData,
-        cluster: parseCluster(key("cluster"), raw[key("cluster")]),
+        cluster: parseCluster(key("cluster"), raw[key("cluster")], cloud, stack, protectData),
         app: parseApp(key("app"), raw[key("app")]),
         postgres: parsePostgres(key("postgres"), raw[key("postgres")]),
         redis: parseRedis(key("redis"), raw[key("redis")]),
@@ -191,11 +243,59 @@ function parseResources(key: string, obj: Record<string, v.Raw>, d: ContainerRes
     return r;
 }
 
-function parseCluster(key: string, value: v.Raw): ClusterSettings {
-    const o = section(key, value, ["registry", "storageClass"]);
+const CLUSTER_KEYS = [
+    "registry", "storageClass", "nodeSize", "minNodes", "maxNodes", "kubernetesVersion", "releaseChannel", "deletionProtection",
+    "authorizedNetworks", "natGateways", "maintenanceDay", "maintenanceStartTime", "logRetentionDays", "awsProfile", "assumeRoleArn",
+    "registryName", "existingRegistry",
+] as const;
+/** Retention periods CloudWatch Logs accepts. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, protectData: boolean): ClusterSettings {
+    const d = DEFAULTS.cluster;
+    const o = section(key, value, CLUSTER_KEYS);
+    const sizeFormat = cloud === "local" ? undefined : NODE_SIZE_FORMATS[cloud];
+    const nodeSize = field(o, "nodeSize", sizeFormat?.default ?? "", x => {
+        const size = v.requireString(`${key}.nodeSize`, x);
+        if (sizeFormat && !sizeFormat.pattern.test(size)) throw new ConfigError(`${key}.nodeSize`, x, `is not a ${cloud} node size; expected a name such as "${sizeFormat.example}"`);
+        return size;
+    });
+    const minNodes = field(o, "minNodes", d.minNodes, x => v.integer(`${key}.minNodes`, x, 1, 1000));
+    const maxNodes = field(o, "maxNodes", Math.max(d.maxNodes, minNodes), x => v.integer(`${key}.maxNodes`, x, 1, 1000));
+    v.ordered(`${key}.minNodes`, minNodes, `${key}.maxNodes`, maxNodes);
+    const authorizedNetworks = field(o, "authorizedNetworks", [] as string[], x => v.list(`${key}.authorizedNetworks`, x, v.cidr));
+    if (cloud !== "local" && authorizedNetworks.length === 0) {
+        throw new ConfigError(`${key}.authorizedNetworks`, o.authorizedNetworks, `is required for kubeship:cloud "${cloud}": the CIDR blocks allowed to reach the Kubernetes API (your office, VPN or CI egress); ["0.0.0.0/0"] opens it to the whole internet (still authenticated)`);
+    }
+    const logRetentionDays = field(o, "logRetentionDays", d.logRetentionDays, x => {
+        const days = v.integer(`${key}.logRetentionDays`, x, 1);
+        if (!LOG_RETENTION_DAYS.includes(days)) throw new ConfigError(`${key}.logRetentionDays`, x, `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`);
+        return days;
+    });
     return {
-        registry: field(o, "registry", DEFAULTS.cluster.registry, x => v.requireString(`${key}.registry`, x)),
+        registry: field(o, "registry", d.registry, x => v.requireString(`${key}.registry`, x)),
         storageClass: field(o, "storageClass", undefined, x => v.dns1123Subdomain(`${key}.storageClass`, x)),
+        nodeSize,
+        minNodes,
+        maxNodes,
+        kubernetesVersion: field(o, "kubernetesVersion", d.kubernetesVersion, x => {
+            if (typeof x !== "string" || !/^1\.[0-9]{2}$/.test(x)) throw new ConfigError(`${key}.kubernetesVersion`, x, 'must be a Kubernetes minor version such as "1.33"');
+            return x;
+        }),
+        releaseChannel: field(o, "releaseChannel", d.releaseChannel, x => v.oneOf(`${key}.releaseChannel`, x, RELEASE_CHANNELS)),
+        deletionProtection: field(o, "deletionProtection", protectData, x => v.boolean(`${key}.deletionProtection`, x)),
+        authorizedNetworks,
+        natGateways: field(o, "natGateways", d.natGateways, x => v.oneOf(`${key}.natGateways`, x, NAT_GATEWAYS)),
+        maintenanceDay: field(o, "maintenanceDay", d.maintenanceDay, x => v.oneOf(`${key}.maintenanceDay`, x, WEEKDAYS)),
+        maintenanceStartTime: field(o, "maintenanceStartTime", d.maintenanceStartTime, x => v.timeOfDay(`${key}.maintenanceStartTime`, x)),
+        logRetentionDays,
+        awsProfile: field(o, "awsProfile", undefined, x => v.requireString(`${key}.awsProfile`, x)),
+        assumeRoleArn: field(o, "assumeRoleArn", undefined, x => {
+            if (typeof x !== "string" || !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/.test(x)) throw new ConfigError(`${key}.assumeRoleArn`, x, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/deployer"');
+            return x;
+        }),
+        registryName: field(o, "registryName", `kubeship-${stack}`, x => v.dns1123Label(`${key}.registryName`, x)),
+        existingRegistry: field(o, "existingRegistry", false, x => v.boolean(`${key}.existingRegistry`, x)),
     };
 }
 

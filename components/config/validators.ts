@@ -156,3 +156,24 @@ function editDistance(a: string, b: string): number {
     }
     return prev[b.length];
 }
+
+/** An IPv4 CIDR block such as "203.0.113.0/24". */
+export function cidr(key: string, value: Raw): string {
+    const m = typeof value === "string" ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value) : null;
+    if (!m || m.slice(1, 5).some(o => Number(o) > 255) || Number(m[5]) > 32) {
+        throw new ConfigError(key, value, 'must be an IPv4 CIDR block such as "203.0.113.0/24"');
+    }
+    return value as string;
+}
+
+/** A list of values, each checked by `item` (its key gets the index: `key[0]`). */
+export function list<T>(key: string, value: Raw, item: (key: string, value: Raw) => T): T[] {
+    if (!Array.isArray(value)) throw new ConfigError(key, value, "must be a list");
+    return value.map((v, i) => item(`${key}[${i}]`, v));
+}
+
+/** A time of day "HH:MM" (24-hour, UTC). */
+export function timeOfDay(key: string, value: Raw): string {
+    if (typeof value !== "string" || !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(value)) throw new ConfigError(key, value, 'must be a 24-hour UTC time "HH:MM", such as "03:00"');
+    return value;
+}

@@ -12,6 +12,17 @@ import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 /** Values that exist only after a real deployment are shown as these placeholders. */
 export const AFTER_DEPLOY = {
     loadBalancerAddress: "after-deploy.load-balancer.invalid",
+    endpoint: "after-deploy.cluster-endpoint.invalid",
+    /** base64 of "FAKE-CA". */
+    caData: "RkFLRS1DQQ==",
+    account: "123456789012",
+};
+
+/** Fake credentials the mocks hand out; none may appear outside a secret. */
+export const FAKE_CREDENTIALS = {
+    ecrPassword: "fake-ecr-password-1b2c",
+    gcpAccessToken: "ya29.fake-gcp-access-token",
+    docrPassword: "fake-docr-token-7f3a",
 };
 
 /** What the engine would receive for one resource registration. */
@@ -54,10 +65,60 @@ const fakeOutputs: Record<string, Fake> = {
     "kubernetes:core/v1:Service": args => args.inputs?.spec?.type === "LoadBalancer"
         ? { status: { loadBalancer: { ingress: [{ hostname: AFTER_DEPLOY.loadBalancerAddress }] } } }
         : { status: { loadBalancer: {} } },
+    "random:index/randomId:RandomId": () => ({ hex: "a1b2c3", b64Url: "obLD" }),
+    // GKE
+    "gcp:container/cluster:Cluster": () => ({ endpoint: AFTER_DEPLOY.endpoint, masterAuth: { clusterCaCertificate: AFTER_DEPLOY.caData } }),
+    "gcp:serviceaccount/account:Account": args => ({ email: `${args.inputs.accountId}@after-deploy.iam.gserviceaccount.com` }),
+    // EKS
+    "aws:eks/cluster:Cluster": args => ({
+        arn: `arn:aws:eks:after-deploy:${AFTER_DEPLOY.account}:cluster/${args.inputs.name}`,
+        endpoint: `https://${AFTER_DEPLOY.endpoint}`,
+        certificateAuthority: { data: AFTER_DEPLOY.caData },
+    }),
+    "aws:iam/role:Role": args => ({ arn: `arn:aws:iam::${AFTER_DEPLOY.account}:role/${args.name}`, name: args.name }),
+    "aws:kms/key:Key": args => ({ arn: `arn:aws:kms:after-deploy:${AFTER_DEPLOY.account}:key/${args.name}` }),
+    "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
+    "aws:ecr/repository:Repository": args => ({
+        registryId: AFTER_DEPLOY.account,
+        repositoryUrl: `${AFTER_DEPLOY.account}.dkr.ecr.after-deploy.amazonaws.com/${args.inputs.name}`,
+    }),
+    // DOKS
+    "digitalocean:index/kubernetesCluster:KubernetesCluster": () => ({
+        endpoint: `https://${AFTER_DEPLOY.endpoint}`,
+        kubeConfigs: [{ clusterCaCertificate: AFTER_DEPLOY.caData, rawConfig: "after-deploy", token: "after-deploy" }],
+    }),
+    "digitalocean:index/containerRegistry:ContainerRegistry": args => ({ serverUrl: "registry.digitalocean.com", endpoint: `registry.digitalocean.com/${args.inputs.name}` }),
+    "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": (_args, run) => {
+        run.generatedSecrets.push(FAKE_CREDENTIALS.docrPassword);
+        const auth = Buffer.from(`fake-docr-user:${FAKE_CREDENTIALS.docrPassword}`).toString("base64");
+        return { dockerCredentials: JSON.stringify({ auths: { "registry.digitalocean.com": { auth } } }) };
+    },
 };
 
-/** Invokes the program is allowed to make, with canned answers. None yet: the local cluster invokes nothing. */
-const fakeCalls: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {};
+type FakeCall = (inputs: Record<string, any>, run: MockRun) => Record<string, unknown>;
+/** Invokes the program is allowed to make, with canned answers. Anything else is recorded as unmocked. */
+const fakeCalls: Record<string, FakeCall> = {
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ names: ["after-deploy-az-1", "after-deploy-az-2", "after-deploy-az-3"], zoneIds: ["az1", "az2", "az3"], id: "azs" }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+        accountId: AFTER_DEPLOY.account, arn: `arn:aws:sts::${AFTER_DEPLOY.account}:assumed-role/deployer/ci-session`, userId: "AROAFAKE:ci-session", id: AFTER_DEPLOY.account,
+    }),
+    "aws:iam/getSessionContext:getSessionContext": inputs => ({
+        arn: inputs.arn, issuerArn: `arn:aws:iam::${AFTER_DEPLOY.account}:role/deployer`, issuerId: "AROAFAKE", issuerName: "deployer", sessionName: "ci-session", id: inputs.arn,
+    }),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": (_inputs, run) => {
+        run.generatedSecrets.push(FAKE_CREDENTIALS.ecrPassword);
+        return { userName: "AWS", password: FAKE_CREDENTIALS.ecrPassword, authorizationToken: Buffer.from(`AWS:${FAKE_CREDENTIALS.ecrPassword}`).toString("base64"), proxyEndpoint: "https://after-deploy", expiresAt: "after-deploy", id: "ecr" };
+    },
+    "gcp:organizations/getProject:getProject": inputs => ({ number: "123456789012", projectId: inputs.projectId, name: inputs.projectId, id: `projects/${inputs.projectId}` }),
+    "gcp:organizations/getClientConfig:getClientConfig": (_inputs, run) => {
+        run.generatedSecrets.push(FAKE_CREDENTIALS.gcpAccessToken);
+        return { accessToken: FAKE_CREDENTIALS.gcpAccessToken, project: "after-deploy", region: "after-deploy", zone: "after-deploy", id: "client" };
+    },
+    "digitalocean:index/getKubernetesVersions:getKubernetesVersions": inputs => ({
+        latestVersion: `${inputs.versionPrefix ?? "1.33."}4-do.0`, validVersions: [`${inputs.versionPrefix ?? "1.33."}4-do.0`], versionPrefix: inputs.versionPrefix, id: "versions",
+    }),
+};
 
 /** Installs fresh mocks for one program run as `stack` of project `kubeship`. */
 export async function installMocks(stack: string): Promise<MockRun> {
@@ -73,7 +134,7 @@ export async function installMocks(stack: string): Promise<MockRun> {
                 run.unmockedCalls.push(args.token);
                 return {};
             }
-            return fake(args.inputs);
+            return fake(args.inputs, run);
         },
     }, "kubeship", stack, false);
 

@@ -1,3 +1,4 @@
+import { overrideCloud } from "./cloud-override";
 import { runProgram, RunResult } from "./harness";
 import { manifests, manifestsYaml, outputsYaml, resourceListing } from "./manifests";
 import { podSpecOf, restrictedViolations } from "./pss";
@@ -11,12 +12,14 @@ export interface Rendered {
     resources: number;
     /** Schema and Pod Security violations, unmocked invokes. */
     problems: string[];
+    /** Stand-ins used because `--cloud` switched to a cloud the stack file has no settings for. */
+    substituted: string[];
 }
 
 /** Renders one stack file offline, optionally with `kubeship:cloud` overridden. */
 export async function renderStack(stack: string, cloud?: string): Promise<Rendered> {
-    const { config, secretKeys } = readStackConfig(stack);
-    if (cloud) config["kubeship:cloud"] = cloud;
+    const stackConfig = readStackConfig(stack);
+    const { config, secretKeys, substituted } = cloud ? overrideCloud(stackConfig, cloud) : { ...stackConfig, substituted: [] };
     const run = await runProgram({ stack, config, secretKeys });
     const list = manifests(run);
     const problems: string[] = [];
@@ -37,5 +40,6 @@ export async function renderStack(stack: string, cloud?: string): Promise<Render
         objects: list.length,
         resources: run.registered.length,
         problems,
+        substituted,
     };
 }

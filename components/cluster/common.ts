@@ -1,0 +1,54 @@
+/** Pieces the managed cluster layers share. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Settings } from "../config";
+import { WEEKDAYS } from "../config/settings";
+
+/** Cluster name used by every cloud: `kubeship-<stack>`. */
+export function clusterName(stack: string): string {
+    return `kubeship-${stack}`;
+}
+
+/** Stable identity for the Kubernetes provider: changing it replaces every workload. */
+export function clusterIdentifier(settings: Pick<Settings, "cloud" | "stack">): string {
+    return `${settings.cloud}-${settings.stack}`;
+}
+
+export interface StorageClassArgs {
+    provider: k8s.Provider;
+    provisioner: string;
+    parameters: Record<string, string>;
+    /** Mark it as the cluster's default class (only where the cloud ships none). */
+    isDefault: boolean;
+    /** Keep volumes when their claim is deleted (on with protectData). */
+    retain: boolean;
+}
+
+/** The `kubeship` StorageClass for database volumes: bound where the pod lands, expandable. */
+export function databaseStorageClass(name: string, args: StorageClassArgs, parent: pulumi.Resource): k8s.storage.v1.StorageClass {
+    return new k8s.storage.v1.StorageClass(`${name}-storageclass`, {
+        metadata: {
+            name: "kubeship",
+            labels: { "app.kubernetes.io/part-of": "kubeship", "app.kubernetes.io/managed-by": "pulumi" },
+            annotations: args.isDefault ? { "storageclass.kubernetes.io/is-default-class": "true" } : {},
+        },
+        provisioner: args.provisioner,
+        parameters: args.parameters,
+        reclaimPolicy: args.retain ? "Retain" : "Delete",
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+    }, { parent, provider: args.provider });
+}
+
+/**
+ * A weekly window as GKE wants it: RFC 3339 start and end on a date that falls on `day`, plus an RRULE.
+ * 12 hours a week keeps GKE's minimum of 48 hours of availability in any 32 days.
+ */
+export function weeklyWindow(day: (typeof WEEKDAYS)[number], startTime: string, hours = 12): { startTime: string; endTime: string; recurrence: string } {
+    const monday = Date.UTC(2024, 0, 1); // 2024-01-01 was a Monday
+    const [h, m] = startTime.split(":").map(Number);
+    const start = new Date(monday + WEEKDAYS.indexOf(day) * 86_400_000 + (h * 60 + m) * 60_000);
+    const end = new Date(start.getTime() + hours * 3_600_000);
+    const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+    return { startTime: iso(start), endTime: iso(end), recurrence: `FREQ=WEEKLY;BYDAY=${day.slice(0, 2).toUpperCase()}` };
+}

@@ -1,0 +1,132 @@
+import * as digitalocean from "@pulumi/digitalocean";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { WEEKDAYS } from "../config/settings";
+import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
+import { execKubeconfig } from "./kubeconfig";
+
+export interface DoksClusterArgs {
+    /** DigitalOcean API token (`digitalocean:token`), secret. */
+    token: pulumi.Input<string>;
+    /** Region slug, for example "ams3" (`kubeship:region`). */
+    region: string;
+    /** Cluster name. */
+    clusterName: string;
+    /** Kubernetes provider identity; change it only for a new cluster. */
+    clusterIdentifier: string;
+    /** Minor version; the newest patch of it is picked with getKubernetesVersions. @default "1.33" */
+    kubernetesVersion?: string;
+    /** Droplet size of the node pool. @default "s-2vcpu-4gb" */
+    nodeSize?: string;
+    /** Node pool autoscaling bounds. @default 3 and 6 */
+    minNodes?: number;
+    maxNodes?: number;
+    /** CIDR blocks that may reach the control plane (control-plane firewall). */
+    authorizedNetworks: string[];
+    /** Weekly maintenance window, UTC. @default "sunday", "03:00" */
+    maintenanceDay?: (typeof WEEKDAYS)[number];
+    maintenanceStartTime?: string;
+    /** Keep volumes and load balancers when the cluster is deleted. @default true */
+    keepAssociatedResources?: boolean;
+    /** Container registry name (one registry per DigitalOcean account). */
+    registryName: string;
+    /** Use the account's existing registry of that name instead of creating it. @default false */
+    existingRegistry?: boolean;
+}
+
+/** DigitalOcean container registry credentials: `{"auths": {"<server>": {"auth": base64("user:pass")}}}`. */
+export function parseDockerCredentials(json: string): { server: string; username: string; password: string } {
+    const auths = (JSON.parse(json) as { auths?: Record<string, { auth?: string }> }).auths ?? {};
+    const [server, entry] = Object.entries(auths)[0] ?? [];
+    const decoded = Buffer.from(entry?.auth ?? "", "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (!server || colon < 0) throw new Error("DigitalOcean returned registry credentials without an auth entry");
+    return { server, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * DOKS: own VPC, version from getKubernetesVersions, HA control plane behind a control-plane firewall,
+ * auto-upgrade with surge in a maintenance window, an autoscaling node pool, and a DOCR registry
+ * integrated for pulls. Its kubeconfig calls doctl, so it keeps working past the 7-day token expiry.
+ */
+export class DoksCluster extends pulumi.ComponentResource implements ClusterContract {
+    readonly cloud = "digitalocean" as const;
+    readonly name: pulumi.Output<string>;
+    readonly provider: k8s.Provider;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly registry: RegistryInfo;
+    /** DigitalOcean's CSI block storage class, installed on every DOKS cluster. */
+    readonly storageClassName = "do-block-storage";
+    readonly serviceAnnotations: Record<string, string> = {};
+    readonly cluster: digitalocean.KubernetesCluster;
+    readonly loadBalancerAddress: (service: k8s.core.v1.Service) => pulumi.Output<string> = firstIngressAddress;
+
+    constructor(name: string, args: DoksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kubeship:cluster:Doks", name, {}, opts);
+        const version = args.kubernetesVersion ?? "1.33";
+        const nodeSize = args.nodeSize ?? "s-2vcpu-4gb";
+        const minNodes = args.minNodes ?? 3;
+        const maxNodes = args.maxNodes ?? 6;
+        const keepAssociated = args.keepAssociatedResources ?? true;
+        const existingRegistry = args.existingRegistry ?? false;
+
+        const doProvider = new digitalocean.Provider(`${name}-do`, { token: args.token }, { parent: this });
+        const child = { parent: this, provider: doProvider };
+
+        const vpc = new digitalocean.Vpc(`${name}-vpc`, { name: args.clusterName, region: args.region }, child);
+        const versions = digitalocean.getKubernetesVersionsOutput({ versionPrefix: `${version}.` }, child);
+
+        const registry = existingRegistry
+            ? undefined
+            : new digitalocean.ContainerRegistry(`${name}-registry`, { name: args.registryName, subscriptionTierSlug: "basic", region: args.region }, child);
+
+        this.cluster = new digitalocean.KubernetesCluster(`${name}-cluster`, {
+            name: args.clusterName,
+            region: args.region,
+            version: versions.latestVersion,
+            vpcUuid: vpc.id,
+            ha: true,
+            autoUpgrade: true,
+            surgeUpgrade: true,
+            maintenancePolicy: { day: args.maintenanceDay ?? "sunday", startTime: args.maintenanceStartTime ?? "03:00" },
+            registryIntegration: true,
+            destroyAllAssociatedResources: !keepAssociated,
+            controlPlaneFirewall: { enabled: true, allowedAddresses: args.authorizedNetworks },
+            nodePool: {
+                name: "kubeship",
+                size: nodeSize,
+                autoScale: true,
+                minNodes,
+                maxNodes,
+                labels: { "kubeship.dev/pool": "default" },
+            },
+        }, { ...child, dependsOn: registry ? [registry] : [] });
+
+        // Push credentials, write access, valid for a year (replace the resource to rotate them).
+        const credentials = new digitalocean.ContainerRegistryDockerCredentials(`${name}-registry-credentials`, {
+            registryName: registry ? registry.name : args.registryName, write: true, expirySeconds: 365 * 24 * 3600,
+        }, child);
+        const auth = pulumi.secret(credentials.dockerCredentials.apply(parseDockerCredentials));
+        const server = registry ? registry.serverUrl : pulumi.output("registry.digitalocean.com");
+        this.registry = {
+            server,
+            repository: pulumi.interpolate`${server}/${args.registryName}/app`,
+            username: pulumi.secret(auth.apply(a => a.username)),
+            password: pulumi.secret(auth.apply(a => a.password)),
+        };
+
+        this.name = this.cluster.name;
+        this.kubeconfig = pulumi.secret(pulumi.all([this.cluster.id, this.cluster.name, this.cluster.endpoint, this.cluster.kubeConfigs]).apply(([id, n, endpoint, configs]) =>
+            execKubeconfig(`do-${args.region}-${n}`, endpoint, configs[0]?.clusterCaCertificate ?? "", {
+                command: "doctl",
+                args: ["kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", id],
+                installHint: "Install doctl and authenticate it (doctl auth init, or DIGITALOCEAN_ACCESS_TOKEN): https://docs.digitalocean.com/reference/doctl/how-to/install/",
+            })));
+
+        this.provider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier,
+        }, { parent: this, dependsOn: [this.cluster] });
+
+        this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
+    }
+}
