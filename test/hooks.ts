@@ -2,6 +2,8 @@
  * Mocha root hooks: an unhandled rejection (a throwing mock, a failed registration) fails the test
  * instead of passing silently.
  */
+import "./support/fast-stacks";
+
 const seen: unknown[] = [];
 process.on("unhandledRejection", reason => { seen.push(reason); });
 

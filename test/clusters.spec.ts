@@ -1,0 +1,382 @@
+/**
+ * The managed cluster layers under mocks: one cloud's resources at a time, production defaults,
+ * kubeconfig shape, and workloads that do not change with the cloud.
+ */
+import * as assert from "node:assert/strict";
+import * as YAML from "yaml";
+import { eksAmiType } from "../components/cluster/eks";
+import { parseDockerCredentials } from "../components/cluster/doks";
+import { weeklyWindow } from "../components/cluster/common";
+import { execKubeconfig } from "../components/cluster/kubeconfig";
+import { runProgram, RunResult } from "./support/harness";
+import { manifests } from "./support/manifests";
+import { AFTER_DEPLOY, FAKE_CREDENTIALS, redact } from "./support/mocks";
+import { renderStack, Rendered } from "./support/render-stack";
+import { all, dependencyClosure, one, spec } from "./support/query";
+import { readStackConfig } from "./support/stack-config";
+
+const CLOUDS = ["gcp", "aws", "digitalocean"] as const;
+const PACKAGES = { gcp: "gcp", aws: "aws", digitalocean: "digitalocean" };
+const CLUSTER_TYPES = { gcp: "gcp:container/cluster:Cluster", aws: "aws:eks/cluster:Cluster", digitalocean: "digitalocean:index/kubernetesCluster:KubernetesCluster" };
+
+/** Runs the prod stack file on `cloud`, with cluster settings merged in. */
+async function prodOn(cloud: string, cluster: Record<string, unknown> = {}, extra: Record<string, string> = {}): Promise<RunResult> {
+    const { config, secretKeys } = readStackConfig("prod");
+    const base = JSON.parse(config["kubeship:cluster"]);
+    delete base.nodeSize;
+    const regions: Record<string, string> = { gcp: "europe-west1", aws: "eu-west-1", digitalocean: "ams3" };
+    return runProgram({
+        stack: "prod",
+        config: {
+            ...config, "kubeship:cloud": cloud, "kubeship:region": regions[cloud], "gcp:project": "acme-prod", "digitalocean:token": "dop_v1_fake",
+            "kubeship:cluster": JSON.stringify({ ...base, ...cluster }), ...extra,
+        },
+        secretKeys: [...secretKeys, "digitalocean:token"],
+    });
+}
+
+function kubeconfigOf(r: RunResult): any {
+    assert.equal(r.outputs.kubeconfig.secret, true, "kubeconfig output is secret");
+    return YAML.parse(r.outputs.kubeconfig.value as string);
+}
+
+for (const cloud of CLOUDS) {
+    describe(`cluster layer: ${cloud}`, () => {
+        let r: Rendered;
+        before(async () => {
+            r = await renderStack("prod", cloud);
+        });
+
+        it("creates exactly one cluster of this cloud and nothing of the others", () => {
+            assert.equal(all(r.run, CLUSTER_TYPES[cloud]).length, 1);
+            for (const other of CLOUDS.filter(c => c !== cloud)) {
+                const leaked = r.run.registered.filter(x => x.type.startsWith(`${PACKAGES[other]}:`) || x.type === `pulumi:providers:${PACKAGES[other]}`);
+                assert.deepEqual(leaked.map(x => x.type), [], `${other} resources on a ${cloud} stack`);
+            }
+            assert.equal(all(r.run, `pulumi:providers:${PACKAGES[cloud]}`).length, 1, "one explicit provider for the cloud");
+        });
+
+        it("renders valid, restricted manifests with no unmocked invoke", () => {
+            assert.deepEqual(r.problems, []);
+        });
+
+        it("puts every workload on this cluster's Kubernetes provider, which waits for nodes", () => {
+            const provider = one(r.run, "pulumi:providers:kubernetes");
+            assert.equal(provider.parent, one(r.run, `kubeship:cluster:${{ gcp: "Gke", aws: "Eks", digitalocean: "Doks" }[cloud]}`).urn);
+            for (const res of r.run.registered.filter(x => x.type.startsWith("kubernetes:"))) assert.equal(res.provider, `${provider.urn}::${provider.name}-id`, res.name);
+            assert.equal(spec(provider).clusterIdentifier, `${cloud}-prod`);
+            const nodes = r.run.registered.find(x => /NodePool$|:NodeGroup$|KubernetesCluster$/.test(x.type))!;
+            assert.ok(dependencyClosure(r.run, provider.urn).has(nodes.urn), "the provider depends on the node pool");
+        });
+
+        it("hands out a well-formed exec kubeconfig, as a secret", () => {
+            const kc = kubeconfigOf(r.run);
+            const user = kc.users[0].user;
+            assert.equal(user.exec.apiVersion, "client.authentication.k8s.io/v1beta1");
+            assert.equal(user.token, undefined, "no static token");
+            assert.equal(kc.clusters[0].cluster["certificate-authority-data"], AFTER_DEPLOY.caData);
+            assert.equal(kc.clusters[0].cluster.server, `https://${AFTER_DEPLOY.endpoint}`);
+            assert.equal(kc["current-context"], kc.contexts[0].name);
+            const expected = { gcp: "gke-gcloud-auth-plugin", aws: "aws", digitalocean: "doctl" }[cloud];
+            assert.equal(user.exec.command, expected);
+            const provider = one(r.run, "pulumi:providers:kubernetes");
+            assert.ok(!JSON.stringify(redact(provider.inputs)).includes(AFTER_DEPLOY.caData), "the provider's kubeconfig input is secret");
+        });
+
+        it("builds the registry without waiting for the cluster, and keeps push credentials secret", () => {
+            const registryTypes = { gcp: "gcp:artifactregistry/repository:Repository", aws: "aws:ecr/repository:Repository", digitalocean: "digitalocean:index/containerRegistry:ContainerRegistry" };
+            const registry = one(r.run, registryTypes[cloud]);
+            const cluster = one(r.run, CLUSTER_TYPES[cloud]);
+            assert.ok(!dependencyClosure(r.run, registry.urn).has(cluster.urn), "the registry must not wait for the cluster");
+            const visible = r.run.registered.map(x => JSON.stringify(redact(x.inputs))).join("\n") + Object.values(r.files).join("\n");
+            for (const secret of Object.values(FAKE_CREDENTIALS)) assert.ok(!visible.includes(secret), `${secret} visible`);
+        });
+
+        it("gives Postgres the cluster layer's storage class", () => {
+            const sts = spec(one(r.run, "kubernetes:apps/v1:StatefulSet", "postgres"));
+            assert.equal(sts.spec.volumeClaimTemplates[0].spec.storageClassName, cloud === "digitalocean" ? "do-block-storage" : "kubeship");
+        });
+    });
+}
+
+describe("GKE production defaults", () => {
+    let r: RunResult;
+    before(async () => { r = await prodOn("gcp", { minNodes: 3, maxNodes: 9, releaseChannel: "STABLE", authorizedNetworks: ["198.51.100.0/24"] }); });
+
+    it("is a regional, VPC-native, private-node cluster on a release channel, reachable only from authorized networks", () => {
+        const c = spec(one(r, "gcp:container/cluster:Cluster"));
+        assert.equal(c.location, "europe-west1");
+        assert.equal(c.networkingMode, "VPC_NATIVE");
+        assert.deepEqual(c.ipAllocationPolicy, { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" });
+        assert.equal(c.privateClusterConfig.enablePrivateNodes, true);
+        assert.equal(c.privateClusterConfig.enablePrivateEndpoint, false);
+        assert.deepEqual(c.masterAuthorizedNetworksConfig.cidrBlocks.map((b: any) => b.cidrBlock), ["198.51.100.0/24"]);
+        assert.deepEqual(c.releaseChannel, { channel: "STABLE" });
+        assert.equal(c.minMasterVersion, undefined, "no version pin on a channel");
+        assert.equal(c.masterAuth.clientCertificateConfig.issueClientCertificate, false);
+    });
+
+    it("has its own network: subnet with secondary ranges and Private Google Access, Cloud Router and NAT", () => {
+        const subnet = spec(one(r, "gcp:compute/subnetwork:Subnetwork"));
+        assert.deepEqual(subnet.secondaryIpRanges.map((x: any) => x.rangeName), ["pods", "services"]);
+        assert.equal(subnet.privateIpGoogleAccess, true);
+        assert.equal(spec(one(r, "gcp:compute/network:Network")).autoCreateSubnetworks, false);
+        assert.equal(spec(one(r, "gcp:compute/routerNat:RouterNat")).sourceSubnetworkIpRangesToNat, "ALL_SUBNETWORKS_ALL_IP_RANGES");
+        assert.equal(all(r, "gcp:compute/router:Router").length, 1);
+    });
+
+    it("enables Workload Identity, Shielded Nodes, Dataplane V2 and KMS encryption of Secrets in the same region", () => {
+        const c = spec(one(r, "gcp:container/cluster:Cluster"));
+        assert.deepEqual(c.workloadIdentityConfig, { workloadPool: "acme-prod.svc.id.goog" });
+        assert.equal(c.enableShieldedNodes, true);
+        assert.equal(c.datapathProvider, "ADVANCED_DATAPATH");
+        assert.equal(c.databaseEncryption.state, "ENCRYPTED");
+        const key = one(r, "gcp:kms/cryptoKey:CryptoKey");
+        assert.equal(c.databaseEncryption.keyName, `${key.name}-id`);
+        assert.equal(spec(one(r, "gcp:kms/keyRing:KeyRing")).location, "europe-west1");
+        assert.equal(spec(key).rotationPeriod, "7776000s");
+        const binding = spec(one(r, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"));
+        assert.equal(binding.role, "roles/cloudkms.cryptoKeyEncrypterDecrypter");
+        assert.equal(binding.member, "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com");
+        assert.ok(one(r, "gcp:container/cluster:Cluster").dependencies.includes(one(r, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").urn), "the key is usable before the cluster");
+    });
+
+    it("removes the default pool for an autoscaling pool with its own least-privilege service account", () => {
+        assert.equal(spec(one(r, "gcp:container/cluster:Cluster")).removeDefaultNodePool, true);
+        const pool = spec(one(r, "gcp:container/nodePool:NodePool"));
+        assert.deepEqual(pool.autoscaling, { totalMinNodeCount: 3, totalMaxNodeCount: 9, locationPolicy: "BALANCED" });
+        assert.deepEqual(pool.management, { autoRepair: true, autoUpgrade: true });
+        assert.deepEqual(pool.upgradeSettings, { strategy: "SURGE", maxSurge: 1, maxUnavailable: 0 });
+        assert.deepEqual(pool.nodeConfig.shieldedInstanceConfig, { enableSecureBoot: true, enableIntegrityMonitoring: true });
+        assert.equal(pool.nodeConfig.workloadMetadataConfig.mode, "GKE_METADATA");
+        assert.equal(pool.nodeConfig.machineType, "e2-standard-2");
+        const sa = spec(one(r, "gcp:serviceaccount/account:Account"));
+        assert.equal(pool.nodeConfig.serviceAccount, `${sa.accountId}@after-deploy.iam.gserviceaccount.com`);
+        assert.deepEqual(all(r, "gcp:projects/iAMMember:IAMMember").map(m => spec(m).role), ["roles/container.defaultNodeServiceAccount"]);
+        assert.equal(spec(one(r, "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")).role, "roles/artifactregistry.reader");
+    });
+
+    it("has a maintenance window, deletion protection from config, and a registry with a cleanup policy", () => {
+        const c = spec(one(r, "gcp:container/cluster:Cluster"));
+        assert.equal(c.maintenancePolicy.recurringWindow.recurrence, "FREQ=WEEKLY;BYDAY=SU");
+        assert.equal(c.deletionProtection, true, "prod: protectData on");
+        const repo = spec(one(r, "gcp:artifactregistry/repository:Repository"));
+        assert.equal(repo.format, "DOCKER");
+        assert.equal(repo.location, "europe-west1");
+        assert.deepEqual(repo.cleanupPolicies.map((p: any) => p.id), ["delete-untagged", "keep-recent"]);
+    });
+
+    it("pushes to Artifact Registry with an access token, and builds the kubeconfig for gke-gcloud-auth-plugin", async () => {
+        const user = kubeconfigOf(r).users[0].user.exec;
+        assert.equal(user.provideClusterInfo, true);
+        const off = await prodOn("gcp", { deletionProtection: false });
+        assert.equal(spec(one(off, "gcp:container/cluster:Cluster")).deletionProtection, false);
+    });
+});
+
+describe("EKS production defaults", () => {
+    let r: RunResult;
+    before(async () => { r = await prodOn("aws", { nodeSize: "m7g.large", minNodes: 3, maxNodes: 9, kubernetesVersion: "1.32" }); });
+
+    it("spreads its own VPC over 3 AZs: tagged public subnets for load balancers, private subnets for nodes, a NAT per AZ", () => {
+        const subnets = all(r, "aws:ec2/subnet:Subnet").map(spec);
+        const pub = subnets.filter(s => s.tags["kubernetes.io/role/elb"] === "1");
+        const priv = subnets.filter(s => s.tags["kubernetes.io/role/internal-elb"] === "1");
+        assert.equal(pub.length, 3);
+        assert.equal(priv.length, 3);
+        assert.equal(new Set(priv.map(s => s.availabilityZone)).size, 3);
+        assert.equal(all(r, "aws:ec2/natGateway:NatGateway").length, 3);
+        const nodeSubnets = spec(one(r, "aws:eks/nodeGroup:NodeGroup")).subnetIds;
+        const privateIds = all(r, "aws:ec2/subnet:Subnet").filter(s => spec(s).tags["kubernetes.io/role/internal-elb"]).map(s => `${s.name}-id`);
+        assert.deepEqual(nodeSubnets, privateIds, "nodes only in private subnets");
+    });
+
+    it("can share one NAT gateway to save money", async () => {
+        const single = await prodOn("aws", { natGateways: "single" });
+        assert.equal(all(single, "aws:ec2/natGateway:NatGateway").length, 1);
+    });
+
+    it("gives the cluster and the nodes exactly the standard managed policies", () => {
+        const policies = all(r, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(p => spec(p).policyArn as string).sort();
+        assert.deepEqual(policies, [
+            "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+            "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+            "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+            "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+        ]);
+    });
+
+    it("authenticates through the EKS API with an access entry for the deploying role", () => {
+        const c = spec(one(r, "aws:eks/cluster:Cluster"));
+        assert.deepEqual(c.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false });
+        const entry = spec(one(r, "aws:eks/accessEntry:AccessEntry"));
+        assert.equal(entry.principalArn, "arn:aws:iam::123456789012:role/deployer", "the role behind the assumed-role session");
+        const assoc = spec(one(r, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"));
+        assert.equal(assoc.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+        assert.deepEqual(assoc.accessScope, { type: "cluster" });
+    });
+
+    it("encrypts Secrets with a rotating KMS key, logs the control plane with retention, pins the version, limits the endpoint", () => {
+        const c = one(r, "aws:eks/cluster:Cluster");
+        const cs = spec(c);
+        assert.equal(cs.version, "1.32");
+        assert.deepEqual(cs.encryptionConfig.resources, ["secrets"]);
+        assert.equal(spec(one(r, "aws:kms/key:Key")).enableKeyRotation, true);
+        assert.deepEqual(cs.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
+        const logs = one(r, "aws:cloudwatch/logGroup:LogGroup");
+        assert.equal(spec(logs).name, "/aws/eks/kubeship-prod/cluster");
+        assert.equal(spec(logs).retentionInDays, 90);
+        assert.ok(c.dependencies.includes(logs.urn), "log group before cluster");
+        assert.deepEqual(cs.vpcConfig.publicAccessCidrs, ["203.0.113.0/24"]);
+        assert.equal(cs.vpcConfig.endpointPrivateAccess, true);
+        assert.equal(cs.deletionProtection, true);
+        assert.equal(cs.bootstrapSelfManagedAddons, false);
+    });
+
+    it("installs the managed add-ons in order, with network policy on and EBS CSI on Pod Identity", () => {
+        const addons = Object.fromEntries(all(r, "aws:eks/addon:Addon").map(a => [spec(a).addonName, a]));
+        assert.deepEqual(Object.keys(addons).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+        assert.deepEqual(JSON.parse(spec(addons["vpc-cni"]).configurationValues), { enableNetworkPolicy: "true" });
+        const ebs = spec(addons["aws-ebs-csi-driver"]);
+        assert.equal(ebs.podIdentityAssociations[0].serviceAccount, "ebs-csi-controller-sa");
+        const nodeGroup = one(r, "aws:eks/nodeGroup:NodeGroup");
+        for (const before of ["vpc-cni", "eks-pod-identity-agent"]) assert.ok(nodeGroup.dependencies.includes(addons[before].urn), `${before} before nodes`);
+        for (const after of ["coredns", "aws-ebs-csi-driver"]) assert.ok(addons[after].dependencies.includes(nodeGroup.urn), `${after} after nodes`);
+        const ebsRole = all(r, "aws:iam/role:Role").find(x => x.name.includes("ebs-csi"))!;
+        assert.equal(JSON.parse(spec(ebsRole).assumeRolePolicy).Statement[0].Principal.Service, "pods.eks.amazonaws.com");
+    });
+
+    it("runs a managed node group through a launch template with IMDSv2 and encrypted gp3, within bounds", () => {
+        const lt = spec(one(r, "aws:ec2/launchTemplate:LaunchTemplate"));
+        assert.deepEqual(lt.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+        assert.deepEqual(lt.blockDeviceMappings[0].ebs, { volumeSize: 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" });
+        const ng = one(r, "aws:eks/nodeGroup:NodeGroup");
+        assert.deepEqual(spec(ng).scalingConfig, { minSize: 3, maxSize: 9, desiredSize: 3 });
+        assert.deepEqual(ng.ignoreChanges, ["scalingConfig.desiredSize"]);
+        assert.equal(spec(ng).amiType, "AL2023_ARM_64_STANDARD", "Graviton instance, ARM AMI");
+        assert.deepEqual(spec(ng).instanceTypes, ["m7g.large"]);
+    });
+
+    it("creates an encrypted gp3 default StorageClass bound at first consumer", () => {
+        const sc = spec(one(r, "kubernetes:storage.k8s.io/v1:StorageClass"));
+        assert.equal(sc.provisioner, "ebs.csi.aws.com");
+        assert.deepEqual(sc.parameters, { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" });
+        assert.equal(sc.volumeBindingMode, "WaitForFirstConsumer");
+        assert.equal(sc.reclaimPolicy, "Retain", "prod keeps database volumes");
+        assert.equal(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
+    });
+
+    it("has an ECR repository scanned on push with a lifecycle policy", () => {
+        const repo = spec(one(r, "aws:ecr/repository:Repository"));
+        assert.deepEqual(repo.imageScanningConfiguration, { scanOnPush: true });
+        const rules = JSON.parse(spec(one(r, "aws:ecr/lifecyclePolicy:LifecyclePolicy")).policy).rules;
+        assert.deepEqual(rules.map((x: any) => x.selection.tagStatus), ["untagged", "any"]);
+    });
+
+    it("bakes region, role and profile into the aws eks get-token kubeconfig", async () => {
+        const exec = kubeconfigOf(r).users[0].user.exec;
+        assert.deepEqual(exec.args, ["--region", "eu-west-1", "eks", "get-token", "--cluster-name", "kubeship-prod", "--output", "json"]);
+        const withRole = await prodOn("aws", { assumeRoleArn: "arn:aws:iam::123456789012:role/platform-admin", awsProfile: "acme-prod" });
+        const exec2 = kubeconfigOf(withRole).users[0].user.exec;
+        assert.deepEqual(exec2.args.slice(-2), ["--role-arn", "arn:aws:iam::123456789012:role/platform-admin"]);
+        assert.deepEqual(exec2.env, [{ name: "AWS_PROFILE", value: "acme-prod" }]);
+        assert.equal(spec(one(withRole, "aws:eks/accessEntry:AccessEntry")).principalArn, "arn:aws:iam::123456789012:role/platform-admin");
+        assert.equal(spec(one(withRole, "pulumi:providers:aws")).profile, "acme-prod");
+    });
+
+    it("asks for a network load balancer for the app Service", () => {
+        assert.equal(spec(one(r, "kubernetes:core/v1:Service", "app")).metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
+    });
+});
+
+describe("DOKS production defaults", () => {
+    let r: RunResult;
+    before(async () => { r = await prodOn("digitalocean", { minNodes: 2, maxNodes: 5, kubernetesVersion: "1.32", maintenanceDay: "saturday", maintenanceStartTime: "02:30" }); });
+
+    it("runs an HA, auto-upgrading cluster in its own VPC, on the newest patch of the configured version", () => {
+        const c = one(r, "digitalocean:index/kubernetesCluster:KubernetesCluster");
+        const cs = spec(c);
+        assert.equal(cs.version, "1.32.4-do.0");
+        assert.equal(cs.vpcUuid, `${one(r, "digitalocean:index/vpc:Vpc").name}-id`);
+        assert.equal(cs.ha, true);
+        assert.equal(cs.autoUpgrade, true);
+        assert.equal(cs.surgeUpgrade, true);
+        assert.deepEqual(cs.maintenancePolicy, { day: "saturday", startTime: "02:30" });
+        assert.deepEqual(cs.controlPlaneFirewall, { enabled: true, allowedAddresses: ["203.0.113.0/24"] });
+        assert.equal(cs.destroyAllAssociatedResources, false, "prod keeps volumes and load balancers");
+    });
+
+    it("autoscales its node pool within the configured bounds", () => {
+        const pool = spec(one(r, "digitalocean:index/kubernetesCluster:KubernetesCluster")).nodePool;
+        assert.equal(pool.autoScale, true);
+        assert.equal(pool.minNodes, 2);
+        assert.equal(pool.maxNodes, 5);
+        assert.equal(pool.size, "s-2vcpu-4gb");
+    });
+
+    it("integrates its registry for pulls, created before the cluster", () => {
+        const c = one(r, "digitalocean:index/kubernetesCluster:KubernetesCluster");
+        const registry = one(r, "digitalocean:index/containerRegistry:ContainerRegistry");
+        assert.equal(spec(c).registryIntegration, true);
+        assert.ok(c.dependencies.includes(registry.urn));
+        assert.equal(spec(one(r, "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials")).write, true);
+    });
+
+    it("can use the account's existing registry instead of creating one", async () => {
+        const shared = await prodOn("digitalocean", { registryName: "acme", existingRegistry: true });
+        assert.equal(all(shared, "digitalocean:index/containerRegistry:ContainerRegistry").length, 0);
+        assert.equal(spec(one(shared, "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials")).registryName, "acme");
+    });
+
+    it("uses a doctl exec kubeconfig that outlives DigitalOcean's 7-day tokens, and a secret API token", () => {
+        const exec = kubeconfigOf(r).users[0].user.exec;
+        assert.deepEqual(exec.args, ["kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", "cluster-cluster-id"]);
+        const provider = one(r, "pulumi:providers:digitalocean");
+        assert.ok(!JSON.stringify(redact(provider.inputs)).includes("dop_v1_fake"), "token is secret in the provider inputs");
+    });
+});
+
+describe("workloads do not depend on the cloud", () => {
+    it("renders identical workload manifests on every cloud, except storage class and load balancer annotations", async () => {
+        const normalized = async (cloud: string) => {
+            const r = await renderStack("prod", cloud);
+            return manifests(r.run)
+                .filter(m => m.object.kind !== "StorageClass")
+                .map(m => {
+                    const o = structuredClone(m.object);
+                    for (const claim of o.spec?.volumeClaimTemplates ?? []) delete claim.spec.storageClassName;
+                    if (o.kind === "Service") delete o.metadata.annotations;
+                    return o;
+                });
+        };
+        const [local, ...clouds] = await Promise.all(["local", ...CLOUDS].map(normalized));
+        for (const [i, other] of clouds.entries()) assert.deepEqual(other, local, CLOUDS[i]);
+    });
+});
+
+describe("cluster helpers", () => {
+    it("picks ARM AMIs for Graviton instance types only", () => {
+        for (const t of ["m7g.large", "c7gn.xlarge", "t4g.medium", "r8g.2xlarge"]) assert.equal(eksAmiType(t), "AL2023_ARM_64_STANDARD", t);
+        for (const t of ["t3.large", "m7i.large", "c6a.xlarge", "g5.xlarge", "m5.large"]) assert.equal(eksAmiType(t), "AL2023_x86_64_STANDARD", t);
+    });
+
+    it("reads DigitalOcean registry credentials", () => {
+        const auth = Buffer.from("user@example.com:tok:en").toString("base64");
+        assert.deepEqual(parseDockerCredentials(JSON.stringify({ auths: { "registry.digitalocean.com": { auth } } })), { server: "registry.digitalocean.com", username: "user@example.com", password: "tok:en" });
+        assert.throws(() => parseDockerCredentials("{}"), /without an auth entry/);
+    });
+
+    it("builds GKE maintenance windows on the right weekday with 12 hours a week", () => {
+        assert.deepEqual(weeklyWindow("sunday", "03:00"), { startTime: "2024-01-07T03:00:00Z", endTime: "2024-01-07T15:00:00Z", recurrence: "FREQ=WEEKLY;BYDAY=SU" });
+        assert.equal(new Date(weeklyWindow("wednesday", "22:30").startTime).getUTCDay(), 3);
+        assert.equal(weeklyWindow("wednesday", "22:30").endTime, "2024-01-04T10:30:00Z");
+    });
+
+    it("writes exec kubeconfigs without static credentials", () => {
+        const kc = YAML.parse(execKubeconfig("c", "https://h", "Q0E=", { command: "x", args: ["a"], installHint: "get x" }));
+        assert.deepEqual(Object.keys(kc.users[0].user), ["exec"]);
+        assert.equal(kc.users[0].user.exec.interactiveMode, "Never");
+        assert.equal(kc.users[0].user.exec.env, undefined);
+    });
+});
