@@ -11,7 +11,7 @@ import { execKubeconfig } from "../components/cluster/kubeconfig";
 import { runProgram, RunResult } from "./support/harness";
 import { manifests } from "./support/manifests";
 import { AFTER_DEPLOY, FAKE_CREDENTIALS, redact } from "./support/mocks";
-import { renderStack, Rendered } from "./support/render-stack";
+import { renderStackOnce, Rendered } from "./support/render-stack";
 import { all, dependencyClosure, one, spec } from "./support/query";
 import { readStackConfig } from "./support/stack-config";
 
@@ -44,7 +44,7 @@ for (const cloud of CLOUDS) {
     describe(`cluster layer: ${cloud}`, () => {
         let r: Rendered;
         before(async () => {
-            r = await renderStack("prod", cloud);
+            r = await renderStackOnce("prod", cloud);
         });
 
         it("creates exactly one cluster of this cloud and nothing of the others", () => {
@@ -340,7 +340,7 @@ describe("DOKS production defaults", () => {
 describe("workloads do not depend on the cloud", () => {
     it("renders identical workload manifests on every cloud, except storage class and load balancer annotations", async () => {
         const normalized = async (cloud: string) => {
-            const r = await renderStack("prod", cloud);
+            const r = await renderStackOnce("prod", cloud);
             return manifests(r.run)
                 .filter(m => m.object.kind !== "StorageClass")
                 .map(m => {

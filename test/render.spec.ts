@@ -52,3 +52,28 @@ describe("npm run render", () => {
         assert.match(lines.error.join("\n"), /stacks: dev, prod, staging/);
     });
 });
+
+describe("npm run render -- <stack> --cloud", () => {
+    it("shows a stack on another cloud with reported stand-ins for that cloud's own keys", async () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-render-"));
+        try {
+            const { io, lines } = capture();
+            assert.equal(await renderCommand(["staging", "--cloud", "digitalocean", "--out", out], io), 0, lines.error.join("\n"));
+            assert.match(lines.log.join("\n"), /stand-ins for cloud digitalocean: kubeship:region = ams3; digitalocean:token = render-stand-in-token; kubeship:cluster.nodeSize = \(the digitalocean default\)/);
+            const outputs = YAML.parse(fs.readFileSync(path.join(out, "outputs.yaml"), "utf8"));
+            assert.equal(outputs.cloud, "digitalocean");
+            assert.match(fs.readFileSync(path.join(out, "resources.txt"), "utf8"), /digitalocean:index\/kubernetesCluster:KubernetesCluster/);
+        } finally {
+            fs.rmSync(out, { recursive: true, force: true });
+        }
+    });
+
+    it("keeps a stack's own settings when the cloud does not change", async () => {
+        const { overrideCloud } = await import("./support/cloud-override");
+        const { readStackConfig } = await import("./support/stack-config");
+        const prod = readStackConfig("prod");
+        assert.deepEqual(overrideCloud(prod, "aws").substituted, []);
+        assert.deepEqual(overrideCloud(prod, "aws").config, prod.config);
+        assert.throws(() => overrideCloud(prod, "azure"), /must be one of/);
+    });
+});

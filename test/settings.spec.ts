@@ -50,6 +50,50 @@ describe("parseSettings", () => {
         assert.equal(await pulumi.isSecret(s.digitaloceanToken!), true);
     });
 
+    describe("cluster settings", () => {
+        const cloud = (c: string, region: string, cluster: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+            base({ "kubeship:cloud": c, "kubeship:region": region, "gcp:project": "p", "digitalocean:token": "t", "kubeship:cluster": { authorizedNetworks: ["198.51.100.0/24"], ...cluster }, ...extra });
+
+        it("defaults node sizes per cloud and deletion protection to protectData", () => {
+            assert.equal(parseSettings(cloud("gcp", "europe-west1"), "s").cluster.nodeSize, "e2-standard-2");
+            assert.equal(parseSettings(cloud("aws", "eu-west-1"), "s").cluster.nodeSize, "t3.large");
+            assert.equal(parseSettings(cloud("digitalocean", "ams3"), "s").cluster.nodeSize, "s-2vcpu-4gb");
+            const s = parseSettings(cloud("aws", "eu-west-1"), "s");
+            assert.deepEqual([s.cluster.minNodes, s.cluster.maxNodes, s.cluster.kubernetesVersion, s.cluster.natGateways, s.cluster.deletionProtection], [3, 6, "1.33", "perAz", false]);
+            assert.equal(parseSettings(cloud("aws", "eu-west-1", {}, { "kubeship:protectData": "true" }), "s").cluster.deletionProtection, true);
+            assert.equal(parseSettings(cloud("aws", "eu-west-1", { deletionProtection: false }, { "kubeship:protectData": "true" }), "s").cluster.deletionProtection, false);
+            assert.equal(parseSettings(cloud("digitalocean", "ams3"), "qa").cluster.registryName, "kubeship-qa");
+        });
+
+        it("accepts each cloud's own size and region names", () => {
+            for (const [c, region, size] of [["gcp", "us-central1", "n2d-highmem-8"], ["gcp", "northamerica-northeast1", "e2-medium"], ["aws", "us-gov-west-1", "c7gn.16xlarge"], ["aws", "ap-southeast-2", "t4g.medium"], ["digitalocean", "sfo3", "c-4"], ["digitalocean", "fra1", "g-2vcpu-8gb"]]) {
+                assert.equal(parseSettings(cloud(c, region, { nodeSize: size }), "s").cluster.nodeSize, size);
+            }
+        });
+
+        const cases: [string, RawConfig, string, string, RegExp][] = [
+            ["min nodes above max", cloud("aws", "eu-west-1", { minNodes: 5, maxNodes: 3 }), "kubeship:cluster.maxNodes", "3", /at least kubeship:cluster.minNodes \(5\)/],
+            ["zero nodes", cloud("gcp", "europe-west1", { minNodes: 0 }), "kubeship:cluster.minNodes", "0", /from 1 to 1000/],
+            ["an AWS size on GCP", cloud("gcp", "europe-west1", { nodeSize: "m7i.large" }), "kubeship:cluster.nodeSize", '"m7i.large"', /not a gcp node size; expected a name such as "e2-standard-4"/],
+            ["a GCP size on AWS", cloud("aws", "eu-west-1", { nodeSize: "e2-standard-2" }), "kubeship:cluster.nodeSize", '"e2-standard-2"', /not a aws node size; expected a name such as "m7i.large"/],
+            ["a malformed droplet size", cloud("digitalocean", "ams3", { nodeSize: "2 vCPU" }), "kubeship:cluster.nodeSize", '"2 vCPU"', /not a digitalocean node size/],
+            ["an AWS region on GCP", cloud("gcp", "eu-west-1"), "kubeship:region", '"eu-west-1"', /not a gcp region; expected a name such as "europe-west1"/],
+            ["a GCP region on DigitalOcean", cloud("digitalocean", "europe-west1"), "kubeship:region", '"europe-west1"', /not a digitalocean region/],
+            ["no authorized networks for a cloud", cloud("aws", "eu-west-1", { authorizedNetworks: [] }), "kubeship:cluster.authorizedNetworks", "[]", /required for kubeship:cloud "aws".*0\.0\.0\.0\/0/],
+            ["a malformed CIDR", cloud("gcp", "europe-west1", { authorizedNetworks: ["10.0.0.300/8"] }), "kubeship:cluster.authorizedNetworks[0]", '"10.0.0.300/8"', /IPv4 CIDR/],
+            ["authorized networks not a list", cloud("gcp", "europe-west1", { authorizedNetworks: "10.0.0.0/8" }), "kubeship:cluster.authorizedNetworks", '"10.0.0.0/8"', /must be a list/],
+            ["a version that is not a minor", cloud("aws", "eu-west-1", { kubernetesVersion: "1.33.2" }), "kubeship:cluster.kubernetesVersion", '"1.33.2"', /minor version such as "1.33"/],
+            ["an unknown release channel", cloud("gcp", "europe-west1", { releaseChannel: "LTS" }), "kubeship:cluster.releaseChannel", '"LTS"', /"RAPID", "REGULAR", "STABLE"/],
+            ["an unknown NAT mode", cloud("aws", "eu-west-1", { natGateways: "none" }), "kubeship:cluster.natGateways", '"none"', /"perAz", "single"/],
+            ["a log retention CloudWatch refuses", cloud("aws", "eu-west-1", { logRetentionDays: 10 }), "kubeship:cluster.logRetentionDays", "10", /CloudWatch's retention periods/],
+            ["a maintenance time out of range", cloud("gcp", "europe-west1", { maintenanceStartTime: "25:00" }), "kubeship:cluster.maintenanceStartTime", '"25:00"', /"HH:MM"/],
+            ["an unknown weekday", cloud("digitalocean", "ams3", { maintenanceDay: "sun" }), "kubeship:cluster.maintenanceDay", '"sun"', /"monday"/],
+            ["a role that is not an IAM role ARN", cloud("aws", "eu-west-1", { assumeRoleArn: "deployer" }), "kubeship:cluster.assumeRoleArn", '"deployer"', /IAM role ARN/],
+            ["an unknown cluster key", cloud("aws", "eu-west-1", { minNode: 2 }), "kubeship:cluster.minNode", "2", /did you mean "minNodes"/],
+        ];
+        for (const [what, raw, key, shown, allowed] of cases) it(`refuses ${what}`, () => throwsConfig(() => parseSettings(raw, "s"), key, shown, allowed));
+    });
+
     describe("refuses bad config with one message naming key, value and what is allowed", () => {
         const cases: [string, RawConfig, string, string, RegExp][] = [
             ["unknown cloud", base({ "kubeship:cloud": "azure" }), "kubeship:cloud", '"azure"', /must be one of "gcp", "aws", "digitalocean", "local"/],

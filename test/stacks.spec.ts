@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { FAKE_CLIENT_KEY, kubernetesObjects } from "./support/harness";
 import { manifests } from "./support/manifests";
 import { redact } from "./support/mocks";
-import { renderStack, Rendered } from "./support/render-stack";
+import { renderStack, renderStackOnce, Rendered } from "./support/render-stack";
 import { all, dependencyClosure, one, spec } from "./support/query";
 import { readStackConfig, stackNames } from "./support/stack-config";
 
@@ -20,7 +20,7 @@ for (const stack of stackNames()) {
     describe(`stack ${stack} (cloud ${cloud})`, () => {
         let r: Rendered;
         before(async () => {
-            r = await renderStack(stack);
+            r = await renderStackOnce(stack);
         });
 
         it("renders manifests that pass the Kubernetes schema and Pod Security restricted, with no unmocked invoke", () => {

@@ -43,3 +43,12 @@ export async function renderStack(stack: string, cloud?: string): Promise<Render
         substituted,
     };
 }
+
+const cache = new Map<string, Promise<Rendered>>();
+
+/** `renderStack`, once per (stack, cloud) in a test process: specs that only read a render share it. */
+export function renderStackOnce(stack: string, cloud?: string): Promise<Rendered> {
+    const key = `${stack}/${cloud ?? ""}`;
+    if (!cache.has(key)) cache.set(key, renderStack(stack, cloud));
+    return cache.get(key)!;
+}
