@@ -14,6 +14,24 @@ export function clusterIdentifier(settings: Pick<Settings, "cloud" | "stack">): 
     return `${settings.cloud}-${settings.stack}`;
 }
 
+/** Arguments every managed cluster layer (GKE, EKS, DOKS) takes. */
+export interface ManagedClusterArgs {
+    /** The cloud's region (`kubeship:region`). */
+    region: string;
+    /** Cluster name. */
+    clusterName: string;
+    /** Kubernetes provider identity; change it only for a new cluster. */
+    clusterIdentifier: string;
+    /** Node machine type, instance type or droplet size. @default each layer's own (see its class) */
+    nodeSize?: string;
+    /** Node pool autoscaling bounds for the whole cluster. @default 3 */
+    minNodes?: number;
+    /** @default 6 */
+    maxNodes?: number;
+    /** CIDR blocks that may reach the Kubernetes API. */
+    authorizedNetworks: string[];
+}
+
 export interface StorageClassArgs {
     provider: k8s.Provider;
     provisioner: string;

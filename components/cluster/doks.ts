@@ -2,27 +2,16 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WEEKDAYS } from "../config/settings";
+import { ManagedClusterArgs } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
-export interface DoksClusterArgs {
+/** DOKS arguments; `nodeSize` defaults to "s-2vcpu-4gb", `authorizedNetworks` feed the control-plane firewall. */
+export interface DoksClusterArgs extends ManagedClusterArgs {
     /** DigitalOcean API token (`digitalocean:token`), secret. */
     token: pulumi.Input<string>;
-    /** Region slug, for example "ams3" (`kubeship:region`). */
-    region: string;
-    /** Cluster name. */
-    clusterName: string;
-    /** Kubernetes provider identity; change it only for a new cluster. */
-    clusterIdentifier: string;
     /** Minor version; the newest patch of it is picked with getKubernetesVersions. @default "1.33" */
     kubernetesVersion?: string;
-    /** Droplet size of the node pool. @default "s-2vcpu-4gb" */
-    nodeSize?: string;
-    /** Node pool autoscaling bounds. @default 3 and 6 */
-    minNodes?: number;
-    maxNodes?: number;
-    /** CIDR blocks that may reach the control plane (control-plane firewall). */
-    authorizedNetworks: string[];
     /** Weekly maintenance window, UTC. @default "sunday", "03:00" */
     maintenanceDay?: (typeof WEEKDAYS)[number];
     maintenanceStartTime?: string;

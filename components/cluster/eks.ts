@@ -1,28 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseStorageClass } from "./common";
+import { databaseStorageClass, ManagedClusterArgs } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
-export interface EksClusterArgs {
-    /** AWS region (`kubeship:region`). */
-    region: string;
-    /** Cluster name. */
-    clusterName: string;
-    /** Kubernetes provider identity; change it only for a new cluster. */
-    clusterIdentifier: string;
+/** EKS arguments; `nodeSize` defaults to "t3.large", and Graviton types (m7g, c7g, …) get ARM nodes. */
+export interface EksClusterArgs extends ManagedClusterArgs {
     /** Kubernetes version, pinned. @default "1.33" */
     kubernetesVersion?: string;
-    /** Instance type of the managed node group; Graviton types (m7g, c7g, …) get ARM nodes. @default "t3.large" */
-    nodeSize?: string;
-    /** Node group scaling bounds. @default 3 and 6 */
-    minNodes?: number;
-    maxNodes?: number;
     /** NAT gateways: one per AZ, or a single shared one. @default "perAz" */
     natGateways?: "perAz" | "single";
-    /** CIDR blocks that may reach the public API endpoint. */
-    authorizedNetworks: string[];
     /** Refuse to delete the cluster. @default false */
     deletionProtection?: boolean;
     /** Retention of the control-plane log group, days. @default 90 */

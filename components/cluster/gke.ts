@@ -3,30 +3,18 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { WEEKDAYS } from "../config/settings";
-import { databaseStorageClass, weeklyWindow } from "./common";
+import { databaseStorageClass, ManagedClusterArgs, weeklyWindow } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
-export interface GkeClusterArgs {
+/** GKE arguments; `nodeSize` defaults to "e2-standard-2", and the node bounds span all zones. */
+export interface GkeClusterArgs extends ManagedClusterArgs {
     /** GCP project id (`gcp:project`). */
     project: string;
-    /** Region of the cluster, its network, KMS key and registry (`kubeship:region`). */
-    region: string;
-    /** Cluster name. */
-    clusterName: string;
-    /** Kubernetes provider identity; change it only for a new cluster. */
-    clusterIdentifier: string;
-    /** Node machine type. @default "e2-standard-2" */
-    nodeSize?: string;
-    /** Autoscaling bounds for the whole node pool (all zones). @default 3 and 6 */
-    minNodes?: number;
-    maxNodes?: number;
     /** Release channel; the control plane and nodes follow it. @default "REGULAR" */
     releaseChannel?: "RAPID" | "REGULAR" | "STABLE";
     /** Refuse `pulumi destroy` of the cluster. @default true (pulumi-gcp's own default) */
     deletionProtection?: boolean;
-    /** CIDR blocks that may reach the public control-plane endpoint. */
-    authorizedNetworks: string[];
     /** Weekly maintenance window (12 hours from the start time, UTC). @default "sunday", "03:00" */
     maintenanceDay?: (typeof WEEKDAYS)[number];
     maintenanceStartTime?: string;
