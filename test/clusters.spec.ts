@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as YAML from "yaml";
 import { eksAmiType } from "../components/cluster/eks";
-import { parseDockerCredentials } from "../components/cluster/doks";
+import { parseDockerCredentials, registryRegion } from "../components/cluster/doks";
 import { weeklyWindow } from "../components/cluster/common";
 import { execKubeconfig } from "../components/cluster/kubeconfig";
 import { runProgram, RunResult } from "./support/harness";
@@ -359,6 +359,12 @@ describe("cluster helpers", () => {
     it("picks ARM AMIs for Graviton instance types only", () => {
         for (const t of ["m7g.large", "c7gn.xlarge", "t4g.medium", "r8g.2xlarge"]) assert.equal(eksAmiType(t), "AL2023_ARM_64_STANDARD", t);
         for (const t of ["t3.large", "m7i.large", "c6a.xlarge", "g5.xlarge", "m5.large"]) assert.equal(eksAmiType(t), "AL2023_x86_64_STANDARD", t);
+    });
+
+    it("keeps the DigitalOcean registry in the cluster's region only where DOCR exists", () => {
+        assert.equal(registryRegion("ams3"), "ams3");
+        assert.equal(registryRegion("nyc1"), undefined);
+        assert.equal(registryRegion("lon1"), undefined);
     });
 
     it("reads DigitalOcean registry credentials", () => {

@@ -23,6 +23,14 @@ export interface DoksClusterArgs extends ManagedClusterArgs {
     existingRegistry?: boolean;
 }
 
+/** Regions that host DigitalOcean Container Registry; elsewhere DigitalOcean picks the registry's region. */
+export const DOCR_REGIONS = ["nyc3", "sfo2", "sfo3", "ams3", "sgp1", "fra1", "blr1", "syd1"]; // the API's list
+
+/** The registry region for a cluster region: the same one when DOCR is there, else DigitalOcean's choice. */
+export function registryRegion(clusterRegion: string): string | undefined {
+    return DOCR_REGIONS.includes(clusterRegion) ? clusterRegion : undefined;
+}
+
 /** DigitalOcean container registry credentials: `{"auths": {"<server>": {"auth": base64("user:pass")}}}`. */
 export function parseDockerCredentials(json: string): { server: string; username: string; password: string } {
     const auths = (JSON.parse(json) as { auths?: Record<string, { auth?: string }> }).auths ?? {};
@@ -67,7 +75,7 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
 
         const registry = existingRegistry
             ? undefined
-            : new digitalocean.ContainerRegistry(`${name}-registry`, { name: args.registryName, subscriptionTierSlug: "basic", region: args.region }, child);
+            : new digitalocean.ContainerRegistry(`${name}-registry`, { name: args.registryName, subscriptionTierSlug: "basic", region: registryRegion(args.region) }, child);
 
         this.cluster = new digitalocean.KubernetesCluster(`${name}-cluster`, {
             name: args.clusterName,
