@@ -40,7 +40,7 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
             serviceType: app.serviceType,
             servicePort: app.servicePort,
             serviceAnnotations: cluster.serviceAnnotations,
-            loadBalancerAddress: svc => cluster.loadBalancerAddress(svc),
+            loadBalancerAddress: cluster.loadBalancerAddress,
             ingress: app.ingress,
             autoscaling: app.autoscaling,
         },

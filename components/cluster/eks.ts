@@ -146,7 +146,6 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
             bootstrapSelfManagedAddons: false,
             deletionProtection,
         }, { ...child, dependsOn: [clusterPolicy, keyUse, logGroup] });
-        const clusterOnly = { ...child, dependsOn: [this.cluster] };
 
         // The deploying identity (or the configured role) administers the cluster through an access entry.
         const caller = aws.getCallerIdentityOutput({}, child);
@@ -195,7 +194,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
         }, { ...child, dependsOn: [...nodePolicies, ...beforeNodes], ignoreChanges: ["scalingConfig.desiredSize"] });
 
         // Add-ons that run as pods: after the nodes. EBS CSI gets its AWS permissions through Pod Identity.
-        const ebsRole = new aws.iam.Role(`${name}-ebs-csi-role`, { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com") }, clusterOnly);
+        const ebsRole = new aws.iam.Role(`${name}-ebs-csi-role`, { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com") }, child);
         const ebsPolicy = new aws.iam.RolePolicyAttachment(`${name}-ebs-csi-policy`, { role: ebsRole.name, policyArn: managedPolicy("service-role/AmazonEBSCSIDriverPolicy") }, child);
         const afterNodes = [
             addon("coredns", {}, [this.nodeGroup]),

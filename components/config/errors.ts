@@ -12,8 +12,10 @@ export class ConfigError extends pulumi.RunError {
         public readonly value: unknown,
         /** What is allowed instead. */
         public readonly allowed: string,
+        /** Leave the value out of the message (it may be a secret). */
+        hideValue = false,
     ) {
-        super(`Invalid config ${key} = ${show(value)}: ${allowed}`);
+        super(`Invalid config ${key} = ${hideValue ? "(value not shown)" : show(value)}: ${allowed}`);
         this.name = "ConfigError";
     }
 }

@@ -188,7 +188,8 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
         const k = full.slice(PROJECT.length + 1);
         if (!knownTop.includes(k)) {
             const hint = v.closest(k, knownTop);
-            throw new ConfigError(full, raw[full], `unknown setting${hint ? ` (did you mean "${key(hint)}"?)` : ""}; kubeship settings: ${knownTop.join(", ")}`);
+            // The value is not shown: a mistyped key may hold a secret.
+            throw new ConfigError(full, raw[full], `unknown setting${hint ? ` (did you mean "${key(hint)}"?)` : ""}; kubeship settings: ${knownTop.join(", ")}`, true);
         }
     }
 
