@@ -1,0 +1,50 @@
+/**
+ * Entry point: wires the real clients, serves HTTP on $PORT, and shuts down gracefully on SIGTERM:
+ * readiness turns 503, the server stops accepting, in-flight requests finish, then the pools close.
+ */
+import * as http from "node:http";
+import { createApp } from "./app";
+import { loadConfig } from "./config";
+import { describe, jsonLogger } from "./log";
+import { PostgresCounter } from "./postgres";
+import { RedisCache } from "./redis";
+
+function main(): void {
+    const log = jsonLogger();
+    const config = loadConfig();
+    const counter = new PostgresCounter(config.databaseUrl);
+    const cache = new RedisCache(config.redis, log);
+    cache.start();
+    const app = createApp({ counter, cache, log });
+    const server = http.createServer((req, res) => app.handle(req, res));
+    server.listen(config.port, () => log.info("listening", { port: config.port }));
+
+    let stopping = false;
+    const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info("shutting down", { signal });
+        app.startDraining();
+        const force = setTimeout(() => {
+            log.warn("in-flight requests did not finish in time; closing their connections");
+            server.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        server.close(async () => {
+            clearTimeout(force);
+            await Promise.allSettled([counter.close(), cache.close()]);
+            log.info("stopped");
+            process.exit(0);
+        });
+        server.closeIdleConnections();
+    };
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
+    process.on("unhandledRejection", e => log.error("unhandled rejection", { error: describe(e) }));
+}
+
+try {
+    main();
+} catch (e) {
+    jsonLogger().error("failed to start", { error: describe(e) });
+    process.exit(1);
+}

@@ -1,0 +1,150 @@
+import * as assert from "node:assert/strict";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { App, Cache, Counter, createApp, withTimeout } from "../../app/src/app";
+import { loadConfig, parseRedisUrl } from "../../app/src/config";
+import { jsonLogger } from "../../app/src/log";
+
+/** In-memory stand-ins whose availability the tests switch. */
+class FakeCounter implements Counter {
+    up = true;
+    hang = false;
+    counts = new Map<string, number>();
+    private guard() {
+        if (this.hang) return new Promise<never>(() => undefined);
+        if (!this.up) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432"));
+        return Promise.resolve();
+    }
+    async increment(name: string) { await this.guard(); this.counts.set(name, (this.counts.get(name) ?? 0) + 1); return this.counts.get(name)!; }
+    async get(name: string) { await this.guard(); return this.counts.get(name) ?? 0; }
+    async ping() { await this.guard(); }
+}
+
+class FakeCache implements Cache {
+    up = true;
+    entries = new Map<string, string>();
+    private guard() { if (!this.up) throw new Error("The client is closed"); }
+    async get(key: string) { this.guard(); return this.entries.get(key) ?? null; }
+    async set(key: string, value: string) { this.guard(); this.entries.set(key, value); }
+    async ping() { this.guard(); }
+}
+
+describe("sample app handlers", () => {
+    let counter: FakeCounter;
+    let cache: FakeCache;
+    let logs: any[];
+    let app: App;
+    let server: http.Server;
+    let base: string;
+
+    beforeEach(async () => {
+        counter = new FakeCounter();
+        cache = new FakeCache();
+        logs = [];
+        app = createApp({ counter, cache, log: jsonLogger(line => logs.push(JSON.parse(line))), checkTimeoutMs: 50 });
+        server = http.createServer((req, res) => app.handle(req, res));
+        await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+        base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterEach(async () => { await new Promise(resolve => server.close(resolve)); });
+
+    const call = async (method: string, path: string) => {
+        const r = await fetch(`${base}${path}`, { method });
+        return { status: r.status, body: await r.json() as any, type: r.headers.get("content-type") };
+    };
+
+    it("GET /health answers while the process lives, even with both dependencies down", async () => {
+        counter.up = false;
+        cache.up = false;
+        assert.deepEqual(await call("GET", "/health"), { status: 200, body: { status: "ok" }, type: "application/json" });
+    });
+
+    it("GET /ready is 200 when Postgres and Redis answer", async () => {
+        assert.deepEqual(await call("GET", "/ready"), { status: 200, body: { status: "ready", postgres: "ok", redis: "ok" }, type: "application/json" });
+    });
+
+    it("GET /ready is 503 and names what is down", async () => {
+        cache.up = false;
+        const r = await call("GET", "/ready");
+        assert.equal(r.status, 503);
+        assert.deepEqual(r.body, { status: "unavailable", postgres: "ok", redis: "down: The client is closed" });
+        cache.up = true;
+        counter.up = false;
+        assert.match((await call("GET", "/ready")).body.postgres, /^down: connect ECONNREFUSED/);
+    });
+
+    it("GET /ready does not hang on a dependency that does not answer", async () => {
+        counter.hang = true;
+        const r = await call("GET", "/ready");
+        assert.equal(r.status, 503);
+        assert.equal(r.body.postgres, "down: postgres timed out after 50 ms");
+    });
+
+    it("GET /ready is 503 once draining, so load balancers stop sending traffic", async () => {
+        app.startDraining();
+        assert.deepEqual((await call("GET", "/ready")).body, { status: "draining" });
+    });
+
+    it("counts visits in Postgres and serves the count from the Redis cache", async () => {
+        assert.deepEqual((await call("GET", "/visits")).body, { visits: 0, source: "database" });
+        assert.deepEqual(await call("POST", "/visits"), { status: 201, body: { visits: 1 }, type: "application/json" });
+        assert.deepEqual((await call("POST", "/visits")).body, { visits: 2 });
+        assert.deepEqual((await call("GET", "/visits")).body, { visits: 2, source: "cache" });
+        assert.equal(cache.entries.get("visits:home"), "2");
+        cache.entries.clear();
+        assert.deepEqual((await call("GET", "/visits")).body, { visits: 2, source: "database" });
+        assert.equal(cache.entries.get("visits:home"), "2", "a miss fills the cache");
+    });
+
+    it("keeps counting when the cache is down, and fails cleanly when the database is", async () => {
+        await call("POST", "/visits");
+        cache.up = false;
+        assert.deepEqual((await call("POST", "/visits")).body, { visits: 2 });
+        assert.deepEqual((await call("GET", "/visits")).body, { visits: 2, source: "database" });
+        assert.ok(logs.some(l => l.level === "warn" && l.msg === "cache write failed"));
+        counter.up = false;
+        assert.deepEqual(await call("POST", "/visits"), { status: 503, body: { error: "a dependency is unavailable" }, type: "application/json" });
+        assert.ok(logs.some(l => l.level === "error" && l.msg === "request failed" && /ECONNREFUSED/.test(l.error)));
+    });
+
+    it("answers 404 for unknown paths and 405 for wrong methods", async () => {
+        assert.equal((await call("GET", "/nope")).status, 404);
+        assert.equal((await call("DELETE", "/visits")).status, 405);
+    });
+
+    it("logs one JSON line per request, without the probes", async () => {
+        await call("GET", "/health");
+        await call("GET", "/ready");
+        await call("POST", "/visits");
+        const requests = logs.filter(l => l.msg === "request");
+        assert.equal(requests.length, 1);
+        assert.equal(requests[0].method, "POST");
+        assert.equal(requests[0].status, 201);
+        assert.equal(requests[0].level, "info");
+        assert.ok(typeof requests[0].durationMs === "number" && !Number.isNaN(Date.parse(requests[0].time)));
+    });
+
+    it("withTimeout rejects slow work and passes fast work through", async () => {
+        assert.equal(await withTimeout(Promise.resolve(1), 50, "x"), 1);
+        await assert.rejects(withTimeout(new Promise(() => undefined), 10, "x"), /x timed out after 10 ms/);
+    });
+});
+
+describe("sample app config", () => {
+    it("decodes percent-encoded Redis credentials", () => {
+        const pw = "Pw@x:/?#%&[y]=+";
+        assert.deepEqual(parseRedisUrl(`redis://:${encodeURIComponent(pw)}@redis:6380/2`), { host: "redis", port: 6380, username: undefined, password: pw, database: 2 });
+        assert.deepEqual(parseRedisUrl("redis://cache"), { host: "cache", port: 6379, username: undefined, password: undefined, database: 0 });
+        assert.throws(() => parseRedisUrl("http://x"), /must start with redis:\/\//);
+    });
+
+    it("requires DATABASE_URL and REDIS_URL and a valid PORT", () => {
+        const env = { DATABASE_URL: "postgresql://u:p@db:5432/d", REDIS_URL: "redis://:p@r:6379/0" };
+        assert.equal(loadConfig(env).port, 8080);
+        assert.equal(loadConfig({ ...env, PORT: "3000" }).port, 3000);
+        assert.throws(() => loadConfig({ REDIS_URL: env.REDIS_URL }), /DATABASE_URL is required/);
+        assert.throws(() => loadConfig({ DATABASE_URL: env.DATABASE_URL }), /REDIS_URL is required/);
+        assert.throws(() => loadConfig({ ...env, PORT: "http" }), /PORT must be a TCP port/);
+        assert.throws(() => loadConfig({ ...env, DATABASE_URL: "mysql://x" }), /must start with postgresql/);
+    });
+});
