@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createCluster } from "./cluster";
 import { loadSettings, Settings } from "./config";
+import { AppImage } from "./image";
 import { Environment } from "./workloads";
 
 /** The stack outputs of kubeship. */
@@ -24,7 +25,11 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
     const randomProvider = new random.Provider("random", {});
     const cluster = createCluster(settings, { providers: [randomProvider] });
     const { app, postgres, redis } = settings;
-    const imageRef = pulumi.output(app.image);
+    // A prebuilt image is deployed as configured; otherwise build and push, pinned by digest. The build
+    // needs only the registry, so it runs while the cluster is being created.
+    const imageRef = app.image !== undefined
+        ? pulumi.output(app.image)
+        : new AppImage("app", { registry: cluster.registry, ...app.build }).ref;
 
     const env = new Environment("kubeship", {
         provider: cluster.provider,

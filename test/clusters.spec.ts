@@ -270,6 +270,8 @@ describe("EKS production defaults", () => {
     it("has an ECR repository scanned on push with a lifecycle policy", () => {
         const repo = spec(one(r, "aws:ecr/repository:Repository"));
         assert.deepEqual(repo.imageScanningConfiguration, { scanOnPush: true });
+        assert.equal(repo.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
+        assert.deepEqual(repo.imageTagMutabilityExclusionFilters, [{ filter: "kubeship-build", filterType: "WILDCARD" }], "only the build's rolling tag can be overwritten");
         const rules = JSON.parse(spec(one(r, "aws:ecr/lifecyclePolicy:LifecyclePolicy")).policy).rules;
         assert.deepEqual(rules.map((x: any) => x.selection.tagStatus), ["untagged", "any"]);
     });
@@ -338,7 +340,7 @@ describe("DOKS production defaults", () => {
 });
 
 describe("workloads do not depend on the cloud", () => {
-    it("renders identical workload manifests on every cloud, except storage class and load balancer annotations", async () => {
+    it("renders identical workload manifests on every cloud, except storage class, app image registry and load balancer annotations", async () => {
         const normalized = async (cloud: string) => {
             const r = await renderStackOnce("prod", cloud);
             return manifests(r.run)
@@ -347,6 +349,11 @@ describe("workloads do not depend on the cloud", () => {
                     const o = structuredClone(m.object);
                     for (const claim of o.spec?.volumeClaimTemplates ?? []) delete claim.spec.storageClassName;
                     if (o.kind === "Service") delete o.metadata.annotations;
+                    if (o.kind === "Deployment" && o.metadata.name === "app") {
+                        const c = o.spec.template.spec.containers[0];
+                        assert.match(c.image, /@sha256:[0-9a-f]{64}$/, `${cloud}: the app runs by digest`);
+                        delete c.image;
+                    }
                     return o;
                 });
         };

@@ -28,6 +28,13 @@ describe("parseSettings", () => {
         assert.ok(Object.isFrozen(s) && Object.isFrozen(s.app) && Object.isFrozen(s.app.autoscaling));
     });
 
+    it("builds the image from ./app for linux/amd64 unless a prebuilt image is given", () => {
+        const s = parseSettings({ "kubeship:cloud": "local" }, "dev");
+        assert.equal(s.app.image, undefined);
+        assert.deepEqual({ ...s.app.build }, { context: "app", dockerfile: "Dockerfile", platform: "linux/amd64", tag: "kubeship-build" });
+        assert.equal(parseSettings(base(), "dev").app.image, IMAGE);
+    });
+
     it("treats empty strings (Pulumi.yaml defaults) as unset", () => {
         const s = parseSettings(base({ "kubeship:namespace": "", "kubeship:region": "", "kubeship:kubeContext": "" }), "staging");
         assert.equal(s.namespace, "staging");
@@ -121,7 +128,10 @@ describe("parseSettings", () => {
             ["unknown top-level setting", base({ "kubeship:replicas": "3" }), "kubeship:replicas", "(value not shown)", /unknown setting; kubeship settings:/],
             ["a typo of a setting, value hidden", base({ "kubeship:protectDta": "s3cr3t" }), "kubeship:protectDta", "(value not shown)", /did you mean "kubeship:protectData"/],
             ["object that is not an object", base({ "kubeship:redis": "[]" }), "kubeship:redis", '"[]"', /must be an object/],
-            ["missing app image", { "kubeship:cloud": "local" }, "kubeship:app.image", "(not set)", /is required/],
+            ["a prebuilt image and a build at once", base({}, { build: { platform: "linux/arm64" } }), "kubeship:app.build", '{"platform":"linux/arm64"}', /cannot be set together with kubeship:app.image/],
+            ["an unknown build key", { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { contxt: "." } }) }, "kubeship:app.build.contxt", '"."', /did you mean "context"/],
+            ["a malformed platform", { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { platform: "amd64" } }) }, "kubeship:app.build.platform", '"amd64"', /OCI platform such as "linux\/amd64"/],
+            ["a build tag of latest", { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { tag: "latest" } }) }, "kubeship:app.build.tag", '"latest"', /other than "latest"/],
             ["image on latest", base({}, { image: "acme/app:latest" }), "kubeship:app.image", '"acme/app:latest"', /other than "latest"/],
             ["untagged postgres image", base({ "kubeship:postgres": { image: "postgres" } }), "kubeship:postgres.image", '"postgres"', /pinned/],
             ["postgres user not an identifier", base({ "kubeship:postgres": { user: "app-user" } }), "kubeship:postgres.user", '"app-user"', /Postgres identifier/],

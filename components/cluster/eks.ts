@@ -24,6 +24,11 @@ export interface EksClusterArgs extends ManagedClusterArgs {
     assumeRoleArn?: string;
     /** Keep database volumes when their claims are deleted. @default false */
     retainVolumes?: boolean;
+    /**
+     * The one tag ECR lets pushes overwrite: the image build's rolling cache tag. Every other tag is
+     * immutable. @default "kubeship-build"
+     */
+    rollingTag?: string;
 }
 
 const VPC_CIDR = "10.0.0.0/16";
@@ -72,6 +77,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
         const deletionProtection = args.deletionProtection ?? false;
         const logRetentionDays = args.logRetentionDays ?? 90;
         const clusterName = args.clusterName;
+        const rollingTag = args.rollingTag ?? "kubeship-build";
 
         const awsProvider = new aws.Provider(`${name}-aws`, {
             region: args.region as aws.Region,
@@ -201,12 +207,12 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
             addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [this.nodeGroup, beforeNodes[1], ebsPolicy]),
         ];
 
-        // Registry: ECR, scanned on push, immutable tags (except build-cache tags), old images expired.
+        // Registry: ECR, scanned on push, immutable tags (except the build's rolling tag), old images expired.
         const repository = new aws.ecr.Repository(`${name}-registry`, {
             name: `${clusterName}/app`,
             imageScanningConfiguration: { scanOnPush: true },
             imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-            imageTagMutabilityExclusionFilters: [{ filter: "cache*", filterType: "WILDCARD" }],
+            imageTagMutabilityExclusionFilters: [{ filter: rollingTag, filterType: "WILDCARD" }],
             encryptionConfigurations: [{ encryptionType: "AES256" }],
         }, child);
         new aws.ecr.LifecyclePolicy(`${name}-registry-lifecycle`, {

@@ -63,6 +63,7 @@ export function createCluster(settings: Settings, opts?: pulumi.ComponentResourc
                 awsProfile: c.awsProfile,
                 assumeRoleArn: c.assumeRoleArn,
                 retainVolumes: settings.protectData,
+                rollingTag: settings.app.build.tag,
             }, opts);
         case "digitalocean":
             return new DoksCluster("cluster", {

@@ -38,8 +38,21 @@ export interface AutoscalingSettings {
     targetCPUUtilization: number;
 }
 
+/** How `pulumi up` builds the app image when no prebuilt `image` is configured. */
+export interface BuildSettings {
+    /** Context directory, relative to the project root. */
+    context: string;
+    /** Dockerfile, relative to the context. */
+    dockerfile: string;
+    platform: string;
+    /** Rolling tag pushed with each build and used as cache; deployments pin the digest. */
+    tag: string;
+}
+
 export interface AppSettings extends ContainerResources {
-    image: string;
+    /** A prebuilt image (pipelines that build elsewhere); undefined = build from `build`. */
+    image?: string;
+    build: BuildSettings;
     replicas: number;
     port: number;
     healthPath: string;
@@ -159,6 +172,7 @@ export const DEFAULTS = {
         replicas: 2, port: 8080, healthPath: "/health", readyPath: "/ready",
         cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "256Mi",
         serviceType: "LoadBalancer" as ServiceType, servicePort: 80,
+        build: { context: "app", dockerfile: "Dockerfile", platform: "linux/amd64", tag: "kubeship-build" },
         autoscaling: { enabled: true, maxReplicas: 6, targetCPUUtilization: 70 },
     },
     postgres: {
@@ -302,11 +316,14 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
 
 function parseApp(key: string, value: v.Raw): AppSettings {
     const d = DEFAULTS.app;
-    const o = section(key, value, ["image", "replicas", "port", "healthPath", "readyPath", ...RESOURCE_KEYS, "serviceType", "servicePort", "ingress", "autoscaling"]);
-    if (o.image === undefined) throw new ConfigError(`${key}.image`, undefined, 'is required: the image to deploy, pinned by tag or digest (for example "ghcr.io/acme/app:1.4.2")');
+    const o = section(key, value, ["image", "build", "replicas", "port", "healthPath", "readyPath", ...RESOURCE_KEYS, "serviceType", "servicePort", "ingress", "autoscaling"]);
+    if (o.image !== undefined && o.build !== undefined) {
+        throw new ConfigError(`${key}.build`, o.build, `cannot be set together with ${key}.image: a prebuilt image is deployed as it is; remove one of them`);
+    }
     const replicas = field(o, "replicas", d.replicas, x => v.integer(`${key}.replicas`, x, 1));
     return {
-        image: v.imageRef(`${key}.image`, o.image),
+        image: field(o, "image", undefined, x => v.imageRef(`${key}.image`, x)),
+        build: parseBuild(`${key}.build`, o.build),
         replicas,
         port: field(o, "port", d.port, x => v.port(`${key}.port`, x)),
         healthPath: field(o, "healthPath", d.healthPath, x => v.httpPath(`${key}.healthPath`, x)),
@@ -316,6 +333,23 @@ function parseApp(key: string, value: v.Raw): AppSettings {
         servicePort: field(o, "servicePort", d.servicePort, x => v.port(`${key}.servicePort`, x)),
         ingress: o.ingress === undefined ? undefined : parseIngress(`${key}.ingress`, o.ingress),
         autoscaling: parseAutoscaling(`${key}.autoscaling`, o.autoscaling, replicas, `${key}.replicas`),
+    };
+}
+
+function parseBuild(key: string, value: v.Raw): BuildSettings {
+    const d = DEFAULTS.app.build;
+    const o = section(key, value, ["context", "dockerfile", "platform", "tag"]);
+    return {
+        context: field(o, "context", d.context, x => v.requireString(`${key}.context`, x)),
+        dockerfile: field(o, "dockerfile", d.dockerfile, x => v.requireString(`${key}.dockerfile`, x)),
+        platform: field(o, "platform", d.platform, x => {
+            if (typeof x !== "string" || !/^[a-z0-9]+\/[a-z0-9_]+(\/v[0-9]+)?$/.test(x)) throw new ConfigError(`${key}.platform`, x, 'must be an OCI platform such as "linux/amd64" or "linux/arm64"');
+            return x;
+        }),
+        tag: field(o, "tag", d.tag, x => {
+            if (typeof x !== "string" || !/^[\w][\w.-]{0,127}$/.test(x) || x === "latest") throw new ConfigError(`${key}.tag`, x, 'must be a Docker tag other than "latest" (letters, digits, "_", "." and "-")');
+            return x;
+        }),
     };
 }
 

@@ -55,6 +55,14 @@ export function fakePassword(name: string): string {
     return `Pw@${tag}:/?#%&[x]=+`;
 }
 
+/** The image name without tag or digest, from a `repo:tag` or `repo@digest` reference. */
+export function repositoryOf(reference: string): string {
+    const noDigest = reference.split("@")[0];
+    const slash = noDigest.lastIndexOf("/");
+    const colon = noDigest.lastIndexOf(":");
+    return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
 type Fake = (args: pulumi.runtime.MockResourceArgs, run: MockRun) => Record<string, unknown>;
 const fakeOutputs: Record<string, Fake> = {
     "random:index/randomPassword:RandomPassword": (args, run) => {
@@ -66,6 +74,12 @@ const fakeOutputs: Record<string, Fake> = {
         ? { status: { loadBalancer: { ingress: [{ hostname: AFTER_DEPLOY.loadBalancerAddress }] } } }
         : { status: { loadBalancer: {} } },
     "random:index/randomId:RandomId": () => ({ hex: "a1b2c3", b64Url: "obLD" }),
+    // A build's digest exists only after it is pushed: a stable stand-in derived from what is built.
+    "docker:index/image:Image": args => {
+        const name = String(args.inputs.imageName);
+        const digest = crypto.createHash("sha256").update(`${name}\n${JSON.stringify(args.inputs.build)}`).digest("hex");
+        return { repoDigest: `${repositoryOf(name)}@sha256:${digest}`, baseImageName: name };
+    },
     // GKE
     "gcp:container/cluster:Cluster": () => ({ endpoint: AFTER_DEPLOY.endpoint, masterAuth: { clusterCaCertificate: AFTER_DEPLOY.caData } }),
     "gcp:serviceaccount/account:Account": args => ({ email: `${args.inputs.accountId}@after-deploy.iam.gserviceaccount.com` }),

@@ -1,0 +1,2 @@
+export { AppImage } from "./app-image";
+export { projectRoot } from "./project-root";

@@ -1,0 +1,81 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { AppImage, projectRoot } from "../components/image";
+import { runProgram, RunResult } from "./support/harness";
+import { FAKE_CREDENTIALS, installMocks, redact, valueOf } from "./support/mocks";
+import { all, dependencyClosure, one, spec } from "./support/query";
+import { readStackConfig, ROOT } from "./support/stack-config";
+
+const DIGEST = /@sha256:[0-9a-f]{64}$/;
+
+describe("AppImage", () => {
+    it("builds ./app from the project root for linux/amd64 with inline cache, and pins the digest", async () => {
+        const mocks = await installMocks("image");
+        const image = new AppImage("app", { registry: { server: "registry.example.com", repository: "registry.example.com/acme/app", username: "u", password: pulumi.secret(FAKE_CREDENTIALS.ecrPassword) } });
+        const ref = await valueOf(image.ref);
+        assert.match(ref, /^registry\.example\.com\/acme\/app@sha256:[0-9a-f]{64}$/);
+        const registered = mocks.registered.find(r => r.type === "docker:index/image:Image")!;
+        const inputs = spec(registered);
+        assert.equal(inputs.imageName, "registry.example.com/acme/app:kubeship-build");
+        assert.equal(inputs.build.context, path.join(ROOT, "app"));
+        assert.equal(inputs.build.dockerfile, path.join(ROOT, "app", "Dockerfile"));
+        assert.equal(inputs.build.platform, "linux/amd64");
+        assert.equal(inputs.build.builderVersion, "BuilderBuildKit");
+        assert.deepEqual(inputs.build.args, { BUILDKIT_INLINE_CACHE: "1" });
+        assert.deepEqual(inputs.build.cacheFrom, { images: ["registry.example.com/acme/app:kubeship-build"] }, "the previous push is the cache");
+        assert.equal(inputs.registry.username, "u");
+        assert.ok(!JSON.stringify(redact(registered.inputs)).includes(FAKE_CREDENTIALS.ecrPassword), "the push password is secret");
+        assert.match(registered.provider, /pulumi:providers:docker::app-docker::/, "explicit docker provider");
+    });
+
+    it("pushes to a registry without credentials (kind's local registry) with the ambient Docker login", async () => {
+        const mocks = await installMocks("image-local");
+        await valueOf(new AppImage("app", { registry: { server: "localhost:5001", repository: "localhost:5001/kubeship-app" }, platform: "linux/arm64", context: "app", tag: "dev" }).ref);
+        const inputs = spec(mocks.registered.find(r => r.type === "docker:index/image:Image")!);
+        assert.equal(inputs.registry, undefined);
+        assert.equal(inputs.imageName, "localhost:5001/kubeship-app:dev");
+        assert.equal(inputs.build.platform, "linux/arm64");
+    });
+
+    it("finds the project root from any folder below it", () => {
+        assert.equal(projectRoot(path.join(ROOT, "components", "image")), ROOT);
+        const outside = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-root-"));
+        assert.equal(projectRoot(outside), outside);
+        fs.rmSync(outside, { recursive: true });
+    });
+});
+
+describe("the image in the program", () => {
+    const prodOnAws = async (app: Record<string, unknown>): Promise<RunResult> => {
+        const { config, secretKeys } = readStackConfig("prod");
+        return runProgram({ stack: "prod", config: { ...config, "kubeship:app": JSON.stringify({ ...JSON.parse(config["kubeship:app"]), ...app }) }, secretKeys });
+    };
+
+    it("builds into the cluster's registry with its credentials, without waiting for the cluster", async () => {
+        const r = await prodOnAws({});
+        const image = one(r, "docker:index/image:Image");
+        assert.equal(spec(image).imageName, "123456789012.dkr.ecr.after-deploy.amazonaws.com/kubeship-prod/app:kubeship-build");
+        assert.equal(spec(image).registry.username, "AWS");
+        const cluster = one(r, "aws:eks/cluster:Cluster");
+        assert.ok(!dependencyClosure(r, image.urn).has(cluster.urn), "the build must run while the cluster is created");
+        const deployment = spec(one(r, "kubernetes:apps/v1:Deployment", "app"));
+        assert.match(deployment.spec.template.spec.containers[0].image, DIGEST);
+        assert.equal(deployment.spec.template.spec.containers[0].image, r.outputs.imageRef.value);
+    });
+
+    it("rolls out a new digest when the build changes, and the same digest when it does not", async () => {
+        const ref = async (build: Record<string, unknown>) => String((await prodOnAws({ build })).outputs.imageRef.value);
+        assert.equal(await ref({}), await ref({}));
+        assert.notEqual(await ref({}), await ref({ platform: "linux/arm64" }));
+    });
+
+    it("skips the build for a configured prebuilt image", async () => {
+        const r = await prodOnAws({ image: "ghcr.io/acme/app:2.0.0" });
+        assert.equal(all(r, "docker:index/image:Image").length, 0);
+        assert.equal(all(r, "pulumi:providers:docker").length, 0);
+        assert.equal(spec(one(r, "kubernetes:apps/v1:Deployment", "app")).spec.template.spec.containers[0].image, "ghcr.io/acme/app:2.0.0");
+    });
+});
