@@ -1,0 +1,133 @@
+/**
+ * End to end without a cluster: the program runs under mocks (generated passwords full of URL-special
+ * characters), then real PostgreSQL and Redis start with exactly the credentials and flags the program
+ * put in its manifests, and the real app runs with the environment from the program's app Secret.
+ * Loopback only, random ports, everything stopped afterwards.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { runProgram, RunResult } from "../support/harness";
+import { one, spec } from "../support/query";
+import { freePort, PostgresServer, Proc, runToEnd, startProcess, waitFor } from "../support/servers";
+import { readStackConfig, ROOT } from "../support/stack-config";
+
+/** Replaces the value after `flag` in an argument list, asserting the flag is there once. */
+function replaceArg(args: string[], flag: string, value: string): string[] {
+    const i = args.indexOf(flag);
+    assert.ok(i >= 0 && args.indexOf(flag, i + 1) < 0, `${flag} once in the Redis arguments`);
+    return args.map((a, j) => (j === i + 1 ? value : a));
+}
+
+/** Points a connection URL at a local port, keeping scheme, credentials and path exactly as generated. */
+function retarget(url: string, port: number): string {
+    const u = new URL(url);
+    u.hostname = "127.0.0.1";
+    u.port = String(port);
+    return u.toString();
+}
+
+describe("the deployed stack against real PostgreSQL and Redis", function () {
+    this.timeout(60000);
+    let run: RunResult;
+    let postgres: PostgresServer | undefined;
+    let redis: Proc | undefined;
+    let app: Proc | undefined;
+    let redisArgs: string[];
+    let redisPassword: string;
+    let pg: { user: string; password: string; database: string };
+    let base: string;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-it-"));
+
+    const startRedis = async () => {
+        redis = startProcess("redis-server", "redis-server", redisArgs);
+        await redis.waitForLine(/Ready to accept connections/);
+    };
+    const get = async (p: string, method = "GET") => {
+        const r = await fetch(`${base}${p}`, { method, signal: AbortSignal.timeout(5000) });
+        return { status: r.status, body: await r.json() as any };
+    };
+    const redisCli = (...args: string[]) => runToEnd("redis-cli", ["-p", redisArgs[redisArgs.indexOf("--port") + 1], ...args], { ...process.env, REDISCLI_AUTH: redisPassword });
+
+    before(async () => {
+        const { config, secretKeys } = readStackConfig("dev");
+        run = await runProgram({ stack: "dev", config, secretKeys });
+        const appEnv = spec(one(run, "kubernetes:core/v1:Secret", "app-env")).stringData;
+        const pgEnv = Object.fromEntries(spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+        const redisContainer = spec(one(run, "kubernetes:apps/v1:Deployment", "redis")).spec.template.spec.containers[0];
+        const redisSecret = spec(one(run, "kubernetes:core/v1:Secret", "redis")).stringData;
+        redisPassword = redisSecret.password;
+        assert.match(redisPassword, /[@:/?#%&]/, "the generated password needs URL encoding");
+
+        // PostgreSQL as the postgres image would initialise it from the StatefulSet.
+        pg = { user: pgEnv.POSTGRES_USER, database: pgEnv.POSTGRES_DB, password: spec(one(run, "kubernetes:core/v1:Secret", "postgres")).stringData.password };
+        postgres = await PostgresServer.start({ ...pg, initdbArgs: pgEnv.POSTGRES_INITDB_ARGS.split(" ") });
+
+        // Redis with the container's own arguments: only the port and the mounted auth file's path change.
+        const include = redisContainer.args[redisContainer.args.indexOf("--include") + 1];
+        const authFile = path.join(tmp, path.basename(include));
+        fs.writeFileSync(authFile, redisSecret[path.basename(include)], { mode: 0o600 });
+        const redisPort = await freePort();
+        redisArgs = replaceArg(replaceArg(redisContainer.args, "--port", String(redisPort)), "--include", authFile);
+        assert.equal(redisContainer.command[0], "redis-server");
+        await startRedis();
+
+        // The app with the Secret's environment, pointed at the local servers.
+        const appPort = await freePort();
+        base = `http://127.0.0.1:${appPort}`;
+        app = startProcess("app", process.execPath, [path.join(ROOT, "app", "dist", "server.js")], {
+            PATH: process.env.PATH,
+            PORT: String(appPort),
+            DATABASE_URL: retarget(appEnv.DATABASE_URL, postgres.port),
+            REDIS_URL: retarget(appEnv.REDIS_URL, redisPort),
+            SHUTDOWN_TIMEOUT_MS: "5000",
+        });
+        await app.waitForLine(/"msg":"listening"/);
+    });
+
+    after(async () => {
+        await app?.stop("SIGKILL");
+        await redis?.stop("SIGKILL");
+        postgres?.stop();
+        fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it("is ready once PostgreSQL and Redis accept the generated credentials", async () => {
+        const ready = await waitFor("/ready to be 200", async () => { const r = await get("/ready"); return r.status === 200 ? r : undefined; });
+        assert.deepEqual(ready.body, { status: "ready", postgres: "ok", redis: "ok" });
+    });
+
+    it("counts visits in PostgreSQL and caches them in Redis", async () => {
+        assert.deepEqual(await get("/visits", "POST"), { status: 201, body: { visits: 1 } });
+        assert.deepEqual(await get("/visits", "POST"), { status: 201, body: { visits: 2 } });
+        assert.deepEqual(await get("/visits"), { status: 200, body: { visits: 2, source: "cache" } });
+        assert.equal(postgres!.psql(pg, pg.database, "SELECT count FROM kubeship_visits WHERE name = 'home'"), "2");
+        assert.deepEqual(await redisCli("GET", "visits:home"), ["2"]);
+    });
+
+    it("runs Redis with the maxmemory and eviction policy from its container spec", async () => {
+        const lines = await redisCli("CONFIG", "GET", "maxmemory*");
+        const values = Object.fromEntries(lines.flatMap((line, i) => (i % 2 ? [] : [[line, lines[i + 1]]])));
+        assert.equal(values.maxmemory, redisArgs[redisArgs.indexOf("--maxmemory") + 1]);
+        assert.equal(values["maxmemory-policy"], "allkeys-lru");
+    });
+
+    it("turns unready when Redis stops, keeps counting from PostgreSQL, and recovers when Redis returns", async () => {
+        assert.equal(await redis!.stop("SIGTERM"), 0);
+        const down = await waitFor("/ready to be 503", async () => { const r = await get("/ready"); return r.status === 503 ? r : undefined; });
+        assert.equal(down.body.postgres, "ok");
+        assert.match(down.body.redis, /^down: /);
+        assert.deepEqual(await get("/visits", "POST"), { status: 201, body: { visits: 3 } });
+        assert.deepEqual(await get("/visits"), { status: 200, body: { visits: 3, source: "database" } });
+
+        await startRedis();
+        const back = await waitFor("/ready to be 200 again", async () => { const r = await get("/ready"); return r.status === 200 ? r : undefined; });
+        assert.deepEqual(back.body, { status: "ready", postgres: "ok", redis: "ok" });
+    });
+
+    it("shuts down gracefully on SIGTERM", async () => {
+        assert.equal(await app!.stop("SIGTERM"), 0);
+        assert.ok(app!.output.some(l => /"msg":"shutting down"/.test(l)) && app!.output.some(l => /"msg":"stopped"/.test(l)), app!.output.join("\n"));
+    });
+});

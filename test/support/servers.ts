@@ -1,0 +1,146 @@
+/**
+ * Real PostgreSQL, Redis and app processes for the integration test: loopback only, random ports,
+ * temporary directories, everything stopped and removed by `stop()`.
+ */
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export async function freePort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise(resolve => server.close(resolve));
+    return port;
+}
+
+/** Polls `probe` until it returns a value (not undefined) or the time runs out. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20000, everyMs = 100): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+        try {
+            const value = await probe();
+            if (value !== undefined) return value;
+        } catch (e) {
+            last = e;
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+        await new Promise(resolve => setTimeout(resolve, everyMs));
+    }
+}
+
+/** The newest installed PostgreSQL's bin directory (Debian keeps them under /usr/lib/postgresql/<v>/bin). */
+export function postgresBin(): string {
+    const root = "/usr/lib/postgresql";
+    const versions = fs.existsSync(root) ? fs.readdirSync(root).filter(v => fs.existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a)) : [];
+    if (versions.length) return path.join(root, versions[0], "bin");
+    try {
+        return execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
+    } catch {
+        throw new Error("PostgreSQL server binaries not found: apt-get install postgresql");
+    }
+}
+
+export interface PostgresOptions {
+    user: string;
+    password: string;
+    database: string;
+    /** POSTGRES_INITDB_ARGS, as the container gets them. */
+    initdbArgs: string[];
+}
+
+export class PostgresServer {
+    readonly port: number;
+    private constructor(private readonly dir: string, private readonly bin: string, private readonly asPostgres: boolean, port: number) {
+        this.port = port;
+    }
+
+    /** initdb with the password and flags given, start on a free loopback port, create the database. */
+    static async start(opts: PostgresOptions): Promise<PostgresServer> {
+        const bin = postgresBin();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-pg-"));
+        // PostgreSQL refuses to run as root: then everything runs as the postgres user the package created.
+        const asPostgres = process.getuid?.() === 0;
+        if (asPostgres) {
+            const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }));
+            const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }));
+            fs.chownSync(dir, uid, gid);
+        }
+        const server = new PostgresServer(dir, bin, asPostgres, await freePort());
+        const pwfile = path.join(dir, "pwfile");
+        fs.writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o644 });
+        server.run("initdb", ["-D", path.join(dir, "data"), "-U", opts.user, "--pwfile", pwfile, ...opts.initdbArgs]);
+        fs.rmSync(pwfile);
+        server.run("pg_ctl", ["-D", path.join(dir, "data"), "-l", path.join(dir, "log"), "-w", "-o", `-p ${server.port} -k ${dir} -c listen_addresses=127.0.0.1`, "start"]);
+        server.psql(opts, "postgres", `CREATE DATABASE "${opts.database}" OWNER "${opts.user}"`);
+        return server;
+    }
+
+    private run(tool: string, args: string[]): string {
+        const [cmd, argv] = this.asPostgres ? ["runuser", ["-u", "postgres", "--", path.join(this.bin, tool), ...args]] : [path.join(this.bin, tool), args];
+        return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], cwd: this.dir });
+    }
+
+    /** Runs SQL over TCP with password authentication (what the app does). */
+    psql(opts: Pick<PostgresOptions, "user" | "password">, database: string, sql: string): string {
+        return execFileSync(path.join(this.bin, "psql"), ["-h", "127.0.0.1", "-p", String(this.port), "-U", opts.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql], {
+            encoding: "utf8", env: { ...process.env, PGPASSWORD: opts.password }, stdio: ["ignore", "pipe", "pipe"],
+        }).trim();
+    }
+
+    stop(): void {
+        try {
+            this.run("pg_ctl", ["-D", path.join(this.dir, "data"), "-m", "fast", "-w", "stop"]);
+        } catch {
+            // already stopped
+        }
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/** Runs a short command to completion and returns its output lines. */
+export async function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 10000): Promise<string[]> {
+    const proc = startProcess(command, command, args, env);
+    const timer = setTimeout(() => proc.child.kill("SIGKILL"), timeoutMs);
+    const code = await proc.exited;
+    clearTimeout(timer);
+    if (code !== 0) throw new Error(`${command} exited with ${code}: ${proc.output.join("\n")}`);
+    return proc.output;
+}
+
+/** A process whose output is collected, with helpers to wait for a line and to stop it. */
+export class Proc {
+    readonly output: string[] = [];
+    /** Resolves with the exit code. */
+    readonly exited: Promise<number | null>;
+
+    constructor(readonly name: string, readonly child: ChildProcess) {
+        const collect = (chunk: Buffer) => this.output.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+        child.stdout?.on("data", collect);
+        child.stderr?.on("data", collect);
+        this.exited = new Promise(resolve => child.once("exit", code => resolve(code)));
+    }
+
+    waitForLine(pattern: RegExp, timeoutMs = 15000): Promise<string> {
+        return waitFor(`${this.name} to print ${pattern}`, async () => {
+            if (this.child.exitCode !== null) throw new Error(`${this.name} exited with ${this.child.exitCode}:\n${this.output.join("\n")}`);
+            return this.output.find(l => pattern.test(l));
+        }, timeoutMs, 50);
+    }
+
+    /** Sends a signal and waits for the exit code. */
+    async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 15000): Promise<number | null> {
+        if (this.child.exitCode === null) this.child.kill(signal);
+        const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+        const code = await this.exited;
+        clearTimeout(timer);
+        return code;
+    }
+}
+
+export function startProcess(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
+    return new Proc(name, spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] }));
+}
