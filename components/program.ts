@@ -27,31 +27,36 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
     const { app, postgres, redis } = settings;
     // A prebuilt image is deployed as configured; otherwise build and push, pinned by digest. The build
     // needs only the registry, so it runs while the cluster is being created.
-    const imageRef = app.image !== undefined
-        ? pulumi.output(app.image)
-        : new AppImage("app", { registry: cluster.registry, ...app.build }).ref;
+    const imageRef = app.image !== undefined ? pulumi.output(app.image) : new AppImage("app", { registry: cluster.registry, ...app.build }).ref;
 
-    const env = new Environment("kubeship", {
-        provider: cluster.provider,
-        namespace: settings.namespace,
-        protectData: settings.protectData,
-        app: {
-            image: imageRef,
-            replicas: app.replicas,
-            port: app.port,
-            healthPath: app.healthPath,
-            readyPath: app.readyPath,
-            cpu: app.cpu, memory: app.memory, cpuLimit: app.cpuLimit, memoryLimit: app.memoryLimit,
-            serviceType: app.serviceType,
-            servicePort: app.servicePort,
-            serviceAnnotations: cluster.serviceAnnotations,
-            loadBalancerAddress: cluster.loadBalancerAddress,
-            ingress: app.ingress,
-            autoscaling: app.autoscaling,
+    const env = new Environment(
+        "kubeship",
+        {
+            provider: cluster.provider,
+            namespace: settings.namespace,
+            protectData: settings.protectData,
+            app: {
+                image: imageRef,
+                replicas: app.replicas,
+                port: app.port,
+                healthPath: app.healthPath,
+                readyPath: app.readyPath,
+                cpu: app.cpu,
+                memory: app.memory,
+                cpuLimit: app.cpuLimit,
+                memoryLimit: app.memoryLimit,
+                serviceType: app.serviceType,
+                servicePort: app.servicePort,
+                serviceAnnotations: cluster.serviceAnnotations,
+                loadBalancerAddress: cluster.loadBalancerAddress,
+                ingress: app.ingress,
+                autoscaling: app.autoscaling,
+            },
+            postgres: { ...postgres, storageClassName: settings.cluster.storageClass ?? cluster.storageClassName },
+            redis,
         },
-        postgres: { ...postgres, storageClassName: settings.cluster.storageClass ?? cluster.storageClassName },
-        redis,
-    }, { providers: [randomProvider] });
+        { providers: [randomProvider] },
+    );
 
     return {
         cloud: settings.cloud,

@@ -24,17 +24,83 @@ describe("Pod Security restricted checker", () => {
     });
 
     const breaks: [string, (p: any) => void, RegExp][] = [
-        ["privileged", p => { p.containers[0].securityContext.privileged = true; }, /privileged/],
-        ["privilege escalation allowed", p => { delete p.containers[0].securityContext.allowPrivilegeEscalation; }, /allowPrivilegeEscalation/],
-        ["root allowed", p => { p.containers[0].securityContext.runAsNonRoot = false; }, /runAsNonRoot/],
-        ["uid 0", p => { p.containers[0].securityContext.runAsUser = 0; }, /runAsUser is 0/],
-        ["no seccomp", p => { delete p.containers[0].securityContext.seccompProfile; }, /seccompProfile is unset/],
-        ["capabilities kept", p => { p.containers[0].securityContext.capabilities = {}; }, /drop ALL/],
-        ["capability added", p => { p.containers[0].securityContext.capabilities.add = ["NET_ADMIN"]; }, /adds capability NET_ADMIN/],
-        ["hostPath volume", p => { p.volumes.push({ name: "h", hostPath: { path: "/" } }); }, /volume h has type hostPath/],
-        ["hostNetwork", p => { p.hostNetwork = true; }, /hostNetwork/],
-        ["hostPort", p => { p.containers[0].ports = [{ containerPort: 80, hostPort: 80 }]; }, /hostPort 80/],
-        ["init container not hardened", p => { p.initContainers = [{ name: "init", image: "x:1" }]; }, /container init/],
+        [
+            "privileged",
+            p => {
+                p.containers[0].securityContext.privileged = true;
+            },
+            /privileged/,
+        ],
+        [
+            "privilege escalation allowed",
+            p => {
+                delete p.containers[0].securityContext.allowPrivilegeEscalation;
+            },
+            /allowPrivilegeEscalation/,
+        ],
+        [
+            "root allowed",
+            p => {
+                p.containers[0].securityContext.runAsNonRoot = false;
+            },
+            /runAsNonRoot/,
+        ],
+        [
+            "uid 0",
+            p => {
+                p.containers[0].securityContext.runAsUser = 0;
+            },
+            /runAsUser is 0/,
+        ],
+        [
+            "no seccomp",
+            p => {
+                delete p.containers[0].securityContext.seccompProfile;
+            },
+            /seccompProfile is unset/,
+        ],
+        [
+            "capabilities kept",
+            p => {
+                p.containers[0].securityContext.capabilities = {};
+            },
+            /drop ALL/,
+        ],
+        [
+            "capability added",
+            p => {
+                p.containers[0].securityContext.capabilities.add = ["NET_ADMIN"];
+            },
+            /adds capability NET_ADMIN/,
+        ],
+        [
+            "hostPath volume",
+            p => {
+                p.volumes.push({ name: "h", hostPath: { path: "/" } });
+            },
+            /volume h has type hostPath/,
+        ],
+        [
+            "hostNetwork",
+            p => {
+                p.hostNetwork = true;
+            },
+            /hostNetwork/,
+        ],
+        [
+            "hostPort",
+            p => {
+                p.containers[0].ports = [{ containerPort: 80, hostPort: 80 }];
+            },
+            /hostPort 80/,
+        ],
+        [
+            "init container not hardened",
+            p => {
+                p.initContainers = [{ name: "init", image: "x:1" }];
+            },
+            /container init/,
+        ],
     ];
     for (const [what, mutate, expected] of breaks) {
         it(`flags: ${what}`, () => {
@@ -56,7 +122,10 @@ describe("Kubernetes schema checker", () => {
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name: "d" },
-        spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "x:1", resources: { limits: { memory: "1Gi" } } }] } } },
+        spec: {
+            selector: { matchLabels: { a: "b" } },
+            template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "x:1", resources: { limits: { memory: "1Gi" } } }] } },
+        },
     });
 
     it("maps Pulumi types to kubernetes-models modules", () => {

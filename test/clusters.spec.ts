@@ -17,7 +17,11 @@ import { readStackConfig } from "./support/stack-config";
 
 const CLOUDS = ["gcp", "aws", "digitalocean"] as const;
 const PACKAGES = { gcp: "gcp", aws: "aws", digitalocean: "digitalocean" };
-const CLUSTER_TYPES = { gcp: "gcp:container/cluster:Cluster", aws: "aws:eks/cluster:Cluster", digitalocean: "digitalocean:index/kubernetesCluster:KubernetesCluster" };
+const CLUSTER_TYPES = {
+    gcp: "gcp:container/cluster:Cluster",
+    aws: "aws:eks/cluster:Cluster",
+    digitalocean: "digitalocean:index/kubernetesCluster:KubernetesCluster",
+};
 
 /** Runs the prod stack file on `cloud`, with cluster settings merged in. */
 async function prodOn(cloud: string, cluster: Record<string, unknown> = {}, extra: Record<string, string> = {}): Promise<RunResult> {
@@ -28,8 +32,13 @@ async function prodOn(cloud: string, cluster: Record<string, unknown> = {}, extr
     return runProgram({
         stack: "prod",
         config: {
-            ...config, "kubeship:cloud": cloud, "kubeship:region": regions[cloud], "gcp:project": "acme-prod", "digitalocean:token": "dop_v1_fake",
-            "kubeship:cluster": JSON.stringify({ ...base, ...cluster }), ...extra,
+            ...config,
+            "kubeship:cloud": cloud,
+            "kubeship:region": regions[cloud],
+            "gcp:project": "acme-prod",
+            "digitalocean:token": "dop_v1_fake",
+            "kubeship:cluster": JSON.stringify({ ...base, ...cluster }),
+            ...extra,
         },
         secretKeys: [...secretKeys, "digitalocean:token"],
     });
@@ -51,7 +60,11 @@ for (const cloud of CLOUDS) {
             assert.equal(all(r.run, CLUSTER_TYPES[cloud]).length, 1);
             for (const other of CLOUDS.filter(c => c !== cloud)) {
                 const leaked = r.run.registered.filter(x => x.type.startsWith(`${PACKAGES[other]}:`) || x.type === `pulumi:providers:${PACKAGES[other]}`);
-                assert.deepEqual(leaked.map(x => x.type), [], `${other} resources on a ${cloud} stack`);
+                assert.deepEqual(
+                    leaked.map(x => x.type),
+                    [],
+                    `${other} resources on a ${cloud} stack`,
+                );
             }
             assert.equal(all(r.run, `pulumi:providers:${PACKAGES[cloud]}`).length, 1, "one explicit provider for the cloud");
         });
@@ -63,7 +76,8 @@ for (const cloud of CLOUDS) {
         it("puts every workload on this cluster's Kubernetes provider, which waits for nodes", () => {
             const provider = one(r.run, "pulumi:providers:kubernetes");
             assert.equal(provider.parent, one(r.run, `kubeship:cluster:${{ gcp: "Gke", aws: "Eks", digitalocean: "Doks" }[cloud]}`).urn);
-            for (const res of r.run.registered.filter(x => x.type.startsWith("kubernetes:"))) assert.equal(res.provider, `${provider.urn}::${provider.name}-id`, res.name);
+            for (const res of r.run.registered.filter(x => x.type.startsWith("kubernetes:")))
+                assert.equal(res.provider, `${provider.urn}::${provider.name}-id`, res.name);
             assert.equal(spec(provider).clusterIdentifier, `${cloud}-prod`);
             const nodes = r.run.registered.find(x => /NodePool$|:NodeGroup$|KubernetesCluster$/.test(x.type))!;
             assert.ok(dependencyClosure(r.run, provider.urn).has(nodes.urn), "the provider depends on the node pool");
@@ -84,7 +98,11 @@ for (const cloud of CLOUDS) {
         });
 
         it("builds the registry without waiting for the cluster, and keeps push credentials secret", () => {
-            const registryTypes = { gcp: "gcp:artifactregistry/repository:Repository", aws: "aws:ecr/repository:Repository", digitalocean: "digitalocean:index/containerRegistry:ContainerRegistry" };
+            const registryTypes = {
+                gcp: "gcp:artifactregistry/repository:Repository",
+                aws: "aws:ecr/repository:Repository",
+                digitalocean: "digitalocean:index/containerRegistry:ContainerRegistry",
+            };
             const registry = one(r.run, registryTypes[cloud]);
             const cluster = one(r.run, CLUSTER_TYPES[cloud]);
             assert.ok(!dependencyClosure(r.run, registry.urn).has(cluster.urn), "the registry must not wait for the cluster");
@@ -101,7 +119,9 @@ for (const cloud of CLOUDS) {
 
 describe("GKE production defaults", () => {
     let r: RunResult;
-    before(async () => { r = await prodOn("gcp", { minNodes: 3, maxNodes: 9, releaseChannel: "STABLE", authorizedNetworks: ["198.51.100.0/24"] }); });
+    before(async () => {
+        r = await prodOn("gcp", { minNodes: 3, maxNodes: 9, releaseChannel: "STABLE", authorizedNetworks: ["198.51.100.0/24"] });
+    });
 
     it("is a regional, VPC-native, private-node cluster on a release channel, reachable only from authorized networks", () => {
         const c = spec(one(r, "gcp:container/cluster:Cluster"));
@@ -110,7 +130,10 @@ describe("GKE production defaults", () => {
         assert.deepEqual(c.ipAllocationPolicy, { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" });
         assert.equal(c.privateClusterConfig.enablePrivateNodes, true);
         assert.equal(c.privateClusterConfig.enablePrivateEndpoint, false);
-        assert.deepEqual(c.masterAuthorizedNetworksConfig.cidrBlocks.map((b: any) => b.cidrBlock), ["198.51.100.0/24"]);
+        assert.deepEqual(
+            c.masterAuthorizedNetworksConfig.cidrBlocks.map((b: any) => b.cidrBlock),
+            ["198.51.100.0/24"],
+        );
         assert.deepEqual(c.releaseChannel, { channel: "STABLE" });
         assert.equal(c.minMasterVersion, undefined, "no version pin on a channel");
         assert.equal(c.masterAuth.clientCertificateConfig.issueClientCertificate, false);
@@ -118,7 +141,10 @@ describe("GKE production defaults", () => {
 
     it("has its own network: subnet with secondary ranges and Private Google Access, Cloud Router and NAT", () => {
         const subnet = spec(one(r, "gcp:compute/subnetwork:Subnetwork"));
-        assert.deepEqual(subnet.secondaryIpRanges.map((x: any) => x.rangeName), ["pods", "services"]);
+        assert.deepEqual(
+            subnet.secondaryIpRanges.map((x: any) => x.rangeName),
+            ["pods", "services"],
+        );
         assert.equal(subnet.privateIpGoogleAccess, true);
         assert.equal(spec(one(r, "gcp:compute/network:Network")).autoCreateSubnetworks, false);
         assert.equal(spec(one(r, "gcp:compute/routerNat:RouterNat")).sourceSubnetworkIpRangesToNat, "ALL_SUBNETWORKS_ALL_IP_RANGES");
@@ -138,7 +164,10 @@ describe("GKE production defaults", () => {
         const binding = spec(one(r, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"));
         assert.equal(binding.role, "roles/cloudkms.cryptoKeyEncrypterDecrypter");
         assert.equal(binding.member, "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com");
-        assert.ok(one(r, "gcp:container/cluster:Cluster").dependencies.includes(one(r, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").urn), "the key is usable before the cluster");
+        assert.ok(
+            one(r, "gcp:container/cluster:Cluster").dependencies.includes(one(r, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").urn),
+            "the key is usable before the cluster",
+        );
     });
 
     it("removes the default pool for an autoscaling pool with its own least-privilege service account", () => {
@@ -152,7 +181,10 @@ describe("GKE production defaults", () => {
         assert.equal(pool.nodeConfig.machineType, "e2-standard-2");
         const sa = spec(one(r, "gcp:serviceaccount/account:Account"));
         assert.equal(pool.nodeConfig.serviceAccount, `${sa.accountId}@after-deploy.iam.gserviceaccount.com`);
-        assert.deepEqual(all(r, "gcp:projects/iAMMember:IAMMember").map(m => spec(m).role), ["roles/container.defaultNodeServiceAccount"]);
+        assert.deepEqual(
+            all(r, "gcp:projects/iAMMember:IAMMember").map(m => spec(m).role),
+            ["roles/container.defaultNodeServiceAccount"],
+        );
         assert.equal(spec(one(r, "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")).role, "roles/artifactregistry.reader");
     });
 
@@ -163,7 +195,10 @@ describe("GKE production defaults", () => {
         const repo = spec(one(r, "gcp:artifactregistry/repository:Repository"));
         assert.equal(repo.format, "DOCKER");
         assert.equal(repo.location, "europe-west1");
-        assert.deepEqual(repo.cleanupPolicies.map((p: any) => p.id), ["delete-untagged", "keep-recent"]);
+        assert.deepEqual(
+            repo.cleanupPolicies.map((p: any) => p.id),
+            ["delete-untagged", "keep-recent"],
+        );
     });
 
     it("pushes to Artifact Registry with an access token, and builds the kubeconfig for gke-gcloud-auth-plugin", async () => {
@@ -176,7 +211,9 @@ describe("GKE production defaults", () => {
 
 describe("EKS production defaults", () => {
     let r: RunResult;
-    before(async () => { r = await prodOn("aws", { nodeSize: "m7g.large", minNodes: 3, maxNodes: 9, kubernetesVersion: "1.32" }); });
+    before(async () => {
+        r = await prodOn("aws", { nodeSize: "m7g.large", minNodes: 3, maxNodes: 9, kubernetesVersion: "1.32" });
+    });
 
     it("spreads its own VPC over 3 AZs: tagged public subnets for load balancers, private subnets for nodes, a NAT per AZ", () => {
         const subnets = all(r, "aws:ec2/subnet:Subnet").map(spec);
@@ -187,7 +224,9 @@ describe("EKS production defaults", () => {
         assert.equal(new Set(priv.map(s => s.availabilityZone)).size, 3);
         assert.equal(all(r, "aws:ec2/natGateway:NatGateway").length, 3);
         const nodeSubnets = spec(one(r, "aws:eks/nodeGroup:NodeGroup")).subnetIds;
-        const privateIds = all(r, "aws:ec2/subnet:Subnet").filter(s => spec(s).tags["kubernetes.io/role/internal-elb"]).map(s => `${s.name}-id`);
+        const privateIds = all(r, "aws:ec2/subnet:Subnet")
+            .filter(s => spec(s).tags["kubernetes.io/role/internal-elb"])
+            .map(s => `${s.name}-id`);
         assert.deepEqual(nodeSubnets, privateIds, "nodes only in private subnets");
     });
 
@@ -197,7 +236,9 @@ describe("EKS production defaults", () => {
     });
 
     it("gives the cluster and the nodes exactly the standard managed policies", () => {
-        const policies = all(r, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(p => spec(p).policyArn as string).sort();
+        const policies = all(r, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            .map(p => spec(p).policyArn as string)
+            .sort();
         assert.deepEqual(policies, [
             "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
             "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
@@ -271,9 +312,16 @@ describe("EKS production defaults", () => {
         const repo = spec(one(r, "aws:ecr/repository:Repository"));
         assert.deepEqual(repo.imageScanningConfiguration, { scanOnPush: true });
         assert.equal(repo.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
-        assert.deepEqual(repo.imageTagMutabilityExclusionFilters, [{ filter: "kubeship-build", filterType: "WILDCARD" }], "only the build's rolling tag can be overwritten");
+        assert.deepEqual(
+            repo.imageTagMutabilityExclusionFilters,
+            [{ filter: "kubeship-build", filterType: "WILDCARD" }],
+            "only the build's rolling tag can be overwritten",
+        );
         const rules = JSON.parse(spec(one(r, "aws:ecr/lifecyclePolicy:LifecyclePolicy")).policy).rules;
-        assert.deepEqual(rules.map((x: any) => x.selection.tagStatus), ["untagged", "any"]);
+        assert.deepEqual(
+            rules.map((x: any) => x.selection.tagStatus),
+            ["untagged", "any"],
+        );
     });
 
     it("bakes region, role and profile into the aws eks get-token kubeconfig", async () => {
@@ -294,7 +342,9 @@ describe("EKS production defaults", () => {
 
 describe("DOKS production defaults", () => {
     let r: RunResult;
-    before(async () => { r = await prodOn("digitalocean", { minNodes: 2, maxNodes: 5, kubernetesVersion: "1.32", maintenanceDay: "saturday", maintenanceStartTime: "02:30" }); });
+    before(async () => {
+        r = await prodOn("digitalocean", { minNodes: 2, maxNodes: 5, kubernetesVersion: "1.32", maintenanceDay: "saturday", maintenanceStartTime: "02:30" });
+    });
 
     it("runs an HA, auto-upgrading cluster in its own VPC, on the newest patch of the configured version", () => {
         const c = one(r, "digitalocean:index/kubernetesCluster:KubernetesCluster");
@@ -376,12 +426,20 @@ describe("cluster helpers", () => {
 
     it("reads DigitalOcean registry credentials", () => {
         const auth = Buffer.from("user@example.com:tok:en").toString("base64");
-        assert.deepEqual(parseDockerCredentials(JSON.stringify({ auths: { "registry.digitalocean.com": { auth } } })), { server: "registry.digitalocean.com", username: "user@example.com", password: "tok:en" });
+        assert.deepEqual(parseDockerCredentials(JSON.stringify({ auths: { "registry.digitalocean.com": { auth } } })), {
+            server: "registry.digitalocean.com",
+            username: "user@example.com",
+            password: "tok:en",
+        });
         assert.throws(() => parseDockerCredentials("{}"), /without an auth entry/);
     });
 
     it("builds GKE maintenance windows on the right weekday with 12 hours a week", () => {
-        assert.deepEqual(weeklyWindow("sunday", "03:00"), { startTime: "2024-01-07T03:00:00Z", endTime: "2024-01-07T15:00:00Z", recurrence: "FREQ=WEEKLY;BYDAY=SU" });
+        assert.deepEqual(weeklyWindow("sunday", "03:00"), {
+            startTime: "2024-01-07T03:00:00Z",
+            endTime: "2024-01-07T15:00:00Z",
+            recurrence: "FREQ=WEEKLY;BYDAY=SU",
+        });
         assert.equal(new Date(weeklyWindow("wednesday", "22:30").startTime).getUTCDay(), 3);
         assert.equal(weeklyWindow("wednesday", "22:30").endTime, "2024-01-04T10:30:00Z");
     });

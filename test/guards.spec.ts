@@ -9,7 +9,11 @@ describe("guards that keep the suite honest", () => {
     it("an unhandled rejection fails the mocha run", function () {
         this.timeout(30000);
         const mocha = path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js");
-        const result = spawnSync(process.execPath, [mocha, "--no-config", "--require", "ts-node/register/transpile-only", "--require", "test/hooks.ts", "test/fixtures/unhandled-rejection.ts"], { cwd: ROOT, encoding: "utf8" });
+        const result = spawnSync(
+            process.execPath,
+            [mocha, "--no-config", "--require", "ts-node/register/transpile-only", "--require", "test/hooks.ts", "test/fixtures/unhandled-rejection.ts"],
+            { cwd: ROOT, encoding: "utf8" },
+        );
         assert.notEqual(result.status, 0, result.stdout);
         assert.match(result.stdout + result.stderr, /unhandled rejection\(s\):[\s\S]*mock threw inside the runtime/);
     });

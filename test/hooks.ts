@@ -5,12 +5,14 @@
 import "./support/fast-stacks";
 
 const seen: unknown[] = [];
-process.on("unhandledRejection", reason => { seen.push(reason); });
+process.on("unhandledRejection", reason => {
+    seen.push(reason);
+});
 
 export const mochaHooks = {
     afterEach(): void {
         if (seen.length) {
-            const reasons = seen.splice(0).map(r => (r instanceof Error ? r.stack ?? r.message : String(r)));
+            const reasons = seen.splice(0).map(r => (r instanceof Error ? (r.stack ?? r.message) : String(r)));
             throw new Error(`unhandled rejection(s):\n${reasons.join("\n")}`);
         }
     },

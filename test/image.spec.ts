@@ -14,7 +14,14 @@ const DIGEST = /@sha256:[0-9a-f]{64}$/;
 describe("AppImage", () => {
     it("builds ./app from the project root for linux/amd64 with inline cache, and pins the digest", async () => {
         const mocks = await installMocks("image");
-        const image = new AppImage("app", { registry: { server: "registry.example.com", repository: "registry.example.com/acme/app", username: "u", password: pulumi.secret(FAKE_CREDENTIALS.ecrPassword) } });
+        const image = new AppImage("app", {
+            registry: {
+                server: "registry.example.com",
+                repository: "registry.example.com/acme/app",
+                username: "u",
+                password: pulumi.secret(FAKE_CREDENTIALS.ecrPassword),
+            },
+        });
         const ref = await valueOf(image.ref);
         assert.match(ref, /^registry\.example\.com\/acme\/app@sha256:[0-9a-f]{64}$/);
         const registered = mocks.registered.find(r => r.type === "docker:index/image:Image")!;
@@ -33,7 +40,14 @@ describe("AppImage", () => {
 
     it("pushes to a registry without credentials (kind's local registry) with the ambient Docker login", async () => {
         const mocks = await installMocks("image-local");
-        await valueOf(new AppImage("app", { registry: { server: "localhost:5001", repository: "localhost:5001/kubeship-app" }, platform: "linux/arm64", context: "app", tag: "dev" }).ref);
+        await valueOf(
+            new AppImage("app", {
+                registry: { server: "localhost:5001", repository: "localhost:5001/kubeship-app" },
+                platform: "linux/arm64",
+                context: "app",
+                tag: "dev",
+            }).ref,
+        );
         const inputs = spec(mocks.registered.find(r => r.type === "docker:index/image:Image")!);
         assert.equal(inputs.registry, undefined);
         assert.equal(inputs.imageName, "localhost:5001/kubeship-app:dev");
@@ -51,7 +65,11 @@ describe("AppImage", () => {
 describe("the image in the program", () => {
     const prodOnAws = async (app: Record<string, unknown>): Promise<RunResult> => {
         const { config, secretKeys } = readStackConfig("prod");
-        return runProgram({ stack: "prod", config: { ...config, "kubeship:app": JSON.stringify({ ...JSON.parse(config["kubeship:app"]), ...app }) }, secretKeys });
+        return runProgram({
+            stack: "prod",
+            config: { ...config, "kubeship:app": JSON.stringify({ ...JSON.parse(config["kubeship:app"]), ...app }) },
+            secretKeys,
+        });
     };
 
     it("builds into the cluster's registry with its credentials, without waiting for the cluster", async () => {

@@ -41,7 +41,12 @@ describe("local kubeconfig", () => {
     });
 
     it("names the contexts that exist when the configured one does not", () => {
-        throwsConfig(() => minifyKubeconfig(TWO_CONTEXTS, "minikube", "~/.kube/config"), "kubeship:kubeContext", '"minikube"', /must name a context of ~\/\.kube\/config; it has: kind-kubeship, prod/);
+        throwsConfig(
+            () => minifyKubeconfig(TWO_CONTEXTS, "minikube", "~/.kube/config"),
+            "kubeship:kubeContext",
+            '"minikube"',
+            /must name a context of ~\/\.kube\/config; it has: kind-kubeship, prod/,
+        );
     });
 
     it("refuses a context whose cluster or user entry is missing", () => {

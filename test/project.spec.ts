@@ -45,7 +45,10 @@ describe("Pulumi.yaml", () => {
     });
 
     it("keeps index.ts thin", () => {
-        const lines = fs.readFileSync(path.join(ROOT, "index.ts"), "utf8").split("\n").filter(l => l.trim() && !l.trim().startsWith("//"));
+        const lines = fs
+            .readFileSync(path.join(ROOT, "index.ts"), "utf8")
+            .split("\n")
+            .filter(l => l.trim() && !l.trim().startsWith("//"));
         assert.ok(lines.length <= 12, `index.ts has ${lines.length} lines of code`);
     });
 });

@@ -12,7 +12,9 @@ function capture() {
 
 describe("npm run render", () => {
     let out: string;
-    beforeEach(() => { out = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-render-")); });
+    beforeEach(() => {
+        out = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-render-"));
+    });
     afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
 
     it("parses <stack> [--cloud] [--out]", () => {
@@ -59,7 +61,10 @@ describe("npm run render -- <stack> --cloud", () => {
         try {
             const { io, lines } = capture();
             assert.equal(await renderCommand(["staging", "--cloud", "digitalocean", "--out", out], io), 0, lines.error.join("\n"));
-            assert.match(lines.log.join("\n"), /stand-ins for cloud digitalocean: kubeship:region = ams3; digitalocean:token = render-stand-in-token; kubeship:cluster.nodeSize = \(the digitalocean default\)/);
+            assert.match(
+                lines.log.join("\n"),
+                /stand-ins for cloud digitalocean: kubeship:region = ams3; digitalocean:token = render-stand-in-token; kubeship:cluster.nodeSize = \(the digitalocean default\)/,
+            );
             const outputs = YAML.parse(fs.readFileSync(path.join(out, "outputs.yaml"), "utf8"));
             assert.equal(outputs.cloud, "digitalocean");
             assert.match(fs.readFileSync(path.join(out, "resources.txt"), "utf8"), /digitalocean:index\/kubernetesCluster:KubernetesCluster/);

@@ -9,5 +9,4 @@
 import "./support/fast-stacks";
 import { renderCommand } from "./support/render-cli";
 
-renderCommand(process.argv.slice(2), { log: l => console.log(l), error: l => console.error(l) })
-    .then(code => process.exit(code));
+void renderCommand(process.argv.slice(2), { log: l => console.log(l), error: l => console.error(l) }).then(code => process.exit(code));

@@ -42,8 +42,13 @@ describe("parseSettings", () => {
     });
 
     it("reads structured values and computes maxmemory from quantities", () => {
-        const s = parseSettings(base({ "kubeship:redis": { memoryLimit: "1Gi", maxmemory: "900Mi" }, "kubeship:protectData": "true" },
-            { replicas: "3", ingress: { host: "app.example.com", className: "nginx", tlsSecretName: "app-tls" }, autoscaling: { enabled: false } }), "prod");
+        const s = parseSettings(
+            base(
+                { "kubeship:redis": { memoryLimit: "1Gi", maxmemory: "900Mi" }, "kubeship:protectData": "true" },
+                { replicas: "3", ingress: { host: "app.example.com", className: "nginx", tlsSecretName: "app-tls" }, autoscaling: { enabled: false } },
+            ),
+            "prod",
+        );
         assert.equal(s.redis.maxmemory, 900 * 2 ** 20);
         assert.equal(s.app.replicas, 3);
         assert.equal(s.app.autoscaling, undefined);
@@ -52,50 +57,150 @@ describe("parseSettings", () => {
     });
 
     it("keeps the DigitalOcean token a Pulumi secret", async () => {
-        const s = parseSettings(base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3", "digitalocean:token": "dop_v1_x", "kubeship:cluster": { authorizedNetworks: ["198.51.100.7/32"] } }), "s");
+        const s = parseSettings(
+            base({
+                "kubeship:cloud": "digitalocean",
+                "kubeship:region": "ams3",
+                "digitalocean:token": "dop_v1_x",
+                "kubeship:cluster": { authorizedNetworks: ["198.51.100.7/32"] },
+            }),
+            "s",
+        );
         assert.ok(s.digitaloceanToken);
-        assert.equal(await pulumi.isSecret(s.digitaloceanToken!), true);
+        assert.equal(await pulumi.isSecret(s.digitaloceanToken), true);
     });
 
     describe("cluster settings", () => {
         const cloud = (c: string, region: string, cluster: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
-            base({ "kubeship:cloud": c, "kubeship:region": region, "gcp:project": "p", "digitalocean:token": "t", "kubeship:cluster": { authorizedNetworks: ["198.51.100.0/24"], ...cluster }, ...extra });
+            base({
+                "kubeship:cloud": c,
+                "kubeship:region": region,
+                "gcp:project": "p",
+                "digitalocean:token": "t",
+                "kubeship:cluster": { authorizedNetworks: ["198.51.100.0/24"], ...cluster },
+                ...extra,
+            });
 
         it("defaults node sizes per cloud and deletion protection to protectData", () => {
             assert.equal(parseSettings(cloud("gcp", "europe-west1"), "s").cluster.nodeSize, "e2-standard-2");
             assert.equal(parseSettings(cloud("aws", "eu-west-1"), "s").cluster.nodeSize, "t3.large");
             assert.equal(parseSettings(cloud("digitalocean", "ams3"), "s").cluster.nodeSize, "s-2vcpu-4gb");
             const s = parseSettings(cloud("aws", "eu-west-1"), "s");
-            assert.deepEqual([s.cluster.minNodes, s.cluster.maxNodes, s.cluster.kubernetesVersion, s.cluster.natGateways, s.cluster.deletionProtection], [3, 6, "1.33", "perAz", false]);
+            assert.deepEqual(
+                [s.cluster.minNodes, s.cluster.maxNodes, s.cluster.kubernetesVersion, s.cluster.natGateways, s.cluster.deletionProtection],
+                [3, 6, "1.33", "perAz", false],
+            );
             assert.equal(parseSettings(cloud("aws", "eu-west-1", {}, { "kubeship:protectData": "true" }), "s").cluster.deletionProtection, true);
-            assert.equal(parseSettings(cloud("aws", "eu-west-1", { deletionProtection: false }, { "kubeship:protectData": "true" }), "s").cluster.deletionProtection, false);
+            assert.equal(
+                parseSettings(cloud("aws", "eu-west-1", { deletionProtection: false }, { "kubeship:protectData": "true" }), "s").cluster.deletionProtection,
+                false,
+            );
             assert.equal(parseSettings(cloud("digitalocean", "ams3"), "qa").cluster.registryName, "kubeship-qa");
         });
 
         it("accepts each cloud's own size and region names", () => {
-            for (const [c, region, size] of [["gcp", "us-central1", "n2d-highmem-8"], ["gcp", "northamerica-northeast1", "e2-medium"], ["aws", "us-gov-west-1", "c7gn.16xlarge"], ["aws", "ap-southeast-2", "t4g.medium"], ["digitalocean", "sfo3", "c-4"], ["digitalocean", "fra1", "g-2vcpu-8gb"]]) {
+            for (const [c, region, size] of [
+                ["gcp", "us-central1", "n2d-highmem-8"],
+                ["gcp", "northamerica-northeast1", "e2-medium"],
+                ["aws", "us-gov-west-1", "c7gn.16xlarge"],
+                ["aws", "ap-southeast-2", "t4g.medium"],
+                ["digitalocean", "sfo3", "c-4"],
+                ["digitalocean", "fra1", "g-2vcpu-8gb"],
+            ]) {
                 assert.equal(parseSettings(cloud(c, region, { nodeSize: size }), "s").cluster.nodeSize, size);
             }
         });
 
         const cases: [string, RawConfig, string, string, RegExp][] = [
-            ["min nodes above max", cloud("aws", "eu-west-1", { minNodes: 5, maxNodes: 3 }), "kubeship:cluster.maxNodes", "3", /at least kubeship:cluster.minNodes \(5\)/],
+            [
+                "min nodes above max",
+                cloud("aws", "eu-west-1", { minNodes: 5, maxNodes: 3 }),
+                "kubeship:cluster.maxNodes",
+                "3",
+                /at least kubeship:cluster.minNodes \(5\)/,
+            ],
             ["zero nodes", cloud("gcp", "europe-west1", { minNodes: 0 }), "kubeship:cluster.minNodes", "0", /from 1 to 1000/],
-            ["an AWS size on GCP", cloud("gcp", "europe-west1", { nodeSize: "m7i.large" }), "kubeship:cluster.nodeSize", '"m7i.large"', /not a gcp node size; expected a name such as "e2-standard-4"/],
-            ["a GCP size on AWS", cloud("aws", "eu-west-1", { nodeSize: "e2-standard-2" }), "kubeship:cluster.nodeSize", '"e2-standard-2"', /not a aws node size; expected a name such as "m7i.large"/],
-            ["a malformed droplet size", cloud("digitalocean", "ams3", { nodeSize: "2 vCPU" }), "kubeship:cluster.nodeSize", '"2 vCPU"', /not a digitalocean node size/],
+            [
+                "an AWS size on GCP",
+                cloud("gcp", "europe-west1", { nodeSize: "m7i.large" }),
+                "kubeship:cluster.nodeSize",
+                '"m7i.large"',
+                /not a gcp node size; expected a name such as "e2-standard-4"/,
+            ],
+            [
+                "a GCP size on AWS",
+                cloud("aws", "eu-west-1", { nodeSize: "e2-standard-2" }),
+                "kubeship:cluster.nodeSize",
+                '"e2-standard-2"',
+                /not a aws node size; expected a name such as "m7i.large"/,
+            ],
+            [
+                "a malformed droplet size",
+                cloud("digitalocean", "ams3", { nodeSize: "2 vCPU" }),
+                "kubeship:cluster.nodeSize",
+                '"2 vCPU"',
+                /not a digitalocean node size/,
+            ],
             ["an AWS region on GCP", cloud("gcp", "eu-west-1"), "kubeship:region", '"eu-west-1"', /not a gcp region; expected a name such as "europe-west1"/],
             ["a GCP region on DigitalOcean", cloud("digitalocean", "europe-west1"), "kubeship:region", '"europe-west1"', /not a digitalocean region/],
-            ["no authorized networks for a cloud", cloud("aws", "eu-west-1", { authorizedNetworks: [] }), "kubeship:cluster.authorizedNetworks", "[]", /required for kubeship:cloud "aws".*0\.0\.0\.0\/0/],
-            ["a malformed CIDR", cloud("gcp", "europe-west1", { authorizedNetworks: ["10.0.0.300/8"] }), "kubeship:cluster.authorizedNetworks[0]", '"10.0.0.300/8"', /IPv4 CIDR/],
-            ["authorized networks not a list", cloud("gcp", "europe-west1", { authorizedNetworks: "10.0.0.0/8" }), "kubeship:cluster.authorizedNetworks", '"10.0.0.0/8"', /must be a list/],
-            ["a version that is not a minor", cloud("aws", "eu-west-1", { kubernetesVersion: "1.33.2" }), "kubeship:cluster.kubernetesVersion", '"1.33.2"', /minor version such as "1.33"/],
-            ["an unknown release channel", cloud("gcp", "europe-west1", { releaseChannel: "LTS" }), "kubeship:cluster.releaseChannel", '"LTS"', /"RAPID", "REGULAR", "STABLE"/],
+            [
+                "no authorized networks for a cloud",
+                cloud("aws", "eu-west-1", { authorizedNetworks: [] }),
+                "kubeship:cluster.authorizedNetworks",
+                "[]",
+                /required for kubeship:cloud "aws".*0\.0\.0\.0\/0/,
+            ],
+            [
+                "a malformed CIDR",
+                cloud("gcp", "europe-west1", { authorizedNetworks: ["10.0.0.300/8"] }),
+                "kubeship:cluster.authorizedNetworks[0]",
+                '"10.0.0.300/8"',
+                /IPv4 CIDR/,
+            ],
+            [
+                "authorized networks not a list",
+                cloud("gcp", "europe-west1", { authorizedNetworks: "10.0.0.0/8" }),
+                "kubeship:cluster.authorizedNetworks",
+                '"10.0.0.0/8"',
+                /must be a list/,
+            ],
+            [
+                "a version that is not a minor",
+                cloud("aws", "eu-west-1", { kubernetesVersion: "1.33.2" }),
+                "kubeship:cluster.kubernetesVersion",
+                '"1.33.2"',
+                /minor version such as "1.33"/,
+            ],
+            [
+                "an unknown release channel",
+                cloud("gcp", "europe-west1", { releaseChannel: "LTS" }),
+                "kubeship:cluster.releaseChannel",
+                '"LTS"',
+                /"RAPID", "REGULAR", "STABLE"/,
+            ],
             ["an unknown NAT mode", cloud("aws", "eu-west-1", { natGateways: "none" }), "kubeship:cluster.natGateways", '"none"', /"perAz", "single"/],
-            ["a log retention CloudWatch refuses", cloud("aws", "eu-west-1", { logRetentionDays: 10 }), "kubeship:cluster.logRetentionDays", "10", /CloudWatch's retention periods/],
-            ["a maintenance time out of range", cloud("gcp", "europe-west1", { maintenanceStartTime: "25:00" }), "kubeship:cluster.maintenanceStartTime", '"25:00"', /"HH:MM"/],
+            [
+                "a log retention CloudWatch refuses",
+                cloud("aws", "eu-west-1", { logRetentionDays: 10 }),
+                "kubeship:cluster.logRetentionDays",
+                "10",
+                /CloudWatch's retention periods/,
+            ],
+            [
+                "a maintenance time out of range",
+                cloud("gcp", "europe-west1", { maintenanceStartTime: "25:00" }),
+                "kubeship:cluster.maintenanceStartTime",
+                '"25:00"',
+                /"HH:MM"/,
+            ],
             ["an unknown weekday", cloud("digitalocean", "ams3", { maintenanceDay: "sun" }), "kubeship:cluster.maintenanceDay", '"sun"', /"monday"/],
-            ["a role that is not an IAM role ARN", cloud("aws", "eu-west-1", { assumeRoleArn: "deployer" }), "kubeship:cluster.assumeRoleArn", '"deployer"', /IAM role ARN/],
+            [
+                "a role that is not an IAM role ARN",
+                cloud("aws", "eu-west-1", { assumeRoleArn: "deployer" }),
+                "kubeship:cluster.assumeRoleArn",
+                '"deployer"',
+                /IAM role ARN/,
+            ],
             ["an unknown cluster key", cloud("aws", "eu-west-1", { minNode: 2 }), "kubeship:cluster.minNode", "2", /did you mean "minNodes"/],
         ];
         for (const [what, raw, key, shown, allowed] of cases) it(`refuses ${what}`, () => throwsConfig(() => parseSettings(raw, "s"), key, shown, allowed));
@@ -106,38 +211,134 @@ describe("parseSettings", () => {
             ["unknown cloud", base({ "kubeship:cloud": "azure" }), "kubeship:cloud", '"azure"', /must be one of "gcp", "aws", "digitalocean", "local"/],
             ["missing cloud", { "kubeship:app": JSON.stringify({ image: IMAGE }) }, "kubeship:cloud", "(not set)", /must be one of/],
             ["missing region for a cloud", base({ "kubeship:cloud": "aws" }), "kubeship:region", "(not set)", /required when kubeship:cloud is "aws"/],
-            ["missing gcp:project", base({ "kubeship:cloud": "gcp", "kubeship:region": "europe-west1" }), "gcp:project", "(not set)", /required when kubeship:cloud is "gcp"/],
-            ["missing digitalocean:token", base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3" }), "digitalocean:token", "(not set)", /required when kubeship:cloud is "digitalocean"/],
+            [
+                "missing gcp:project",
+                base({ "kubeship:cloud": "gcp", "kubeship:region": "europe-west1" }),
+                "gcp:project",
+                "(not set)",
+                /required when kubeship:cloud is "gcp"/,
+            ],
+            [
+                "missing digitalocean:token",
+                base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3" }),
+                "digitalocean:token",
+                "(not set)",
+                /required when kubeship:cloud is "digitalocean"/,
+            ],
             ["wrong type for a boolean", base({ "kubeship:protectData": "yes" }), "kubeship:protectData", '"yes"', /true or false/],
             ["wrong type for replicas", base({}, { replicas: "three" }), "kubeship:app.replicas", '"three"', /an integer >= 1/],
             ["zero replicas", base({}, { replicas: 0 }), "kubeship:app.replicas", "0", /an integer >= 1/],
             ["negative maxReplicas", base({}, { autoscaling: { maxReplicas: -1 } }), "kubeship:app.autoscaling.maxReplicas", "-1", /an integer >= 1/],
-            ["HPA min > max", base({}, { replicas: 5, autoscaling: { maxReplicas: 3 } }), "kubeship:app.autoscaling.maxReplicas", "3", /at least kubeship:app.replicas \(5\)/],
-            ["CPU target out of range", base({}, { autoscaling: { targetCPUUtilization: 150 } }), "kubeship:app.autoscaling.targetCPUUtilization", "150", /from 1 to 100/],
-            ["malformed quantity '1 GB'", base({ "kubeship:postgres": { storageSize: "1 GB" } }), "kubeship:postgres.storageSize", '"1 GB"', /Kubernetes quantity/],
+            [
+                "HPA min > max",
+                base({}, { replicas: 5, autoscaling: { maxReplicas: 3 } }),
+                "kubeship:app.autoscaling.maxReplicas",
+                "3",
+                /at least kubeship:app.replicas \(5\)/,
+            ],
+            [
+                "CPU target out of range",
+                base({}, { autoscaling: { targetCPUUtilization: 150 } }),
+                "kubeship:app.autoscaling.targetCPUUtilization",
+                "150",
+                /from 1 to 100/,
+            ],
+            [
+                "malformed quantity '1 GB'",
+                base({ "kubeship:postgres": { storageSize: "1 GB" } }),
+                "kubeship:postgres.storageSize",
+                '"1 GB"',
+                /Kubernetes quantity/,
+            ],
             ["malformed quantity 'ten'", base({}, { cpu: "ten" }), "kubeship:app.cpu", '"ten"', /Kubernetes quantity/],
-            ["request above limit", base({}, { memory: "1Gi", memoryLimit: "512Mi" }), "kubeship:app.memory", '"1Gi"', /must not exceed kubeship:app.memoryLimit \(512Mi\)/],
+            [
+                "request above limit",
+                base({}, { memory: "1Gi", memoryLimit: "512Mi" }),
+                "kubeship:app.memory",
+                '"1Gi"',
+                /must not exceed kubeship:app.memoryLimit \(512Mi\)/,
+            ],
             ["port out of range", base({}, { port: 70000 }), "kubeship:app.port", "70000", /from 1 to 65535/],
             ["service port zero", base({}, { servicePort: 0 }), "kubeship:app.servicePort", "0", /from 1 to 65535/],
             ["namespace not DNS-1123", base({ "kubeship:namespace": "My_Env" }), "kubeship:namespace", '"My_Env"', /DNS-1123 label/],
             ["stack name not DNS-1123 used as namespace", base(), "kubeship:namespace", '"Dev_1"', /DNS-1123 label/],
             ["ingress host not DNS-1123", base({}, { ingress: { host: "App_Host" } }), "kubeship:app.ingress.host", '"App_Host"', /DNS-1123 subdomain/],
             ["unknown key in app (typo)", base({}, { replcas: 3 }), "kubeship:app.replcas", "3", /unknown key "replcas" \(did you mean "replicas"\?\)/],
-            ["unknown key in postgres", base({ "kubeship:postgres": { storagesize: "1Gi" } }), "kubeship:postgres.storagesize", '"1Gi"', /did you mean "storageSize"/],
+            [
+                "unknown key in postgres",
+                base({ "kubeship:postgres": { storagesize: "1Gi" } }),
+                "kubeship:postgres.storagesize",
+                '"1Gi"',
+                /did you mean "storageSize"/,
+            ],
             ["unknown key in a nested object", base({}, { autoscaling: { max: 3 } }), "kubeship:app.autoscaling.max", "3", /unknown key "max"/],
             ["unknown top-level setting", base({ "kubeship:replicas": "3" }), "kubeship:replicas", "(value not shown)", /unknown setting; kubeship settings:/],
-            ["a typo of a setting, value hidden", base({ "kubeship:protectDta": "s3cr3t" }), "kubeship:protectDta", "(value not shown)", /did you mean "kubeship:protectData"/],
+            [
+                "a typo of a setting, value hidden",
+                base({ "kubeship:protectDta": "s3cr3t" }),
+                "kubeship:protectDta",
+                "(value not shown)",
+                /did you mean "kubeship:protectData"/,
+            ],
             ["object that is not an object", base({ "kubeship:redis": "[]" }), "kubeship:redis", '"[]"', /must be an object/],
-            ["a prebuilt image and a build at once", base({}, { build: { platform: "linux/arm64" } }), "kubeship:app.build", '{"platform":"linux/arm64"}', /cannot be set together with kubeship:app.image/],
-            ["an unknown build key", { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { contxt: "." } }) }, "kubeship:app.build.contxt", '"."', /did you mean "context"/],
-            ["a malformed platform", { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { platform: "amd64" } }) }, "kubeship:app.build.platform", '"amd64"', /OCI platform such as "linux\/amd64"/],
-            ["a build tag of latest", { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { tag: "latest" } }) }, "kubeship:app.build.tag", '"latest"', /other than "latest"/],
+            [
+                "a prebuilt image and a build at once",
+                base({}, { build: { platform: "linux/arm64" } }),
+                "kubeship:app.build",
+                '{"platform":"linux/arm64"}',
+                /cannot be set together with kubeship:app.image/,
+            ],
+            [
+                "an unknown build key",
+                { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { contxt: "." } }) },
+                "kubeship:app.build.contxt",
+                '"."',
+                /did you mean "context"/,
+            ],
+            [
+                "a malformed platform",
+                { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { platform: "amd64" } }) },
+                "kubeship:app.build.platform",
+                '"amd64"',
+                /OCI platform such as "linux\/amd64"/,
+            ],
+            [
+                "a build tag of latest",
+                { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: { tag: "latest" } }) },
+                "kubeship:app.build.tag",
+                '"latest"',
+                /other than "latest"/,
+            ],
             ["image on latest", base({}, { image: "acme/app:latest" }), "kubeship:app.image", '"acme/app:latest"', /other than "latest"/],
             ["untagged postgres image", base({ "kubeship:postgres": { image: "postgres" } }), "kubeship:postgres.image", '"postgres"', /pinned/],
-            ["postgres user not an identifier", base({ "kubeship:postgres": { user: "app-user" } }), "kubeship:postgres.user", '"app-user"', /Postgres identifier/],
-            ["redis maxmemory at the limit", base({ "kubeship:redis": { memoryLimit: "256Mi", maxmemory: "256Mi" } }), "kubeship:redis.maxmemory", '"256Mi"', /below kubeship:redis.memoryLimit \(256Mi\)/],
-            ["unknown eviction policy", base({ "kubeship:redis": { maxmemoryPolicy: "lru" } }), "kubeship:redis.maxmemoryPolicy", '"lru"', /must be one of "noeviction", "allkeys-lru"/],
-            ["grace period too short", base({ "kubeship:postgres": { terminationGracePeriodSeconds: 5 } }), "kubeship:postgres.terminationGracePeriodSeconds", "5", /from 30 to 3600/],
+            [
+                "postgres user not an identifier",
+                base({ "kubeship:postgres": { user: "app-user" } }),
+                "kubeship:postgres.user",
+                '"app-user"',
+                /Postgres identifier/,
+            ],
+            [
+                "redis maxmemory at the limit",
+                base({ "kubeship:redis": { memoryLimit: "256Mi", maxmemory: "256Mi" } }),
+                "kubeship:redis.maxmemory",
+                '"256Mi"',
+                /below kubeship:redis.memoryLimit \(256Mi\)/,
+            ],
+            [
+                "unknown eviction policy",
+                base({ "kubeship:redis": { maxmemoryPolicy: "lru" } }),
+                "kubeship:redis.maxmemoryPolicy",
+                '"lru"',
+                /must be one of "noeviction", "allkeys-lru"/,
+            ],
+            [
+                "grace period too short",
+                base({ "kubeship:postgres": { terminationGracePeriodSeconds: 5 } }),
+                "kubeship:postgres.terminationGracePeriodSeconds",
+                "5",
+                /from 30 to 3600/,
+            ],
         ];
         for (const [what, raw, key, shown, allowed] of cases) {
             it(what, () => throwsConfig(() => parseSettings(raw, what.startsWith("stack name") ? "Dev_1" : "dev"), key, shown, allowed));

@@ -48,7 +48,9 @@ for (const stack of stackNames()) {
             assert.ok(r.run.generatedSecrets.length >= 2, "postgres and redis passwords generated");
             const visible = [
                 ...r.run.registered.map(x => JSON.stringify(redact(x.inputs))),
-                ...Object.values(r.run.outputs).filter(o => !o.secret).map(o => JSON.stringify(o.value)),
+                ...Object.values(r.run.outputs)
+                    .filter(o => !o.secret)
+                    .map(o => JSON.stringify(o.value)),
                 ...Object.values(r.files),
             ].join("\n");
             for (const s of secrets) assert.ok(!visible.includes(s), `secret ${s} visible in plain text`);
@@ -62,7 +64,10 @@ for (const stack of stackNames()) {
                 const pod = m.object.spec?.template?.spec;
                 for (const c of pod?.containers ?? []) {
                     for (const e of c.env ?? []) {
-                        assert.ok(!/PASSWORD$|_URL$|TOKEN|AUTH/.test(e.name) || e.valueFrom?.secretKeyRef || /_FILE$/.test(e.name), `${m.object.metadata.name}/${c.name} env ${e.name}`);
+                        assert.ok(
+                            !/PASSWORD$|_URL$|TOKEN|AUTH/.test(e.name) || e.valueFrom?.secretKeyRef || /_FILE$/.test(e.name),
+                            `${m.object.metadata.name}/${c.name} env ${e.name}`,
+                        );
                     }
                 }
             }
@@ -80,8 +85,14 @@ for (const stack of stackNames()) {
             const app = one(r.run, "kubernetes:apps/v1:Deployment", "app");
             const waitsOn = [...dependencyClosure(r.run, app.urn)].map(urn => r.run.registered.find(x => x.urn === urn)!);
             const blocked = waitsOn.filter(x => /^kubernetes:.*:(StatefulSet|Deployment|Service)$/.test(x.type));
-            assert.deepEqual(blocked.map(x => x.name), []);
-            assert.ok(waitsOn.some(x => x.name === "kubeship-app-env"), "the app waits for its Secret");
+            assert.deepEqual(
+                blocked.map(x => x.name),
+                [],
+            );
+            assert.ok(
+                waitsOn.some(x => x.name === "kubeship-app-env"),
+                "the app waits for its Secret",
+            );
         });
 
         it("exports cloud, clusterName, kubeconfig, namespace, appUrl and imageRef", () => {
@@ -94,11 +105,17 @@ for (const stack of stackNames()) {
         });
 
         it(config["kubeship:protectData"] === "true" ? "protects Postgres data and the namespace" : "protects nothing (protectData off)", () => {
-            const protectedNames = r.run.registered.filter(x => x.protect || x.retainOnDelete).map(x => x.name).sort();
+            const protectedNames = r.run.registered
+                .filter(x => x.protect || x.retainOnDelete)
+                .map(x => x.name)
+                .sort();
             if (config["kubeship:protectData"] === "true") {
                 assert.deepEqual(protectedNames, [
-                    "kubeship-namespace-namespace", "kubeship-postgres-password", "kubeship-postgres-secret",
-                    "kubeship-postgres-service", "kubeship-postgres-statefulset",
+                    "kubeship-namespace-namespace",
+                    "kubeship-postgres-password",
+                    "kubeship-postgres-secret",
+                    "kubeship-postgres-service",
+                    "kubeship-postgres-statefulset",
                 ]);
                 for (const x of r.run.registered.filter(y => y.protect)) assert.ok(x.retainOnDelete, x.name);
             } else {

@@ -51,7 +51,13 @@ describe("validators", () => {
 
     it("imageRef wants a tag other than latest, or a digest", () => {
         const digest = `sha256:${"a".repeat(64)}`;
-        for (const ok of ["nginx:1.27", "ghcr.io/acme/app:1.4.2", `ghcr.io/acme/app@${digest}`, `localhost:5001/app:dev@${digest}`, `acme/app:latest@${digest}`]) {
+        for (const ok of [
+            "nginx:1.27",
+            "ghcr.io/acme/app:1.4.2",
+            `ghcr.io/acme/app@${digest}`,
+            `localhost:5001/app:dev@${digest}`,
+            `acme/app:latest@${digest}`,
+        ]) {
             assert.equal(v.imageRef("i", ok), ok);
         }
         for (const bad of ["nginx", "nginx:latest", "ghcr.io/acme/app", "UPPER/app:1", "app@sha256:short", "app:"]) {
@@ -72,7 +78,12 @@ describe("validators", () => {
 
     it("noUnknownKeys names the typo and suggests the key", () => {
         v.noUnknownKeys("kubeship:app", { replicas: 2 }, ["replicas", "port"]);
-        throwsConfig(() => v.noUnknownKeys("kubeship:app", { replcas: 2 }, ["replicas", "port"]), "kubeship:app.replcas", "2", /unknown key "replcas" \(did you mean "replicas"\?\); allowed keys of kubeship:app: replicas, port/);
+        throwsConfig(
+            () => v.noUnknownKeys("kubeship:app", { replcas: 2 }, ["replicas", "port"]),
+            "kubeship:app.replcas",
+            "2",
+            /unknown key "replcas" \(did you mean "replicas"\?\); allowed keys of kubeship:app: replicas, port/,
+        );
         throwsConfig(() => v.noUnknownKeys("kubeship:app", { zzzzzzzz: 1 }, ["replicas"]), "kubeship:app.zzzzzzzz", "1", /unknown key "zzzzzzzz"; allowed/);
     });
 

@@ -27,13 +27,22 @@ describe("workloads", () => {
         run = await runProgram({
             stack: "shop",
             config: config(
-                { port: 3000, healthPath: "/livez", readyPath: "/readyz", replicas: 3, serviceType: "ClusterIP", servicePort: 8080, autoscaling: { maxReplicas: 9, targetCPUUtilization: 60 } },
+                {
+                    port: 3000,
+                    healthPath: "/livez",
+                    readyPath: "/readyz",
+                    replicas: 3,
+                    serviceType: "ClusterIP",
+                    servicePort: 8080,
+                    autoscaling: { maxReplicas: 9, targetCPUUtilization: 60 },
+                },
                 {
                     "kubeship:namespace": "shop-prod",
                     "kubeship:postgres": { database: "shop", user: "shop_owner", storageSize: "20Gi", terminationGracePeriodSeconds: 90 },
                     "kubeship:redis": { memoryLimit: "512Mi", maxmemory: "400Mi", maxmemoryPolicy: "volatile-lru" },
                     "kubeship:cluster": { storageClass: "fast-ssd" },
-                }),
+                },
+            ),
         });
     });
 
@@ -123,7 +132,10 @@ describe("workloads", () => {
             const d = spec(one(run, "kubernetes:apps/v1:Deployment", "app")).spec;
             assert.equal(d.replicas, 3);
             assert.deepEqual(d.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
-            assert.deepEqual(d.template.spec.topologySpreadConstraints.map((t: any) => t.topologyKey), ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+            assert.deepEqual(
+                d.template.spec.topologySpreadConstraints.map((t: any) => t.topologyKey),
+                ["topology.kubernetes.io/zone", "kubernetes.io/hostname"],
+            );
         });
 
         it("probes the configured paths on the configured port", () => {
@@ -149,7 +161,10 @@ describe("workloads", () => {
             const c = container(one(run, "kubernetes:apps/v1:Deployment", "app"));
             assert.deepEqual(c.envFrom, [{ secretRef: { name: "app-env" } }]);
             const secret = one(run, "kubernetes:core/v1:Secret", "app-env");
-            assert.ok(isSecretWrapper(secret.inputs.stringData) || Object.values(secret.inputs.stringData as object).every(isSecretWrapper), "stringData is secret");
+            assert.ok(
+                isSecretWrapper(secret.inputs.stringData) || Object.values(secret.inputs.stringData as object).every(isSecretWrapper),
+                "stringData is secret",
+            );
             const env = spec(secret).stringData;
             const db = new URL(env.DATABASE_URL);
             assert.equal(db.protocol, "postgresql:");
@@ -187,11 +202,23 @@ describe("workloads", () => {
         it("deny everything by default, then allow exactly DNS, public ingress to the app, app to Postgres and app to Redis", () => {
             const p = policies();
             assert.deepEqual(Object.keys(p).sort(), [
-                "allow-app-postgres-egress", "allow-app-postgres-ingress", "allow-app-redis-egress", "allow-app-redis-ingress",
-                "allow-dns", "allow-public-ingress", "default-deny",
+                "allow-app-postgres-egress",
+                "allow-app-postgres-ingress",
+                "allow-app-redis-egress",
+                "allow-app-redis-ingress",
+                "allow-dns",
+                "allow-public-ingress",
+                "default-deny",
             ]);
             assert.deepEqual(p["default-deny"], { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-            assert.deepEqual(p["allow-dns"].egress, [{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }]);
+            assert.deepEqual(p["allow-dns"].egress, [
+                {
+                    ports: [
+                        { protocol: "UDP", port: 53 },
+                        { protocol: "TCP", port: 53 },
+                    ],
+                },
+            ]);
             assert.deepEqual(p["allow-public-ingress"].ingress, [{ ports: [{ protocol: "TCP", port: 3000 }] }]);
             assert.equal(p["allow-public-ingress"].podSelector.matchLabels["app.kubernetes.io/name"], "app");
         });
@@ -199,7 +226,10 @@ describe("workloads", () => {
         it("select the right pods on the right ports", () => {
             const p = policies();
             const name = (sel: any) => sel.matchLabels["app.kubernetes.io/name"];
-            for (const [db, port] of [["postgres", 5432], ["redis", 6379]] as const) {
+            for (const [db, port] of [
+                ["postgres", 5432],
+                ["redis", 6379],
+            ] as const) {
                 const egress = p[`allow-app-${db}-egress`];
                 assert.equal(name(egress.podSelector), "app");
                 assert.equal(name(egress.egress[0].to[0].podSelector), db);
@@ -218,7 +248,10 @@ describe("workloads", () => {
 
     describe("config variations", () => {
         it("adds an Ingress with class and TLS, and reports its https URL", async () => {
-            const r = await runProgram({ stack: "web", config: config({ serviceType: "ClusterIP", ingress: { host: "shop.example.com", className: "nginx", tlsSecretName: "shop-tls" } }) });
+            const r = await runProgram({
+                stack: "web",
+                config: config({ serviceType: "ClusterIP", ingress: { host: "shop.example.com", className: "nginx", tlsSecretName: "shop-tls" } }),
+            });
             const ing = spec(one(r, "kubernetes:networking.k8s.io/v1:Ingress")).spec;
             assert.equal(ing.ingressClassName, "nginx");
             assert.deepEqual(ing.tls, [{ hosts: ["shop.example.com"], secretName: "shop-tls" }]);
@@ -296,7 +329,12 @@ describe("components on their own", () => {
 
     it("App reads its URL through the cluster's load balancer reader", async () => {
         const app = new App("web", {
-            provider, namespace: "ns", namespaceName: "ns", image: IMAGE, servicePort: 443, loadBalancerAddress: () => pulumi.output("lb.example.net"),
+            provider,
+            namespace: "ns",
+            namespaceName: "ns",
+            image: IMAGE,
+            servicePort: 443,
+            loadBalancerAddress: () => pulumi.output("lb.example.net"),
             database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
             redis: { host: "r", port: 6379, password: pulumi.secret("q") },
             ...sizes,
@@ -313,7 +351,10 @@ describe("components on their own", () => {
 
     it("App reads a LoadBalancer address from the Service status by default", async () => {
         const app = new App("web2", {
-            provider, namespace: "ns", namespaceName: "ns", image: IMAGE,
+            provider,
+            namespace: "ns",
+            namespaceName: "ns",
+            image: IMAGE,
             database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
             redis: { host: "r", port: 6379, password: pulumi.secret("q") },
         });

@@ -43,7 +43,9 @@ const CACHE_KEY = `visits:${COUNTER}`;
 
 export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); });
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -70,7 +72,10 @@ export function createApp(deps: AppDeps): App {
             return [ready ? 200 : 503, { status: ready ? "ready" : "unavailable", postgres, redis }];
         },
         "GET /visits": async () => {
-            const cached = await deps.cache.get(CACHE_KEY).catch(e => { deps.log.warn("cache read failed", { error: describe(e) }); return null; });
+            const cached = await deps.cache.get(CACHE_KEY).catch(e => {
+                deps.log.warn("cache read failed", { error: describe(e) });
+                return null;
+            });
             if (cached !== null) return [200, { visits: Number(cached), source: "cache" }];
             const visits = await deps.counter.get(COUNTER);
             await deps.cache.set(CACHE_KEY, String(visits), ttl).catch(e => deps.log.warn("cache write failed", { error: describe(e) }));
@@ -90,7 +95,9 @@ export function createApp(deps: AppDeps): App {
     };
 
     return {
-        startDraining() { draining = true; },
+        startDraining() {
+            draining = true;
+        },
         handle(req, res) {
             const started = process.hrtime.bigint();
             const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -98,16 +105,20 @@ export function createApp(deps: AppDeps): App {
             const done = (status: number, body: unknown) => {
                 send(res, status, body);
                 const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-                if (path !== "/health" && path !== "/ready") deps.log.info("request", { method: req.method, path, status, durationMs: Math.round(durationMs * 10) / 10 });
+                if (path !== "/health" && path !== "/ready")
+                    deps.log.info("request", { method: req.method, path, status, durationMs: Math.round(durationMs * 10) / 10 });
             };
             if (!route) {
                 done(paths.has(path) ? 405 : 404, { error: paths.has(path) ? "method not allowed" : "not found" });
                 return;
             }
-            route().then(([status, body]) => done(status, body), e => {
-                deps.log.error("request failed", { method: req.method, path, error: describe(e) });
-                done(503, { error: "a dependency is unavailable" });
-            });
+            route().then(
+                ([status, body]) => done(status, body),
+                e => {
+                    deps.log.error("request failed", { method: req.method, path, error: describe(e) });
+                    done(503, { error: "a dependency is unavailable" });
+                },
+            );
         },
     };
 }

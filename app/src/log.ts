@@ -8,8 +8,10 @@ export interface Logger {
 }
 
 export function jsonLogger(write: (line: string) => void = line => process.stdout.write(`${line}\n`), now: () => Date = () => new Date()): Logger {
-    const emit = (level: string) => (msg: string, fields: Fields = {}) =>
-        write(JSON.stringify({ time: now().toISOString(), level, msg, ...fields }));
+    const emit =
+        (level: string) =>
+        (msg: string, fields: Fields = {}) =>
+            write(JSON.stringify({ time: now().toISOString(), level, msg, ...fields }));
     return { info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
 

@@ -13,16 +13,22 @@ export class PostgresCounter implements Counter {
     }
 
     private ensureSchema(): Promise<void> {
-        this.schema ??= this.pool
-            .query("CREATE TABLE IF NOT EXISTS kubeship_visits (name text PRIMARY KEY, count bigint NOT NULL DEFAULT 0)")
-            .then(() => undefined, e => { this.schema = undefined; throw e; });
+        this.schema ??= this.pool.query("CREATE TABLE IF NOT EXISTS kubeship_visits (name text PRIMARY KEY, count bigint NOT NULL DEFAULT 0)").then(
+            () => undefined,
+            e => {
+                this.schema = undefined;
+                throw e;
+            },
+        );
         return this.schema;
     }
 
     async increment(name: string): Promise<number> {
         await this.ensureSchema();
         const r = await this.pool.query<{ count: string }>(
-            "INSERT INTO kubeship_visits (name, count) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET count = kubeship_visits.count + 1 RETURNING count", [name]);
+            "INSERT INTO kubeship_visits (name, count) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET count = kubeship_visits.count + 1 RETURNING count",
+            [name],
+        );
         return Number(r.rows[0].count);
     }
 

@@ -29,12 +29,13 @@ function main(): void {
             log.warn("in-flight requests did not finish in time; closing their connections");
             server.closeAllConnections();
         }, config.shutdownTimeoutMs);
-        server.close(async () => {
+        const finish = async () => {
             clearTimeout(force);
             await Promise.allSettled([counter.close(), cache.close()]);
             log.info("stopped");
             process.exit(0);
-        });
+        };
+        server.close(() => void finish());
         server.closeIdleConnections();
     };
     process.on("SIGTERM", () => shutdown("SIGTERM"));

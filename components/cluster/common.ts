@@ -44,18 +44,22 @@ export interface StorageClassArgs {
 
 /** The `kubeship` StorageClass for database volumes: bound where the pod lands, expandable. */
 export function databaseStorageClass(name: string, args: StorageClassArgs, parent: pulumi.Resource): k8s.storage.v1.StorageClass {
-    return new k8s.storage.v1.StorageClass(`${name}-storageclass`, {
-        metadata: {
-            name: "kubeship",
-            labels: { "app.kubernetes.io/part-of": "kubeship", "app.kubernetes.io/managed-by": "pulumi" },
-            annotations: args.isDefault ? { "storageclass.kubernetes.io/is-default-class": "true" } : {},
+    return new k8s.storage.v1.StorageClass(
+        `${name}-storageclass`,
+        {
+            metadata: {
+                name: "kubeship",
+                labels: { "app.kubernetes.io/part-of": "kubeship", "app.kubernetes.io/managed-by": "pulumi" },
+                annotations: args.isDefault ? { "storageclass.kubernetes.io/is-default-class": "true" } : {},
+            },
+            provisioner: args.provisioner,
+            parameters: args.parameters,
+            reclaimPolicy: args.retain ? "Retain" : "Delete",
+            volumeBindingMode: "WaitForFirstConsumer",
+            allowVolumeExpansion: true,
         },
-        provisioner: args.provisioner,
-        parameters: args.parameters,
-        reclaimPolicy: args.retain ? "Retain" : "Delete",
-        volumeBindingMode: "WaitForFirstConsumer",
-        allowVolumeExpansion: true,
-    }, { parent, provider: args.provider });
+        { parent, provider: args.provider },
+    );
 }
 
 /**

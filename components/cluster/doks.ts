@@ -75,34 +75,48 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
 
         const registry = existingRegistry
             ? undefined
-            : new digitalocean.ContainerRegistry(`${name}-registry`, { name: args.registryName, subscriptionTierSlug: "basic", region: registryRegion(args.region) }, child);
+            : new digitalocean.ContainerRegistry(
+                  `${name}-registry`,
+                  { name: args.registryName, subscriptionTierSlug: "basic", region: registryRegion(args.region) },
+                  child,
+              );
 
-        this.cluster = new digitalocean.KubernetesCluster(`${name}-cluster`, {
-            name: args.clusterName,
-            region: args.region,
-            version: versions.latestVersion,
-            vpcUuid: vpc.id,
-            ha: true,
-            autoUpgrade: true,
-            surgeUpgrade: true,
-            maintenancePolicy: { day: args.maintenanceDay ?? "sunday", startTime: args.maintenanceStartTime ?? "03:00" },
-            registryIntegration: true,
-            destroyAllAssociatedResources: !keepAssociated,
-            controlPlaneFirewall: { enabled: true, allowedAddresses: args.authorizedNetworks },
-            nodePool: {
-                name: "kubeship",
-                size: nodeSize,
-                autoScale: true,
-                minNodes,
-                maxNodes,
-                labels: { "kubeship.dev/pool": "default" },
+        this.cluster = new digitalocean.KubernetesCluster(
+            `${name}-cluster`,
+            {
+                name: args.clusterName,
+                region: args.region,
+                version: versions.latestVersion,
+                vpcUuid: vpc.id,
+                ha: true,
+                autoUpgrade: true,
+                surgeUpgrade: true,
+                maintenancePolicy: { day: args.maintenanceDay ?? "sunday", startTime: args.maintenanceStartTime ?? "03:00" },
+                registryIntegration: true,
+                destroyAllAssociatedResources: !keepAssociated,
+                controlPlaneFirewall: { enabled: true, allowedAddresses: args.authorizedNetworks },
+                nodePool: {
+                    name: "kubeship",
+                    size: nodeSize,
+                    autoScale: true,
+                    minNodes,
+                    maxNodes,
+                    labels: { "kubeship.dev/pool": "default" },
+                },
             },
-        }, { ...child, dependsOn: registry ? [registry] : [] });
+            { ...child, dependsOn: registry ? [registry] : [] },
+        );
 
         // Push credentials, write access, valid for a year (replace the resource to rotate them).
-        const credentials = new digitalocean.ContainerRegistryDockerCredentials(`${name}-registry-credentials`, {
-            registryName: registry ? registry.name : args.registryName, write: true, expirySeconds: 365 * 24 * 3600,
-        }, child);
+        const credentials = new digitalocean.ContainerRegistryDockerCredentials(
+            `${name}-registry-credentials`,
+            {
+                registryName: registry ? registry.name : args.registryName,
+                write: true,
+                expirySeconds: 365 * 24 * 3600,
+            },
+            child,
+        );
         const auth = pulumi.secret(credentials.dockerCredentials.apply(parseDockerCredentials));
         const server = registry ? registry.serverUrl : pulumi.output("registry.digitalocean.com");
         this.registry = {
@@ -113,16 +127,25 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
         };
 
         this.name = this.cluster.name;
-        this.kubeconfig = pulumi.secret(pulumi.all([this.cluster.id, this.cluster.name, this.cluster.endpoint, this.cluster.kubeConfigs]).apply(([id, n, endpoint, configs]) =>
-            execKubeconfig(`do-${args.region}-${n}`, endpoint, configs[0]?.clusterCaCertificate ?? "", {
-                command: "doctl",
-                args: ["kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", id],
-                installHint: "Install doctl and authenticate it (doctl auth init, or DIGITALOCEAN_ACCESS_TOKEN): https://docs.digitalocean.com/reference/doctl/how-to/install/",
-            })));
+        this.kubeconfig = pulumi.secret(
+            pulumi.all([this.cluster.id, this.cluster.name, this.cluster.endpoint, this.cluster.kubeConfigs]).apply(([id, n, endpoint, configs]) =>
+                execKubeconfig(`do-${args.region}-${n}`, endpoint, configs[0]?.clusterCaCertificate ?? "", {
+                    command: "doctl",
+                    args: ["kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", id],
+                    installHint:
+                        "Install doctl and authenticate it (doctl auth init, or DIGITALOCEAN_ACCESS_TOKEN): https://docs.digitalocean.com/reference/doctl/how-to/install/",
+                }),
+            ),
+        );
 
-        this.provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier,
-        }, { parent: this, dependsOn: [this.cluster] });
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                kubeconfig: this.kubeconfig,
+                clusterIdentifier: args.clusterIdentifier,
+            },
+            { parent: this, dependsOn: [this.cluster] },
+        );
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
     }

@@ -79,96 +79,167 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
         const clusterName = args.clusterName;
         const rollingTag = args.rollingTag ?? "kubeship-build";
 
-        const awsProvider = new aws.Provider(`${name}-aws`, {
-            region: args.region as aws.Region,
-            profile: args.awsProfile,
-            defaultTags: { tags: { "kubeship:cluster": clusterName, "managed-by": "pulumi" } },
-        }, { parent: this });
+        const awsProvider = new aws.Provider(
+            `${name}-aws`,
+            {
+                region: args.region as aws.Region,
+                profile: args.awsProfile,
+                defaultTags: { tags: { "kubeship:cluster": clusterName, "managed-by": "pulumi" } },
+            },
+            { parent: this },
+        );
         const child = { parent: this, provider: awsProvider };
         const partition = aws.getPartitionOutput({}, child).partition;
         const managedPolicy = (path: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${path}`;
 
         // Network: 3 AZs, public subnets for load balancers, private subnets for nodes, NAT per AZ or one.
         const azs = aws.getAvailabilityZonesOutput({ state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] }, child);
-        const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: VPC_CIDR, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: clusterName } }, child);
+        const vpc = new aws.ec2.Vpc(
+            `${name}-vpc`,
+            { cidrBlock: VPC_CIDR, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: clusterName } },
+            child,
+        );
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { Name: clusterName } }, child);
-        const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, {
-            vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { Name: `${clusterName}-public` },
-        }, child);
+        const publicRoutes = new aws.ec2.RouteTable(
+            `${name}-public`,
+            {
+                vpcId: vpc.id,
+                routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+                tags: { Name: `${clusterName}-public` },
+            },
+            child,
+        );
         const zones = Array.from({ length: AZ_COUNT }, (_, i) => i);
         const publicSubnets = zones.map(i => {
-            const subnet = new aws.ec2.Subnet(`${name}-public-${i}`, {
-                vpcId: vpc.id, cidrBlock: publicCidr(i), availabilityZone: azs.names[i], mapPublicIpOnLaunch: false,
-                tags: { Name: `${clusterName}-public-${i}`, "kubernetes.io/role/elb": "1" },
-            }, child);
+            const subnet = new aws.ec2.Subnet(
+                `${name}-public-${i}`,
+                {
+                    vpcId: vpc.id,
+                    cidrBlock: publicCidr(i),
+                    availabilityZone: azs.names[i],
+                    mapPublicIpOnLaunch: false,
+                    tags: { Name: `${clusterName}-public-${i}`, "kubernetes.io/role/elb": "1" },
+                },
+                child,
+            );
             new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, child);
             return subnet;
         });
         const nats = zones.slice(0, natGateways === "perAz" ? AZ_COUNT : 1).map(i => {
             const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, child);
-            return new aws.ec2.NatGateway(`${name}-nat-${i}`, { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: `${clusterName}-nat-${i}` } }, { ...child, dependsOn: [igw] });
+            return new aws.ec2.NatGateway(
+                `${name}-nat-${i}`,
+                { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: `${clusterName}-nat-${i}` } },
+                { ...child, dependsOn: [igw] },
+            );
         });
         const privateSubnets = zones.map(i => {
-            const subnet = new aws.ec2.Subnet(`${name}-private-${i}`, {
-                vpcId: vpc.id, cidrBlock: privateCidr(i), availabilityZone: azs.names[i],
-                tags: { Name: `${clusterName}-private-${i}`, "kubernetes.io/role/internal-elb": "1" },
-            }, child);
-            const routes = new aws.ec2.RouteTable(`${name}-private-${i}`, {
-                vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[Math.min(i, nats.length - 1)].id }], tags: { Name: `${clusterName}-private-${i}` },
-            }, child);
+            const subnet = new aws.ec2.Subnet(
+                `${name}-private-${i}`,
+                {
+                    vpcId: vpc.id,
+                    cidrBlock: privateCidr(i),
+                    availabilityZone: azs.names[i],
+                    tags: { Name: `${clusterName}-private-${i}`, "kubernetes.io/role/internal-elb": "1" },
+                },
+                child,
+            );
+            const routes = new aws.ec2.RouteTable(
+                `${name}-private-${i}`,
+                {
+                    vpcId: vpc.id,
+                    routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[Math.min(i, nats.length - 1)].id }],
+                    tags: { Name: `${clusterName}-private-${i}` },
+                },
+                child,
+            );
             new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: routes.id }, child);
             return subnet;
         });
 
         // Control plane: its role (exactly AmazonEKSClusterPolicy), a rotating KMS key for Secrets, logs.
         const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: assumeRolePolicy("eks.amazonaws.com") }, child);
-        const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.name, policyArn: managedPolicy("AmazonEKSClusterPolicy") }, child);
-        const key = new aws.kms.Key(`${name}-secrets-key`, {
-            description: `Kubernetes Secrets of ${clusterName}`, enableKeyRotation: true, deletionWindowInDays: 30,
-        }, child);
-        const keyUse = new aws.iam.RolePolicy(`${name}-cluster-kms`, {
-            role: clusterRole.id,
-            policy: key.arn.apply(arn => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey", "kms:CreateGrant"], Resource: arn }],
-            })),
-        }, child);
+        const clusterPolicy = new aws.iam.RolePolicyAttachment(
+            `${name}-cluster-policy`,
+            { role: clusterRole.name, policyArn: managedPolicy("AmazonEKSClusterPolicy") },
+            child,
+        );
+        const key = new aws.kms.Key(
+            `${name}-secrets-key`,
+            {
+                description: `Kubernetes Secrets of ${clusterName}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+            },
+            child,
+        );
+        const keyUse = new aws.iam.RolePolicy(
+            `${name}-cluster-kms`,
+            {
+                role: clusterRole.id,
+                policy: key.arn.apply(arn =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey", "kms:CreateGrant"], Resource: arn },
+                        ],
+                    }),
+                ),
+            },
+            child,
+        );
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/aws/eks/${clusterName}/cluster`, retentionInDays: logRetentionDays }, child);
 
-        this.cluster = new aws.eks.Cluster(`${name}-cluster`, {
-            name: clusterName,
-            version,
-            roleArn: clusterRole.arn,
-            vpcConfig: {
-                subnetIds: privateSubnets.map(s => s.id),
-                endpointPrivateAccess: true,
-                endpointPublicAccess: true,
-                publicAccessCidrs: args.authorizedNetworks,
+        this.cluster = new aws.eks.Cluster(
+            `${name}-cluster`,
+            {
+                name: clusterName,
+                version,
+                roleArn: clusterRole.arn,
+                vpcConfig: {
+                    subnetIds: privateSubnets.map(s => s.id),
+                    endpointPrivateAccess: true,
+                    endpointPublicAccess: true,
+                    publicAccessCidrs: args.authorizedNetworks,
+                },
+                accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+                encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
+                enabledClusterLogTypes: ["api", "audit", "authenticator"],
+                upgradePolicy: { supportType: "STANDARD" },
+                bootstrapSelfManagedAddons: false,
+                deletionProtection,
             },
-            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
-            encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
-            enabledClusterLogTypes: ["api", "audit", "authenticator"],
-            upgradePolicy: { supportType: "STANDARD" },
-            bootstrapSelfManagedAddons: false,
-            deletionProtection,
-        }, { ...child, dependsOn: [clusterPolicy, keyUse, logGroup] });
+            { ...child, dependsOn: [clusterPolicy, keyUse, logGroup] },
+        );
 
         // The deploying identity (or the configured role) administers the cluster through an access entry.
         const caller = aws.getCallerIdentityOutput({}, child);
         const admin = args.assumeRoleArn ? pulumi.output(args.assumeRoleArn) : aws.iam.getSessionContextOutput({ arn: caller.arn }, child).issuerArn;
         const adminEntry = new aws.eks.AccessEntry(`${name}-admin`, { clusterName: this.cluster.name, principalArn: admin, type: "STANDARD" }, child);
-        const adminPolicy = new aws.eks.AccessPolicyAssociation(`${name}-admin`, {
-            clusterName: this.cluster.name,
-            principalArn: adminEntry.principalArn,
-            policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-            accessScope: { type: "cluster" },
-        }, child);
+        const adminPolicy = new aws.eks.AccessPolicyAssociation(
+            `${name}-admin`,
+            {
+                clusterName: this.cluster.name,
+                principalArn: adminEntry.principalArn,
+                policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+                accessScope: { type: "cluster" },
+            },
+            child,
+        );
 
         // Add-ons the nodes need to join and network: before the node group.
         const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
-            new aws.eks.Addon(`${name}-addon-${addonName}`, {
-                clusterName: this.cluster.name, addonName, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", ...extra,
-            }, { ...child, dependsOn });
+            new aws.eks.Addon(
+                `${name}-addon-${addonName}`,
+                {
+                    clusterName: this.cluster.name,
+                    addonName,
+                    resolveConflictsOnCreate: "OVERWRITE",
+                    resolveConflictsOnUpdate: "OVERWRITE",
+                    ...extra,
+                },
+                { ...child, dependsOn },
+            );
         const beforeNodes = [
             addon("vpc-cni", { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) }),
             addon("eks-pod-identity-agent"),
@@ -177,53 +248,88 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
 
         // Nodes: their role (exactly the three node policies), a launch template with IMDSv2 and encrypted gp3.
         const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com") }, child);
-        const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"].map(policy =>
-            new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: managedPolicy(policy) }, child));
-        const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-nodes`, {
-            name: `${clusterName}-nodes`,
-            updateDefaultVersion: true,
-            metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-            blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
-            tagSpecifications: [{ resourceType: "instance", tags: { Name: `${clusterName}-node` } }],
-        }, child);
-        this.nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, {
-            clusterName: this.cluster.name,
-            nodeGroupName: "kubeship",
-            nodeRoleArn: nodeRole.arn,
-            subnetIds: privateSubnets.map(s => s.id),
-            amiType: eksAmiType(nodeSize),
-            capacityType: "ON_DEMAND",
-            instanceTypes: [nodeSize],
-            scalingConfig: { minSize: minNodes, maxSize: maxNodes, desiredSize: minNodes },
-            updateConfig: { maxUnavailablePercentage: 33 },
-            launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(v => String(v)) },
-        }, { ...child, dependsOn: [...nodePolicies, ...beforeNodes], ignoreChanges: ["scalingConfig.desiredSize"] });
+        const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"].map(
+            policy => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: managedPolicy(policy) }, child),
+        );
+        const launchTemplate = new aws.ec2.LaunchTemplate(
+            `${name}-nodes`,
+            {
+                name: `${clusterName}-nodes`,
+                updateDefaultVersion: true,
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+                tagSpecifications: [{ resourceType: "instance", tags: { Name: `${clusterName}-node` } }],
+            },
+            child,
+        );
+        this.nodeGroup = new aws.eks.NodeGroup(
+            `${name}-nodes`,
+            {
+                clusterName: this.cluster.name,
+                nodeGroupName: "kubeship",
+                nodeRoleArn: nodeRole.arn,
+                subnetIds: privateSubnets.map(s => s.id),
+                amiType: eksAmiType(nodeSize),
+                capacityType: "ON_DEMAND",
+                instanceTypes: [nodeSize],
+                scalingConfig: { minSize: minNodes, maxSize: maxNodes, desiredSize: minNodes },
+                updateConfig: { maxUnavailablePercentage: 33 },
+                launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(v => String(v)) },
+            },
+            { ...child, dependsOn: [...nodePolicies, ...beforeNodes], ignoreChanges: ["scalingConfig.desiredSize"] },
+        );
 
         // Add-ons that run as pods: after the nodes. EBS CSI gets its AWS permissions through Pod Identity.
         const ebsRole = new aws.iam.Role(`${name}-ebs-csi-role`, { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com") }, child);
-        const ebsPolicy = new aws.iam.RolePolicyAttachment(`${name}-ebs-csi-policy`, { role: ebsRole.name, policyArn: managedPolicy("service-role/AmazonEBSCSIDriverPolicy") }, child);
+        const ebsPolicy = new aws.iam.RolePolicyAttachment(
+            `${name}-ebs-csi-policy`,
+            { role: ebsRole.name, policyArn: managedPolicy("service-role/AmazonEBSCSIDriverPolicy") },
+            child,
+        );
         const afterNodes = [
             addon("coredns", {}, [this.nodeGroup]),
-            addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [this.nodeGroup, beforeNodes[1], ebsPolicy]),
+            addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [
+                this.nodeGroup,
+                beforeNodes[1],
+                ebsPolicy,
+            ]),
         ];
 
         // Registry: ECR, scanned on push, immutable tags (except the build's rolling tag), old images expired.
-        const repository = new aws.ecr.Repository(`${name}-registry`, {
-            name: `${clusterName}/app`,
-            imageScanningConfiguration: { scanOnPush: true },
-            imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-            imageTagMutabilityExclusionFilters: [{ filter: rollingTag, filterType: "WILDCARD" }],
-            encryptionConfigurations: [{ encryptionType: "AES256" }],
-        }, child);
-        new aws.ecr.LifecyclePolicy(`${name}-registry-lifecycle`, {
-            repository: repository.name,
-            policy: JSON.stringify({
-                rules: [
-                    { rulePriority: 1, description: "expire untagged images after 7 days", selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }, action: { type: "expire" } },
-                    { rulePriority: 2, description: "keep the 30 newest images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } },
-                ],
-            }),
-        }, child);
+        const repository = new aws.ecr.Repository(
+            `${name}-registry`,
+            {
+                name: `${clusterName}/app`,
+                imageScanningConfiguration: { scanOnPush: true },
+                imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+                imageTagMutabilityExclusionFilters: [{ filter: rollingTag, filterType: "WILDCARD" }],
+                encryptionConfigurations: [{ encryptionType: "AES256" }],
+            },
+            child,
+        );
+        new aws.ecr.LifecyclePolicy(
+            `${name}-registry-lifecycle`,
+            {
+                repository: repository.name,
+                policy: JSON.stringify({
+                    rules: [
+                        {
+                            rulePriority: 1,
+                            description: "expire untagged images after 7 days",
+                            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+                            action: { type: "expire" },
+                        },
+                        {
+                            rulePriority: 2,
+                            description: "keep the 30 newest images",
+                            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 },
+                            action: { type: "expire" },
+                        },
+                    ],
+                }),
+            },
+            child,
+        );
         const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, child);
         this.registry = {
             server: repository.repositoryUrl.apply(url => url.split("/")[0]),
@@ -233,26 +339,48 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
         };
 
         this.name = this.cluster.name;
-        const execArgs = ["--region", args.region, "eks", "get-token", "--cluster-name", clusterName, "--output", "json", ...(args.assumeRoleArn ? ["--role-arn", args.assumeRoleArn] : [])];
-        this.kubeconfig = pulumi.secret(pulumi.all([this.cluster.arn, this.cluster.endpoint, this.cluster.certificateAuthority]).apply(([arn, endpoint, ca]) =>
-            execKubeconfig(arn, endpoint, ca.data ?? "", {
-                command: "aws",
-                args: execArgs,
-                env: args.awsProfile ? { AWS_PROFILE: args.awsProfile } : undefined,
-                installHint: "Install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
-            })));
+        const execArgs = [
+            "--region",
+            args.region,
+            "eks",
+            "get-token",
+            "--cluster-name",
+            clusterName,
+            "--output",
+            "json",
+            ...(args.assumeRoleArn ? ["--role-arn", args.assumeRoleArn] : []),
+        ];
+        this.kubeconfig = pulumi.secret(
+            pulumi.all([this.cluster.arn, this.cluster.endpoint, this.cluster.certificateAuthority]).apply(([arn, endpoint, ca]) =>
+                execKubeconfig(arn, endpoint, ca.data ?? "", {
+                    command: "aws",
+                    args: execArgs,
+                    env: args.awsProfile ? { AWS_PROFILE: args.awsProfile } : undefined,
+                    installHint: "Install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
+                }),
+            ),
+        );
 
-        this.provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier,
-        }, { parent: this, dependsOn: [this.nodeGroup, adminPolicy, ...afterNodes] });
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                kubeconfig: this.kubeconfig,
+                clusterIdentifier: args.clusterIdentifier,
+            },
+            { parent: this, dependsOn: [this.nodeGroup, adminPolicy, ...afterNodes] },
+        );
 
-        const storageClass = databaseStorageClass(name, {
-            provider: this.provider,
-            provisioner: "ebs.csi.aws.com",
-            parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
-            isDefault: true, // new EKS clusters have no default StorageClass
-            retain: args.retainVolumes ?? false,
-        }, this);
+        const storageClass = databaseStorageClass(
+            name,
+            {
+                provider: this.provider,
+                provisioner: "ebs.csi.aws.com",
+                parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+                isDefault: true, // new EKS clusters have no default StorageClass
+                retain: args.retainVolumes ?? false,
+            },
+            this,
+        );
         this.storageClassName = storageClass.metadata.name;
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig, storageClassName: this.storageClassName });

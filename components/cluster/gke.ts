@@ -56,146 +56,229 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
         const gcpProvider = new gcp.Provider(`${name}-gcp`, { project, region }, { parent: this });
         const child = { parent: this, provider: gcpProvider };
 
-        const apis = APIS.map(api => new gcp.projects.Service(`${name}-api-${api}`, {
-            project, service: `${api}.googleapis.com`, disableOnDestroy: false, disableDependentServices: false,
-        }, child));
+        const apis = APIS.map(
+            api =>
+                new gcp.projects.Service(
+                    `${name}-api-${api}`,
+                    {
+                        project,
+                        service: `${api}.googleapis.com`,
+                        disableOnDestroy: false,
+                        disableDependentServices: false,
+                    },
+                    child,
+                ),
+        );
         const afterApis = { ...child, dependsOn: apis };
 
         // Network: a custom VPC, a subnet with named secondary ranges (VPC-native), Cloud NAT for private nodes.
-        const network = new gcp.compute.Network(`${name}-network`, {
-            name: args.clusterName, autoCreateSubnetworks: false, routingMode: "REGIONAL",
-        }, afterApis);
-        const subnet = new gcp.compute.Subnetwork(`${name}-subnet`, {
-            name: `${args.clusterName}-nodes`,
-            region,
-            network: network.id,
-            ipCidrRange: NETWORK.nodes,
-            privateIpGoogleAccess: true,
-            secondaryIpRanges: [
-                { rangeName: "pods", ipCidrRange: NETWORK.pods },
-                { rangeName: "services", ipCidrRange: NETWORK.services },
-            ],
-        }, child);
+        const network = new gcp.compute.Network(
+            `${name}-network`,
+            {
+                name: args.clusterName,
+                autoCreateSubnetworks: false,
+                routingMode: "REGIONAL",
+            },
+            afterApis,
+        );
+        const subnet = new gcp.compute.Subnetwork(
+            `${name}-subnet`,
+            {
+                name: `${args.clusterName}-nodes`,
+                region,
+                network: network.id,
+                ipCidrRange: NETWORK.nodes,
+                privateIpGoogleAccess: true,
+                secondaryIpRanges: [
+                    { rangeName: "pods", ipCidrRange: NETWORK.pods },
+                    { rangeName: "services", ipCidrRange: NETWORK.services },
+                ],
+            },
+            child,
+        );
         const router = new gcp.compute.Router(`${name}-router`, { name: args.clusterName, region, network: network.id }, child);
-        new gcp.compute.RouterNat(`${name}-nat`, {
-            name: args.clusterName,
-            region,
-            router: router.name,
-            natIpAllocateOption: "AUTO_ONLY",
-            sourceSubnetworkIpRangesToNat: "ALL_SUBNETWORKS_ALL_IP_RANGES",
-            logConfig: { enable: true, filter: "ERRORS_ONLY" },
-        }, child);
+        new gcp.compute.RouterNat(
+            `${name}-nat`,
+            {
+                name: args.clusterName,
+                region,
+                router: router.name,
+                natIpAllocateOption: "AUTO_ONLY",
+                sourceSubnetworkIpRangesToNat: "ALL_SUBNETWORKS_ALL_IP_RANGES",
+                logConfig: { enable: true, filter: "ERRORS_ONLY" },
+            },
+            child,
+        );
 
         // Application-layer Secrets encryption with a regional KMS key. Key rings cannot be deleted, so the
         // name carries a random suffix: a destroyed stack can be created again.
         const suffix = new random.RandomId(`${name}-keyring-suffix`, { byteLength: 3 }, { parent: this });
-        const keyRing = new gcp.kms.KeyRing(`${name}-keyring`, {
-            name: pulumi.interpolate`${args.clusterName}-${suffix.hex}`, location: region,
-        }, afterApis);
-        const key = new gcp.kms.CryptoKey(`${name}-secrets-key`, {
-            name: "kubernetes-secrets", keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: "7776000s",
-        }, child);
+        const keyRing = new gcp.kms.KeyRing(
+            `${name}-keyring`,
+            {
+                name: pulumi.interpolate`${args.clusterName}-${suffix.hex}`,
+                location: region,
+            },
+            afterApis,
+        );
+        const key = new gcp.kms.CryptoKey(
+            `${name}-secrets-key`,
+            {
+                name: "kubernetes-secrets",
+                keyRing: keyRing.id,
+                purpose: "ENCRYPT_DECRYPT",
+                rotationPeriod: "7776000s",
+            },
+            child,
+        );
         const projectInfo = gcp.organizations.getProjectOutput({ projectId: project }, child);
-        const keyAccess = new gcp.kms.CryptoKeyIAMMember(`${name}-secrets-key-gke`, {
-            cryptoKeyId: key.id,
-            role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member: pulumi.interpolate`serviceAccount:service-${projectInfo.number}@container-engine-robot.iam.gserviceaccount.com`,
-        }, afterApis);
+        const keyAccess = new gcp.kms.CryptoKeyIAMMember(
+            `${name}-secrets-key-gke`,
+            {
+                cryptoKeyId: key.id,
+                role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                member: pulumi.interpolate`serviceAccount:service-${projectInfo.number}@container-engine-robot.iam.gserviceaccount.com`,
+            },
+            afterApis,
+        );
 
         // Nodes run as their own service account with only what nodes need.
-        const nodeAccount = new gcp.serviceaccount.Account(`${name}-nodes`, {
-            accountId: `${args.clusterName}-nodes`.slice(0, 30).replace(/-+$/, ""),
-            displayName: `kubeship ${args.clusterName} nodes`,
-        }, child);
+        const nodeAccount = new gcp.serviceaccount.Account(
+            `${name}-nodes`,
+            {
+                accountId: `${args.clusterName}-nodes`.slice(0, 30).replace(/-+$/, ""),
+                displayName: `kubeship ${args.clusterName} nodes`,
+            },
+            child,
+        );
         const nodeMember = pulumi.interpolate`serviceAccount:${nodeAccount.email}`;
         new gcp.projects.IAMMember(`${name}-nodes-role`, { project, role: "roles/container.defaultNodeServiceAccount", member: nodeMember }, child);
 
         // Registry: Artifact Registry with cleanup; nodes may only read this repository.
-        const repository = new gcp.artifactregistry.Repository(`${name}-registry`, {
-            repositoryId: args.clusterName,
-            location: region,
-            format: "DOCKER",
-            description: "kubeship app images",
-            cleanupPolicies: [
-                { id: "delete-untagged", action: "DELETE", condition: { tagState: "UNTAGGED", olderThan: "604800s" } },
-                { id: "keep-recent", action: "KEEP", mostRecentVersions: { keepCount: 20 } },
-            ],
-        }, afterApis);
-        new gcp.artifactregistry.RepositoryIamMember(`${name}-registry-nodes`, {
-            location: region, repository: repository.name, role: "roles/artifactregistry.reader", member: nodeMember,
-        }, child);
-
-        this.cluster = new gcp.container.Cluster(`${name}-cluster`, {
-            name: args.clusterName,
-            location: region,
-            network: network.id,
-            subnetwork: subnet.id,
-            networkingMode: "VPC_NATIVE",
-            ipAllocationPolicy: { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" },
-            removeDefaultNodePool: true,
-            initialNodeCount: 1,
-            // The default pool exists for a moment: give it the node account rather than the Compute default.
-            nodeConfig: { serviceAccount: nodeAccount.email, oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"], shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true } },
-            releaseChannel: { channel },
-            privateClusterConfig: {
-                enablePrivateNodes: true,
-                enablePrivateEndpoint: false,
-                masterIpv4CidrBlock: NETWORK.controlPlane,
-                masterGlobalAccessConfig: { enabled: true },
+        const repository = new gcp.artifactregistry.Repository(
+            `${name}-registry`,
+            {
+                repositoryId: args.clusterName,
+                location: region,
+                format: "DOCKER",
+                description: "kubeship app images",
+                cleanupPolicies: [
+                    { id: "delete-untagged", action: "DELETE", condition: { tagState: "UNTAGGED", olderThan: "604800s" } },
+                    { id: "keep-recent", action: "KEEP", mostRecentVersions: { keepCount: 20 } },
+                ],
             },
-            masterAuthorizedNetworksConfig: { cidrBlocks: args.authorizedNetworks.map(cidrBlock => ({ cidrBlock, displayName: `kubeship ${cidrBlock}` })) },
-            masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
-            workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
-            enableShieldedNodes: true,
-            datapathProvider: "ADVANCED_DATAPATH",
-            databaseEncryption: { state: "ENCRYPTED", keyName: key.id },
-            binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
-            addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true }, httpLoadBalancing: { disabled: false } },
-            loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
-            monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } },
-            maintenancePolicy: { recurringWindow: window },
-            deletionProtection,
-        }, { ...child, dependsOn: [...apis, keyAccess], ignoreChanges: ["nodeConfig", "initialNodeCount"] });
-
-        this.nodePool = new gcp.container.NodePool(`${name}-nodes`, {
-            name: "kubeship",
-            cluster: this.cluster.id,
-            location: region,
-            initialNodeCount: 1,
-            autoscaling: { totalMinNodeCount: minNodes, totalMaxNodeCount: maxNodes, locationPolicy: "BALANCED" },
-            management: { autoRepair: true, autoUpgrade: true },
-            upgradeSettings: { strategy: "SURGE", maxSurge: 1, maxUnavailable: 0 },
-            nodeConfig: {
-                machineType: nodeSize,
-                imageType: "COS_CONTAINERD",
-                diskType: "pd-balanced",
-                diskSizeGb: 50,
-                serviceAccount: nodeAccount.email,
-                oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-                shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
-                workloadMetadataConfig: { mode: "GKE_METADATA" },
-                metadata: { "disable-legacy-endpoints": "true" },
-                labels: { "kubeship.dev/pool": "default" },
+            afterApis,
+        );
+        new gcp.artifactregistry.RepositoryIamMember(
+            `${name}-registry-nodes`,
+            {
+                location: region,
+                repository: repository.name,
+                role: "roles/artifactregistry.reader",
+                member: nodeMember,
             },
-        }, { ...child, ignoreChanges: ["initialNodeCount"] });
+            child,
+        );
+
+        this.cluster = new gcp.container.Cluster(
+            `${name}-cluster`,
+            {
+                name: args.clusterName,
+                location: region,
+                network: network.id,
+                subnetwork: subnet.id,
+                networkingMode: "VPC_NATIVE",
+                ipAllocationPolicy: { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" },
+                removeDefaultNodePool: true,
+                initialNodeCount: 1,
+                // The default pool exists for a moment: give it the node account rather than the Compute default.
+                nodeConfig: {
+                    serviceAccount: nodeAccount.email,
+                    oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                    shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+                },
+                releaseChannel: { channel },
+                privateClusterConfig: {
+                    enablePrivateNodes: true,
+                    enablePrivateEndpoint: false,
+                    masterIpv4CidrBlock: NETWORK.controlPlane,
+                    masterGlobalAccessConfig: { enabled: true },
+                },
+                masterAuthorizedNetworksConfig: { cidrBlocks: args.authorizedNetworks.map(cidrBlock => ({ cidrBlock, displayName: `kubeship ${cidrBlock}` })) },
+                masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+                workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
+                enableShieldedNodes: true,
+                datapathProvider: "ADVANCED_DATAPATH",
+                databaseEncryption: { state: "ENCRYPTED", keyName: key.id },
+                binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
+                addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true }, httpLoadBalancing: { disabled: false } },
+                loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
+                monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } },
+                maintenancePolicy: { recurringWindow: window },
+                deletionProtection,
+            },
+            { ...child, dependsOn: [...apis, keyAccess], ignoreChanges: ["nodeConfig", "initialNodeCount"] },
+        );
+
+        this.nodePool = new gcp.container.NodePool(
+            `${name}-nodes`,
+            {
+                name: "kubeship",
+                cluster: this.cluster.id,
+                location: region,
+                initialNodeCount: 1,
+                autoscaling: { totalMinNodeCount: minNodes, totalMaxNodeCount: maxNodes, locationPolicy: "BALANCED" },
+                management: { autoRepair: true, autoUpgrade: true },
+                upgradeSettings: { strategy: "SURGE", maxSurge: 1, maxUnavailable: 0 },
+                nodeConfig: {
+                    machineType: nodeSize,
+                    imageType: "COS_CONTAINERD",
+                    diskType: "pd-balanced",
+                    diskSizeGb: 50,
+                    serviceAccount: nodeAccount.email,
+                    oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                    shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+                    workloadMetadataConfig: { mode: "GKE_METADATA" },
+                    metadata: { "disable-legacy-endpoints": "true" },
+                    labels: { "kubeship.dev/pool": "default" },
+                },
+            },
+            { ...child, ignoreChanges: ["initialNodeCount"] },
+        );
 
         this.name = this.cluster.name;
-        this.kubeconfig = pulumi.secret(pulumi.all([this.cluster.name, this.cluster.endpoint, this.cluster.masterAuth]).apply(([n, endpoint, auth]) =>
-            execKubeconfig(`gke_${project}_${region}_${n}`, `https://${endpoint}`, auth.clusterCaCertificate ?? "", {
-                command: "gke-gcloud-auth-plugin",
-                args: [],
-                installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
-                provideClusterInfo: true,
-            })));
+        this.kubeconfig = pulumi.secret(
+            pulumi.all([this.cluster.name, this.cluster.endpoint, this.cluster.masterAuth]).apply(([n, endpoint, auth]) =>
+                execKubeconfig(`gke_${project}_${region}_${n}`, `https://${endpoint}`, auth.clusterCaCertificate ?? "", {
+                    command: "gke-gcloud-auth-plugin",
+                    args: [],
+                    installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
+                    provideClusterInfo: true,
+                }),
+            ),
+        );
 
         // Workloads wait for a node pool, not just a control plane.
-        this.provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier,
-        }, { parent: this, dependsOn: [this.nodePool] });
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                kubeconfig: this.kubeconfig,
+                clusterIdentifier: args.clusterIdentifier,
+            },
+            { parent: this, dependsOn: [this.nodePool] },
+        );
 
-        const storageClass = databaseStorageClass(name, {
-            provider: this.provider, provisioner: "pd.csi.storage.gke.io", parameters: { type: "pd-balanced" }, isDefault: false, retain: args.retainVolumes ?? false,
-        }, this);
+        const storageClass = databaseStorageClass(
+            name,
+            {
+                provider: this.provider,
+                provisioner: "pd.csi.storage.gke.io",
+                parameters: { type: "pd-balanced" },
+                isDefault: false,
+                retain: args.retainVolumes ?? false,
+            },
+            this,
+        );
         this.storageClassName = storageClass.metadata.name;
 
         const server = `${region}-docker.pkg.dev`;

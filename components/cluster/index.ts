@@ -33,49 +33,65 @@ export function createCluster(settings: Settings, opts?: pulumi.ComponentResourc
         case "local": {
             const file = defaultKubeconfigPath();
             const { kubeconfig, cluster } = minifyKubeconfig(readKubeconfigFile(file), settings.kubeContext, file);
-            return new LocalCluster("cluster", {
-                kubeconfig,
-                clusterName: cluster,
-                clusterIdentifier: common.clusterIdentifier,
-                registry: c.registry,
-                storageClassName: c.storageClass,
-            }, opts);
+            return new LocalCluster(
+                "cluster",
+                {
+                    kubeconfig,
+                    clusterName: cluster,
+                    clusterIdentifier: common.clusterIdentifier,
+                    registry: c.registry,
+                    storageClassName: c.storageClass,
+                },
+                opts,
+            );
         }
         case "gcp":
-            return new GkeCluster("cluster", {
-                ...common,
-                project: settings.gcpProject!,
-                region: settings.region!,
-                releaseChannel: c.releaseChannel,
-                deletionProtection: c.deletionProtection,
-                maintenanceDay: c.maintenanceDay,
-                maintenanceStartTime: c.maintenanceStartTime,
-                retainVolumes: settings.protectData,
-            }, opts);
+            return new GkeCluster(
+                "cluster",
+                {
+                    ...common,
+                    project: settings.gcpProject!,
+                    region: settings.region!,
+                    releaseChannel: c.releaseChannel,
+                    deletionProtection: c.deletionProtection,
+                    maintenanceDay: c.maintenanceDay,
+                    maintenanceStartTime: c.maintenanceStartTime,
+                    retainVolumes: settings.protectData,
+                },
+                opts,
+            );
         case "aws":
-            return new EksCluster("cluster", {
-                ...common,
-                region: settings.region!,
-                kubernetesVersion: c.kubernetesVersion,
-                natGateways: c.natGateways,
-                deletionProtection: c.deletionProtection,
-                logRetentionDays: c.logRetentionDays,
-                awsProfile: c.awsProfile,
-                assumeRoleArn: c.assumeRoleArn,
-                retainVolumes: settings.protectData,
-                rollingTag: settings.app.build.tag,
-            }, opts);
+            return new EksCluster(
+                "cluster",
+                {
+                    ...common,
+                    region: settings.region!,
+                    kubernetesVersion: c.kubernetesVersion,
+                    natGateways: c.natGateways,
+                    deletionProtection: c.deletionProtection,
+                    logRetentionDays: c.logRetentionDays,
+                    awsProfile: c.awsProfile,
+                    assumeRoleArn: c.assumeRoleArn,
+                    retainVolumes: settings.protectData,
+                    rollingTag: settings.app.build.tag,
+                },
+                opts,
+            );
         case "digitalocean":
-            return new DoksCluster("cluster", {
-                ...common,
-                token: settings.digitaloceanToken!,
-                region: settings.region!,
-                kubernetesVersion: c.kubernetesVersion,
-                maintenanceDay: c.maintenanceDay,
-                maintenanceStartTime: c.maintenanceStartTime,
-                keepAssociatedResources: c.deletionProtection,
-                registryName: c.registryName,
-                existingRegistry: c.existingRegistry,
-            }, opts);
+            return new DoksCluster(
+                "cluster",
+                {
+                    ...common,
+                    token: settings.digitaloceanToken!,
+                    region: settings.region!,
+                    kubernetesVersion: c.kubernetesVersion,
+                    maintenanceDay: c.maintenanceDay,
+                    maintenanceStartTime: c.maintenanceStartTime,
+                    keepAssociatedResources: c.deletionProtection,
+                    registryName: c.registryName,
+                    existingRegistry: c.existingRegistry,
+                },
+                opts,
+            );
     }
 }

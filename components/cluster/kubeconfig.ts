@@ -8,7 +8,13 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { ConfigError } from "../config/errors";
 
-interface Named<T> { name: string; [key: string]: unknown; cluster?: T; user?: T; context?: T }
+interface Named<T> {
+    name: string;
+    [key: string]: unknown;
+    cluster?: T;
+    user?: T;
+    context?: T;
+}
 interface Kubeconfig {
     "current-context"?: string;
     contexts?: Named<{ cluster: string; user: string; namespace?: string }>[];
@@ -24,7 +30,11 @@ export function defaultKubeconfigPath(env: NodeJS.ProcessEnv = process.env): str
 
 export function readKubeconfigFile(file: string): string {
     if (!fs.existsSync(file)) {
-        throw new ConfigError("kubeship:cloud", "local", `needs a kubeconfig, and ${file} does not exist: create a cluster (kind create cluster --name kubeship) or point KUBECONFIG at one`);
+        throw new ConfigError(
+            "kubeship:cloud",
+            "local",
+            `needs a kubeconfig, and ${file} does not exist: create a cluster (kind create cluster --name kubeship) or point KUBECONFIG at one`,
+        );
     }
     return fs.readFileSync(file, "utf8");
 }
@@ -84,19 +94,21 @@ export function execKubeconfig(name: string, server: string, caData: string, exe
         "current-context": name,
         clusters: [{ name, cluster: { server, "certificate-authority-data": caData } }],
         contexts: [{ name, context: { cluster: name, user: name } }],
-        users: [{
-            name,
-            user: {
-                exec: {
-                    apiVersion: "client.authentication.k8s.io/v1beta1",
-                    command: exec.command,
-                    args: exec.args,
-                    ...(env.length ? { env } : {}),
-                    installHint: exec.installHint,
-                    provideClusterInfo: exec.provideClusterInfo ?? false,
-                    interactiveMode: "Never",
+        users: [
+            {
+                name,
+                user: {
+                    exec: {
+                        apiVersion: "client.authentication.k8s.io/v1beta1",
+                        command: exec.command,
+                        args: exec.args,
+                        ...(env.length ? { env } : {}),
+                        installHint: exec.installHint,
+                        provideClusterInfo: exec.provideClusterInfo ?? false,
+                        interactiveMode: "Never",
+                    },
                 },
             },
-        }],
+        ],
     });
 }

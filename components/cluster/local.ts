@@ -48,10 +48,14 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
         this.name = pulumi.output(args.clusterName);
         this.registry = { server: args.registry, repository: `${args.registry}/kubeship-app` };
         this.storageClassName = args.storageClassName;
-        this.provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: this.kubeconfig,
-            clusterIdentifier,
-        }, { parent: this });
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                kubeconfig: this.kubeconfig,
+                clusterIdentifier,
+            },
+            { parent: this },
+        );
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
     }

@@ -27,6 +27,6 @@ export function show(value: unknown): string {
     try {
         return JSON.stringify(value);
     } catch {
-        return String(value);
+        return "(a value that cannot be printed)";
     }
 }

@@ -14,8 +14,14 @@ export const SERVICE_TYPES = ["LoadBalancer", "ClusterIP"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 /** Redis eviction policies (redis.io/docs/latest/develop/reference/eviction). */
 export const MAXMEMORY_POLICIES = [
-    "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
-    "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+    "noeviction",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
 ] as const;
 export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
 
@@ -92,7 +98,11 @@ export const REGION_FORMATS: Record<Exclude<Cloud, "local">, { pattern: RegExp; 
 
 /** Node sizes per cloud, by the naming scheme each cloud uses. */
 export const NODE_SIZE_FORMATS: Record<Exclude<Cloud, "local">, { pattern: RegExp; example: string; default: string }> = {
-    gcp: { pattern: /^[a-z][a-z0-9]*-(standard|highmem|highcpu|medium|small|micro|custom|megamem|ultramem|hightcpu)(-[0-9]+)?(-[0-9]+)?$/, example: "e2-standard-4", default: "e2-standard-2" },
+    gcp: {
+        pattern: /^[a-z][a-z0-9]*-(standard|highmem|highcpu|medium|small|micro|custom|megamem|ultramem|hightcpu)(-[0-9]+)?(-[0-9]+)?$/,
+        example: "e2-standard-4",
+        default: "e2-standard-2",
+    },
     aws: { pattern: /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/, example: "m7i.large", default: "t3.large" },
     digitalocean: { pattern: /^[a-z0-9]+(-[a-z0-9]+)+$/, example: "s-2vcpu-4gb", default: "s-2vcpu-4gb" },
 };
@@ -163,30 +173,60 @@ export const PLAIN_SETTINGS: Record<string, Plain> = {
     region: { type: "string", description: "Cloud region (required for gcp, aws and digitalocean), for example europe-west1, eu-west-1 or ams3.", default: "" },
     kubeContext: { type: "string", description: "kubeconfig context for cloud=local; empty uses the current context.", default: "" },
     namespace: { type: "string", description: "Namespace for the environment; empty uses the stack name.", default: "" },
-    protectData: { type: "boolean", description: "Protect Postgres, its password, its Service and the namespace from deletion by Pulumi (protect + retainOnDelete). On in prod.", default: false },
+    protectData: {
+        type: "boolean",
+        description: "Protect Postgres, its password, its Service and the namespace from deletion by Pulumi (protect + retainOnDelete). On in prod.",
+        default: false,
+    },
 };
 const OBJECT_SETTINGS = ["app", "postgres", "redis", "cluster"];
 
 export const DEFAULTS = {
     app: {
-        replicas: 2, port: 8080, healthPath: "/health", readyPath: "/ready",
-        cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "256Mi",
-        serviceType: "LoadBalancer" as ServiceType, servicePort: 80,
+        replicas: 2,
+        port: 8080,
+        healthPath: "/health",
+        readyPath: "/ready",
+        cpu: "100m",
+        memory: "128Mi",
+        cpuLimit: "1",
+        memoryLimit: "256Mi",
+        serviceType: "LoadBalancer" as ServiceType,
+        servicePort: 80,
         build: { context: "app", dockerfile: "Dockerfile", platform: "linux/amd64", tag: "kubeship-build" },
         autoscaling: { enabled: true, maxReplicas: 6, targetCPUUtilization: 70 },
     },
     postgres: {
-        image: "postgres:17.6", database: "app", user: "app", storageSize: "10Gi", terminationGracePeriodSeconds: 120,
-        cpu: "250m", memory: "512Mi", cpuLimit: "1", memoryLimit: "1Gi",
+        image: "postgres:17.6",
+        database: "app",
+        user: "app",
+        storageSize: "10Gi",
+        terminationGracePeriodSeconds: 120,
+        cpu: "250m",
+        memory: "512Mi",
+        cpuLimit: "1",
+        memoryLimit: "1Gi",
     },
     redis: {
-        image: "redis:7.4.5", cpu: "100m", memory: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi",
+        image: "redis:7.4.5",
+        cpu: "100m",
+        memory: "128Mi",
+        cpuLimit: "500m",
+        memoryLimit: "256Mi",
         /** Share of the memory limit given to `maxmemory` when it is not set. */
-        maxmemoryShare: 0.8, maxmemoryPolicy: "allkeys-lru" as MaxmemoryPolicy,
+        maxmemoryShare: 0.8,
+        maxmemoryPolicy: "allkeys-lru" as MaxmemoryPolicy,
     },
     cluster: {
-        registry: "localhost:5001", minNodes: 3, maxNodes: 6, kubernetesVersion: "1.33", releaseChannel: "REGULAR" as const,
-        natGateways: "perAz" as const, maintenanceDay: "sunday" as const, maintenanceStartTime: "03:00", logRetentionDays: 90,
+        registry: "localhost:5001",
+        minNodes: 3,
+        maxNodes: 6,
+        kubernetesVersion: "1.33",
+        releaseChannel: "REGULAR" as const,
+        natGateways: "perAz" as const,
+        maintenanceDay: "sunday" as const,
+        maintenanceStartTime: "03:00",
+        logRetentionDays: 90,
     },
 } as const;
 
@@ -203,7 +243,12 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
         if (!knownTop.includes(k)) {
             const hint = v.closest(k, knownTop);
             // The value is not shown: a mistyped key may hold a secret.
-            throw new ConfigError(full, raw[full], `unknown setting${hint ? ` (did you mean "${key(hint)}"?)` : ""}; kubeship settings: ${knownTop.join(", ")}`, true);
+            throw new ConfigError(
+                full,
+                raw[full],
+                `unknown setting${hint ? ` (did you mean "${key(hint)}"?)` : ""}; kubeship settings: ${knownTop.join(", ")}`,
+                true,
+            );
         }
     }
 
@@ -214,9 +259,15 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
         throw new ConfigError(key("region"), region, `is not a ${cloud} region; expected a name such as "${REGION_FORMATS[cloud].example}"`);
     }
     const gcpProject = v.optionalString("gcp:project", raw["gcp:project"]);
-    if (cloud === "gcp" && !gcpProject) throw new ConfigError("gcp:project", gcpProject, 'is required when kubeship:cloud is "gcp" (pulumi config set gcp:project <project-id>)');
+    if (cloud === "gcp" && !gcpProject)
+        throw new ConfigError("gcp:project", gcpProject, 'is required when kubeship:cloud is "gcp" (pulumi config set gcp:project <project-id>)');
     const token = v.optionalString("digitalocean:token", raw["digitalocean:token"]);
-    if (cloud === "digitalocean" && !token) throw new ConfigError("digitalocean:token", undefined, 'is required when kubeship:cloud is "digitalocean" (pulumi config set --secret digitalocean:token <token>)');
+    if (cloud === "digitalocean" && !token)
+        throw new ConfigError(
+            "digitalocean:token",
+            undefined,
+            'is required when kubeship:cloud is "digitalocean" (pulumi config set --secret digitalocean:token <token>)',
+        );
 
     const protectData = raw[key("protectData")] === undefined ? false : v.boolean(key("protectData"), raw[key("protectData")]);
     const settings: Settings = {
@@ -259,9 +310,23 @@ function parseResources(key: string, obj: Record<string, v.Raw>, d: ContainerRes
 }
 
 const CLUSTER_KEYS = [
-    "registry", "storageClass", "nodeSize", "minNodes", "maxNodes", "kubernetesVersion", "releaseChannel", "deletionProtection",
-    "authorizedNetworks", "natGateways", "maintenanceDay", "maintenanceStartTime", "logRetentionDays", "awsProfile", "assumeRoleArn",
-    "registryName", "existingRegistry",
+    "registry",
+    "storageClass",
+    "nodeSize",
+    "minNodes",
+    "maxNodes",
+    "kubernetesVersion",
+    "releaseChannel",
+    "deletionProtection",
+    "authorizedNetworks",
+    "natGateways",
+    "maintenanceDay",
+    "maintenanceStartTime",
+    "logRetentionDays",
+    "awsProfile",
+    "assumeRoleArn",
+    "registryName",
+    "existingRegistry",
 ] as const;
 /** Retention periods CloudWatch Logs accepts. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -272,7 +337,8 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
     const sizeFormat = cloud === "local" ? undefined : NODE_SIZE_FORMATS[cloud];
     const nodeSize = field(o, "nodeSize", sizeFormat?.default ?? "", x => {
         const size = v.requireString(`${key}.nodeSize`, x);
-        if (sizeFormat && !sizeFormat.pattern.test(size)) throw new ConfigError(`${key}.nodeSize`, x, `is not a ${cloud} node size; expected a name such as "${sizeFormat.example}"`);
+        if (sizeFormat && !sizeFormat.pattern.test(size))
+            throw new ConfigError(`${key}.nodeSize`, x, `is not a ${cloud} node size; expected a name such as "${sizeFormat.example}"`);
         return size;
     });
     const minNodes = field(o, "minNodes", d.minNodes, x => v.integer(`${key}.minNodes`, x, 1, 1000));
@@ -280,11 +346,16 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
     v.ordered(`${key}.minNodes`, minNodes, `${key}.maxNodes`, maxNodes);
     const authorizedNetworks = field(o, "authorizedNetworks", [] as string[], x => v.list(`${key}.authorizedNetworks`, x, v.cidr));
     if (cloud !== "local" && authorizedNetworks.length === 0) {
-        throw new ConfigError(`${key}.authorizedNetworks`, o.authorizedNetworks, `is required for kubeship:cloud "${cloud}": the CIDR blocks allowed to reach the Kubernetes API (your office, VPN or CI egress); ["0.0.0.0/0"] opens it to the whole internet (still authenticated)`);
+        throw new ConfigError(
+            `${key}.authorizedNetworks`,
+            o.authorizedNetworks,
+            `is required for kubeship:cloud "${cloud}": the CIDR blocks allowed to reach the Kubernetes API (your office, VPN or CI egress); ["0.0.0.0/0"] opens it to the whole internet (still authenticated)`,
+        );
     }
     const logRetentionDays = field(o, "logRetentionDays", d.logRetentionDays, x => {
         const days = v.integer(`${key}.logRetentionDays`, x, 1);
-        if (!LOG_RETENTION_DAYS.includes(days)) throw new ConfigError(`${key}.logRetentionDays`, x, `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`);
+        if (!LOG_RETENTION_DAYS.includes(days))
+            throw new ConfigError(`${key}.logRetentionDays`, x, `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`);
         return days;
     });
     return {
@@ -294,7 +365,8 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
         minNodes,
         maxNodes,
         kubernetesVersion: field(o, "kubernetesVersion", d.kubernetesVersion, x => {
-            if (typeof x !== "string" || !/^1\.[0-9]{2}$/.test(x)) throw new ConfigError(`${key}.kubernetesVersion`, x, 'must be a Kubernetes minor version such as "1.33"');
+            if (typeof x !== "string" || !/^1\.[0-9]{2}$/.test(x))
+                throw new ConfigError(`${key}.kubernetesVersion`, x, 'must be a Kubernetes minor version such as "1.33"');
             return x;
         }),
         releaseChannel: field(o, "releaseChannel", d.releaseChannel, x => v.oneOf(`${key}.releaseChannel`, x, RELEASE_CHANNELS)),
@@ -306,7 +378,8 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
         logRetentionDays,
         awsProfile: field(o, "awsProfile", undefined, x => v.requireString(`${key}.awsProfile`, x)),
         assumeRoleArn: field(o, "assumeRoleArn", undefined, x => {
-            if (typeof x !== "string" || !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/.test(x)) throw new ConfigError(`${key}.assumeRoleArn`, x, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/deployer"');
+            if (typeof x !== "string" || !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/.test(x))
+                throw new ConfigError(`${key}.assumeRoleArn`, x, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/deployer"');
             return x;
         }),
         registryName: field(o, "registryName", `kubeship-${stack}`, x => v.dns1123Label(`${key}.registryName`, x)),
@@ -316,7 +389,19 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
 
 function parseApp(key: string, value: v.Raw): AppSettings {
     const d = DEFAULTS.app;
-    const o = section(key, value, ["image", "build", "replicas", "port", "healthPath", "readyPath", ...RESOURCE_KEYS, "serviceType", "servicePort", "ingress", "autoscaling"]);
+    const o = section(key, value, [
+        "image",
+        "build",
+        "replicas",
+        "port",
+        "healthPath",
+        "readyPath",
+        ...RESOURCE_KEYS,
+        "serviceType",
+        "servicePort",
+        "ingress",
+        "autoscaling",
+    ]);
     if (o.image !== undefined && o.build !== undefined) {
         throw new ConfigError(`${key}.build`, o.build, `cannot be set together with ${key}.image: a prebuilt image is deployed as it is; remove one of them`);
     }
@@ -343,11 +428,13 @@ function parseBuild(key: string, value: v.Raw): BuildSettings {
         context: field(o, "context", d.context, x => v.requireString(`${key}.context`, x)),
         dockerfile: field(o, "dockerfile", d.dockerfile, x => v.requireString(`${key}.dockerfile`, x)),
         platform: field(o, "platform", d.platform, x => {
-            if (typeof x !== "string" || !/^[a-z0-9]+\/[a-z0-9_]+(\/v[0-9]+)?$/.test(x)) throw new ConfigError(`${key}.platform`, x, 'must be an OCI platform such as "linux/amd64" or "linux/arm64"');
+            if (typeof x !== "string" || !/^[a-z0-9]+\/[a-z0-9_]+(\/v[0-9]+)?$/.test(x))
+                throw new ConfigError(`${key}.platform`, x, 'must be an OCI platform such as "linux/amd64" or "linux/arm64"');
             return x;
         }),
         tag: field(o, "tag", d.tag, x => {
-            if (typeof x !== "string" || !/^[\w][\w.-]{0,127}$/.test(x) || x === "latest") throw new ConfigError(`${key}.tag`, x, 'must be a Docker tag other than "latest" (letters, digits, "_", "." and "-")');
+            if (typeof x !== "string" || !/^[\w][\w.-]{0,127}$/.test(x) || x === "latest")
+                throw new ConfigError(`${key}.tag`, x, 'must be a Docker tag other than "latest" (letters, digits, "_", "." and "-")');
             return x;
         }),
     };
@@ -378,7 +465,11 @@ function parsePostgres(key: string, value: v.Raw): PostgresSettings {
     const o = section(key, value, ["image", "database", "user", "storageSize", "terminationGracePeriodSeconds", ...RESOURCE_KEYS]);
     const identifier = (k: string) => (x: v.Raw) => {
         if (typeof x !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(x)) {
-            throw new ConfigError(`${key}.${k}`, x, "must be a lower-case Postgres identifier: a letter or '_' followed by letters, digits or '_', at most 63 characters");
+            throw new ConfigError(
+                `${key}.${k}`,
+                x,
+                "must be a lower-case Postgres identifier: a letter or '_' followed by letters, digits or '_', at most 63 characters",
+            );
         }
         return x;
     };
@@ -387,7 +478,9 @@ function parsePostgres(key: string, value: v.Raw): PostgresSettings {
         database: field(o, "database", d.database, identifier("database")),
         user: field(o, "user", d.user, identifier("user")),
         storageSize: field(o, "storageSize", d.storageSize, x => v.quantity(`${key}.storageSize`, x)),
-        terminationGracePeriodSeconds: field(o, "terminationGracePeriodSeconds", d.terminationGracePeriodSeconds, x => v.integer(`${key}.terminationGracePeriodSeconds`, x, 30, 3600)),
+        terminationGracePeriodSeconds: field(o, "terminationGracePeriodSeconds", d.terminationGracePeriodSeconds, x =>
+            v.integer(`${key}.terminationGracePeriodSeconds`, x, 30, 3600),
+        ),
         ...parseResources(key, o, d),
     };
 }
@@ -397,9 +490,14 @@ function parseRedis(key: string, value: v.Raw): RedisSettings {
     const o = section(key, value, ["image", "maxmemory", "maxmemoryPolicy", ...RESOURCE_KEYS]);
     const resources = parseResources(key, o, d);
     const limit = parseQuantity(resources.memoryLimit)!;
-    const maxmemory = o.maxmemory === undefined ? Math.floor(limit * d.maxmemoryShare) : Math.floor(parseQuantity(v.quantity(`${key}.maxmemory`, o.maxmemory))!);
+    const maxmemory =
+        o.maxmemory === undefined ? Math.floor(limit * d.maxmemoryShare) : Math.floor(parseQuantity(v.quantity(`${key}.maxmemory`, o.maxmemory))!);
     if (maxmemory >= limit) {
-        throw new ConfigError(`${key}.maxmemory`, o.maxmemory, `must be below ${key}.memoryLimit (${resources.memoryLimit}) so Redis evicts keys before the kernel kills it; about 80% of the limit leaves room for overhead`);
+        throw new ConfigError(
+            `${key}.maxmemory`,
+            o.maxmemory,
+            `must be below ${key}.memoryLimit (${resources.memoryLimit}) so Redis evicts keys before the kernel kills it; about 80% of the limit leaves room for overhead`,
+        );
     }
     return {
         image: field(o, "image", d.image, x => v.imageRef(`${key}.image`, x)),

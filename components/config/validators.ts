@@ -61,7 +61,11 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A DNS-1123 label (namespaces, Service names): lower-case alphanumerics and '-', at most 63 characters. */
 export function dns1123Label(key: string, value: Raw): string {
     if (typeof value !== "string" || value.length > 63 || !DNS1123_LABEL.test(value)) {
-        throw new ConfigError(key, value, "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters");
+        throw new ConfigError(
+            key,
+            value,
+            "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+        );
     }
     return value;
 }
@@ -83,7 +87,8 @@ export function httpPath(key: string, value: Raw): string {
 }
 
 // A registry prefix is recognised as docker does: it has a dot or a port, or is "localhost".
-const IMAGE = /^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::[0-9]+)?\/|[a-zA-Z0-9-]+:[0-9]+\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
+const IMAGE =
+    /^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::[0-9]+)?\/|[a-zA-Z0-9-]+:[0-9]+\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
 
 /**
  * A container image reference pinned by tag or digest: `repo:tag`, `repo@sha256:…` or both.
@@ -94,7 +99,11 @@ export function imageRef(key: string, value: Raw): string {
     const tag = m?.[1];
     const digest = m?.[2];
     if (!m || (!tag && !digest) || (tag === "latest" && !digest)) {
-        throw new ConfigError(key, value, 'must be an image reference pinned by a tag other than "latest" or by digest, such as "ghcr.io/acme/app:1.4.2" or "ghcr.io/acme/app@sha256:<64 hex>"');
+        throw new ConfigError(
+            key,
+            value,
+            'must be an image reference pinned by a tag other than "latest" or by digest, such as "ghcr.io/acme/app:1.4.2" or "ghcr.io/acme/app@sha256:<64 hex>"',
+        );
     }
     return value as string;
 }
@@ -120,7 +129,11 @@ export function noUnknownKeys(key: string, value: Record<string, Raw>, allowed: 
     for (const k of Object.keys(value)) {
         if (allowed.includes(k)) continue;
         const hint = closest(k, allowed);
-        throw new ConfigError(`${key}.${k}`, value[k], `unknown key "${k}"${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys of ${key}: ${allowed.join(", ")}`);
+        throw new ConfigError(
+            `${key}.${k}`,
+            value[k],
+            `unknown key "${k}"${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys of ${key}: ${allowed.join(", ")}`,
+        );
     }
 }
 
@@ -174,6 +187,7 @@ export function list<T>(key: string, value: Raw, item: (key: string, value: Raw)
 
 /** A time of day "HH:MM" (24-hour, UTC). */
 export function timeOfDay(key: string, value: Raw): string {
-    if (typeof value !== "string" || !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(value)) throw new ConfigError(key, value, 'must be a 24-hour UTC time "HH:MM", such as "03:00"');
+    if (typeof value !== "string" || !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(value))
+        throw new ConfigError(key, value, 'must be a 24-hour UTC time "HH:MM", such as "03:00"');
     return value;
 }

@@ -40,22 +40,27 @@ export class AppImage extends pulumi.ComponentResource {
 
         const provider = new docker.Provider(`${name}-docker`, {}, { parent: this });
         const imageName = pulumi.interpolate`${args.registry.repository}:${tag}`;
-        const credentials = args.registry.username !== undefined && args.registry.password !== undefined
-            ? { server: args.registry.server, username: args.registry.username, password: pulumi.secret(args.registry.password) }
-            : undefined;
+        const credentials =
+            args.registry.username !== undefined && args.registry.password !== undefined
+                ? { server: args.registry.server, username: args.registry.username, password: pulumi.secret(args.registry.password) }
+                : undefined;
 
-        this.image = new docker.Image(`${name}-image`, {
-            imageName,
-            build: {
-                context,
-                dockerfile,
-                platform,
-                builderVersion: "BuilderBuildKit",
-                args: { BUILDKIT_INLINE_CACHE: "1" },
-                cacheFrom: { images: [imageName] },
+        this.image = new docker.Image(
+            `${name}-image`,
+            {
+                imageName,
+                build: {
+                    context,
+                    dockerfile,
+                    platform,
+                    builderVersion: "BuilderBuildKit",
+                    args: { BUILDKIT_INLINE_CACHE: "1" },
+                    cacheFrom: { images: [imageName] },
+                },
+                registry: credentials,
             },
-            registry: credentials,
-        }, { parent: this, provider });
+            { parent: this, provider },
+        );
 
         this.ref = this.image.repoDigest;
         this.registerOutputs({ ref: this.ref });

@@ -108,100 +108,148 @@ export class App extends pulumi.ComponentResource {
         const db = args.database;
         const redis = args.redis;
 
-        this.secret = new k8s.core.v1.Secret(`${name}-env`, {
-            metadata: meta(SECRET_NAME, ns, "app"),
-            type: "Opaque",
-            stringData: {
-                DATABASE_URL: pulumi.secret(pulumi.output(db.password).apply(pw => connectionUrl("postgresql", db.user, pw, db.host, db.port, db.database))),
-                REDIS_URL: pulumi.secret(pulumi.output(redis.password).apply(pw => connectionUrl("redis", "", pw, redis.host, redis.port, "0"))),
+        this.secret = new k8s.core.v1.Secret(
+            `${name}-env`,
+            {
+                metadata: meta(SECRET_NAME, ns, "app"),
+                type: "Opaque",
+                stringData: {
+                    DATABASE_URL: pulumi.secret(
+                        pulumi.output(db.password).apply(pw => connectionUrl("postgresql", db.user, pw, db.host, db.port, db.database)),
+                    ),
+                    REDIS_URL: pulumi.secret(pulumi.output(redis.password).apply(pw => connectionUrl("redis", "", pw, redis.host, redis.port, "0"))),
+                },
             },
-        }, child);
+            child,
+        );
 
-        const account = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, {
-            metadata: meta("app", ns, "app"),
-            automountServiceAccountToken: false,
-        }, child);
+        const account = new k8s.core.v1.ServiceAccount(
+            `${name}-serviceaccount`,
+            {
+                metadata: meta("app", ns, "app"),
+                automountServiceAccountToken: false,
+            },
+            child,
+        );
 
-        const spread = (topologyKey: string) => ({ maxSkew: 1, topologyKey, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: this.selector } });
-        this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-            metadata: meta("app", ns, "app"),
-            spec: {
-                replicas,
-                revisionHistoryLimit: 5,
-                minReadySeconds: 5,
-                selector: { matchLabels: this.selector },
-                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                template: {
-                    metadata: { labels: labels("app") },
-                    spec: {
-                        serviceAccountName: account.metadata.name,
-                        automountServiceAccountToken: false,
-                        securityContext: podSecurity(UID),
-                        terminationGracePeriodSeconds: 30,
-                        topologySpreadConstraints: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
-                        containers: [{
-                            name: "app",
-                            image: args.image,
-                            ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
-                            env: [{ name: "PORT", value: String(port) }],
-                            envFrom: [{ secretRef: { name: this.secret.metadata.name } }],
-                            resources: resources(sizes),
-                            securityContext: containerSecurity(UID),
-                            startupProbe: { httpGet: { path: healthPath, port: "http" }, periodSeconds: 2, failureThreshold: 60, timeoutSeconds: 2 },
-                            livenessProbe: { httpGet: { path: healthPath, port: "http" }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
-                            readinessProbe: { httpGet: { path: readyPath, port: "http" }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
-                            // Keep serving while load balancers drop the pod from their endpoints.
-                            lifecycle: { preStop: { sleep: { seconds: 5 } } },
-                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                        }],
-                        volumes: [{ name: "tmp", emptyDir: {} }],
+        const spread = (topologyKey: string) => ({
+            maxSkew: 1,
+            topologyKey,
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: this.selector },
+        });
+        this.deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: meta("app", ns, "app"),
+                spec: {
+                    replicas,
+                    revisionHistoryLimit: 5,
+                    minReadySeconds: 5,
+                    selector: { matchLabels: this.selector },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    template: {
+                        metadata: { labels: labels("app") },
+                        spec: {
+                            serviceAccountName: account.metadata.name,
+                            automountServiceAccountToken: false,
+                            securityContext: podSecurity(UID),
+                            terminationGracePeriodSeconds: 30,
+                            topologySpreadConstraints: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
+                            containers: [
+                                {
+                                    name: "app",
+                                    image: args.image,
+                                    ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+                                    env: [{ name: "PORT", value: String(port) }],
+                                    envFrom: [{ secretRef: { name: this.secret.metadata.name } }],
+                                    resources: resources(sizes),
+                                    securityContext: containerSecurity(UID),
+                                    startupProbe: { httpGet: { path: healthPath, port: "http" }, periodSeconds: 2, failureThreshold: 60, timeoutSeconds: 2 },
+                                    livenessProbe: { httpGet: { path: healthPath, port: "http" }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+                                    readinessProbe: { httpGet: { path: readyPath, port: "http" }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
+                                    // Keep serving while load balancers drop the pod from their endpoints.
+                                    lifecycle: { preStop: { sleep: { seconds: 5 } } },
+                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                                },
+                            ],
+                            volumes: [{ name: "tmp", emptyDir: {} }],
+                        },
                     },
                 },
             },
-        }, { ...child, ignoreChanges: args.autoscaling ? ["spec.replicas"] : [] });
+            { ...child, ignoreChanges: args.autoscaling ? ["spec.replicas"] : [] },
+        );
 
-        this.service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: {
-                ...meta("app", ns, "app"),
-                annotations: serviceType === "LoadBalancer" ? serviceAnnotations : {},
+        this.service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: {
+                    ...meta("app", ns, "app"),
+                    annotations: serviceType === "LoadBalancer" ? serviceAnnotations : {},
+                },
+                spec: {
+                    type: serviceType,
+                    selector: this.selector,
+                    ports: [{ name: "http", port: servicePort, targetPort: "http", protocol: "TCP" }],
+                },
             },
-            spec: {
-                type: serviceType,
-                selector: this.selector,
-                ports: [{ name: "http", port: servicePort, targetPort: "http", protocol: "TCP" }],
-            },
-        }, child);
+            child,
+        );
 
         if (args.ingress) {
             const ing = args.ingress;
-            new k8s.networking.v1.Ingress(`${name}-ingress`, {
-                metadata: meta("app", ns, "app"),
-                spec: {
-                    ingressClassName: ing.className,
-                    tls: ing.tlsSecretName ? [{ hosts: [ing.host], secretName: ing.tlsSecretName }] : undefined,
-                    rules: [{
-                        host: ing.host,
-                        http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: this.service.metadata.name, port: { name: "http" } } } }] },
-                    }],
+            new k8s.networking.v1.Ingress(
+                `${name}-ingress`,
+                {
+                    metadata: meta("app", ns, "app"),
+                    spec: {
+                        ingressClassName: ing.className,
+                        tls: ing.tlsSecretName ? [{ hosts: [ing.host], secretName: ing.tlsSecretName }] : undefined,
+                        rules: [
+                            {
+                                host: ing.host,
+                                http: {
+                                    paths: [
+                                        { path: "/", pathType: "Prefix", backend: { service: { name: this.service.metadata.name, port: { name: "http" } } } },
+                                    ],
+                                },
+                            },
+                        ],
+                    },
                 },
-            }, child);
+                child,
+            );
         }
 
-        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-            metadata: meta("app", ns, "app"),
-            spec: { maxUnavailable: 1, selector: { matchLabels: this.selector } },
-        }, child);
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-pdb`,
+            {
+                metadata: meta("app", ns, "app"),
+                spec: { maxUnavailable: 1, selector: { matchLabels: this.selector } },
+            },
+            child,
+        );
 
         if (args.autoscaling) {
-            new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, {
-                metadata: meta("app", ns, "app"),
-                spec: {
-                    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
-                    minReplicas: replicas,
-                    maxReplicas: args.autoscaling.maxReplicas,
-                    metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.autoscaling.targetCPUUtilization } } }],
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                `${name}-hpa`,
+                {
+                    metadata: meta("app", ns, "app"),
+                    spec: {
+                        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
+                        minReplicas: replicas,
+                        maxReplicas: args.autoscaling.maxReplicas,
+                        metrics: [
+                            {
+                                type: "Resource",
+                                resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.autoscaling.targetCPUUtilization } },
+                            },
+                        ],
+                    },
                 },
-            }, child);
+                child,
+            );
         }
 
         this.url = args.ingress

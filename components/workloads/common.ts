@@ -85,9 +85,19 @@ export const PASSWORD_SPECIALS = "!#%&*()-_=+[]{}<>:?@/";
 
 /** A generated 32-character password (RandomPassword, on the inherited random provider), as a secret. */
 export function generatedPassword(name: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
-    const password = new random.RandomPassword(name, {
-        length: 32, special: true, overrideSpecial: PASSWORD_SPECIALS, minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 2,
-    }, opts);
+    const password = new random.RandomPassword(
+        name,
+        {
+            length: 32,
+            special: true,
+            overrideSpecial: PASSWORD_SPECIALS,
+            minLower: 2,
+            minUpper: 2,
+            minNumeric: 2,
+            minSpecial: 2,
+        },
+        opts,
+    );
     // Mocks and some engines do not apply additionalSecretOutputs: mark it secret here.
     return pulumi.secret(password.result);
 }

@@ -49,24 +49,38 @@ export class Environment extends pulumi.ComponentResource {
 
         // Only plain host names and the generated passwords flow into the app: it is created alongside the
         // databases, not after them.
-        this.app = new App(`${name}-app`, {
-            ...args.app,
-            provider,
-            namespace: ns,
-            namespaceName: args.namespace,
-            database: { host: this.postgres.host, port: this.postgres.port, user: this.postgres.user, database: this.postgres.database, password: this.postgres.password },
-            redis: { host: this.redis.host, port: this.redis.port, password: this.redis.password },
-        }, { parent: this });
+        this.app = new App(
+            `${name}-app`,
+            {
+                ...args.app,
+                provider,
+                namespace: ns,
+                namespaceName: args.namespace,
+                database: {
+                    host: this.postgres.host,
+                    port: this.postgres.port,
+                    user: this.postgres.user,
+                    database: this.postgres.database,
+                    password: this.postgres.password,
+                },
+                redis: { host: this.redis.host, port: this.redis.port, password: this.redis.password },
+            },
+            { parent: this },
+        );
 
-        new NetworkPolicies(`${name}-network`, {
-            provider,
-            namespace: ns,
-            publicIngress: { to: this.app.selector, port: this.app.port },
-            connections: [
-                { name: "app-postgres", from: this.app.selector, to: this.postgres.selector, port: this.postgres.port },
-                { name: "app-redis", from: this.app.selector, to: this.redis.selector, port: this.redis.port },
-            ],
-        }, { parent: this });
+        new NetworkPolicies(
+            `${name}-network`,
+            {
+                provider,
+                namespace: ns,
+                publicIngress: { to: this.app.selector, port: this.app.port },
+                connections: [
+                    { name: "app-postgres", from: this.app.selector, to: this.postgres.selector, port: this.postgres.port },
+                    { name: "app-redis", from: this.app.selector, to: this.redis.selector, port: this.redis.port },
+                ],
+            },
+            { parent: this },
+        );
 
         this.registerOutputs({ namespace: this.namespace, appUrl: this.app.url });
     }

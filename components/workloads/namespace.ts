@@ -23,20 +23,24 @@ export class Namespace extends pulumi.ComponentResource {
         super("kubeship:workloads:Namespace", name, {}, opts);
         const protect = args.protect ?? false;
 
-        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: {
-                name: args.name,
-                labels: {
-                    ...labels("namespace"),
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/audit-version": "latest",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/warn-version": "latest",
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: {
+                    name: args.name,
+                    labels: {
+                        ...labels("namespace"),
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                        "pod-security.kubernetes.io/enforce-version": "latest",
+                        "pod-security.kubernetes.io/audit": "restricted",
+                        "pod-security.kubernetes.io/audit-version": "latest",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                        "pod-security.kubernetes.io/warn-version": "latest",
+                    },
                 },
             },
-        }, { parent: this, provider: args.provider, ...dataProtection(protect) });
+            { parent: this, provider: args.provider, ...dataProtection(protect) },
+        );
 
         this.name = ns.metadata.name;
         this.registerOutputs({ name: this.name });

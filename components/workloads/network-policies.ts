@@ -44,7 +44,14 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         policy("allow-dns", {
             podSelector: {},
             policyTypes: ["Egress"],
-            egress: [{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
+            egress: [
+                {
+                    ports: [
+                        { protocol: "UDP", port: 53 },
+                        { protocol: "TCP", port: 53 },
+                    ],
+                },
+            ],
         });
         policy("allow-public-ingress", {
             podSelector: { matchLabels: args.publicIngress.to },

@@ -72,76 +72,92 @@ export class Postgres extends pulumi.ComponentResource {
 
         this.password = generatedPassword(`${name}-password`, { parent: this, ...protect });
 
-        const secret = new k8s.core.v1.Secret(`${name}-secret`, {
-            metadata: meta("postgres", args.namespace, "postgres"),
-            type: "Opaque",
-            stringData: { username: this.user, password: this.password },
-        }, { ...child, ...protect });
-
-        const service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: meta(this.host, args.namespace, "postgres"),
-            spec: {
-                clusterIP: "None",
-                selector: this.selector,
-                ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }],
+        const secret = new k8s.core.v1.Secret(
+            `${name}-secret`,
+            {
+                metadata: meta("postgres", args.namespace, "postgres"),
+                type: "Opaque",
+                stringData: { username: this.user, password: this.password },
             },
-        }, { ...child, ...protect });
+            { ...child, ...protect },
+        );
+
+        const service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: meta(this.host, args.namespace, "postgres"),
+                spec: {
+                    clusterIP: "None",
+                    selector: this.selector,
+                    ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }],
+                },
+            },
+            { ...child, ...protect },
+        );
 
         const pgIsReady = (host: string) => ({ exec: { command: ["pg_isready", "-U", this.user, "-d", this.database, "-h", host, "-p", String(PORT)] } });
-        this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
-            metadata: meta("postgres", args.namespace, "postgres"),
-            spec: {
-                serviceName: service.metadata.name,
-                replicas: 1,
-                selector: { matchLabels: this.selector },
-                persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                template: {
-                    metadata: { labels: labels("postgres") },
-                    spec: {
-                        automountServiceAccountToken: false,
-                        securityContext: podSecurity(UID),
-                        terminationGracePeriodSeconds: grace,
-                        containers: [{
-                            name: "postgres",
-                            image,
-                            ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
-                            env: [
-                                { name: "POSTGRES_USER", value: this.user },
-                                { name: "POSTGRES_DB", value: this.database },
-                                { name: "POSTGRES_PASSWORD_FILE", value: `${SECRET_MOUNT}/password` },
-                                { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
-                                // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
-                                { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
+        this.statefulSet = new k8s.apps.v1.StatefulSet(
+            `${name}-statefulset`,
+            {
+                metadata: meta("postgres", args.namespace, "postgres"),
+                spec: {
+                    serviceName: service.metadata.name,
+                    replicas: 1,
+                    selector: { matchLabels: this.selector },
+                    persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                    template: {
+                        metadata: { labels: labels("postgres") },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: podSecurity(UID),
+                            terminationGracePeriodSeconds: grace,
+                            containers: [
+                                {
+                                    name: "postgres",
+                                    image,
+                                    ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
+                                    env: [
+                                        { name: "POSTGRES_USER", value: this.user },
+                                        { name: "POSTGRES_DB", value: this.database },
+                                        { name: "POSTGRES_PASSWORD_FILE", value: `${SECRET_MOUNT}/password` },
+                                        { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
+                                        // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
+                                        { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
+                                    ],
+                                    resources: resources(sizes),
+                                    securityContext: containerSecurity(UID),
+                                    startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
+                                    readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+                                    livenessProbe: { ...pgIsReady("/var/run/postgresql"), periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
+                                    volumeMounts: [
+                                        { name: "data", mountPath: DATA_MOUNT },
+                                        { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },
+                                        { name: "run", mountPath: "/var/run/postgresql" },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
                             ],
-                            resources: resources(sizes),
-                            securityContext: containerSecurity(UID),
-                            startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
-                            readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
-                            livenessProbe: { ...pgIsReady("/var/run/postgresql"), periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
-                            volumeMounts: [
-                                { name: "data", mountPath: DATA_MOUNT },
-                                { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },
-                                { name: "run", mountPath: "/var/run/postgresql" },
-                                { name: "tmp", mountPath: "/tmp" },
+                            volumes: [
+                                { name: "secret", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
+                                { name: "run", emptyDir: {} },
+                                { name: "tmp", emptyDir: {} },
                             ],
-                        }],
-                        volumes: [
-                            { name: "secret", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
-                            { name: "run", emptyDir: {} },
-                            { name: "tmp", emptyDir: {} },
-                        ],
+                        },
                     },
+                    volumeClaimTemplates: [
+                        {
+                            metadata: { name: "data", labels: labels("postgres") },
+                            spec: {
+                                accessModes: ["ReadWriteOnce"],
+                                storageClassName: args.storageClassName,
+                                resources: { requests: { storage: storageSize } },
+                            },
+                        },
+                    ],
                 },
-                volumeClaimTemplates: [{
-                    metadata: { name: "data", labels: labels("postgres") },
-                    spec: {
-                        accessModes: ["ReadWriteOnce"],
-                        storageClassName: args.storageClassName,
-                        resources: { requests: { storage: storageSize } },
-                    },
-                }],
             },
-        }, { ...child, ...protect });
+            { ...child, ...protect },
+        );
 
         this.registerOutputs({ host: this.host, password: this.password, statefulSet: this.statefulSet.metadata.name });
     }

@@ -50,68 +50,88 @@ export class Redis extends pulumi.ComponentResource {
 
         this.password = generatedPassword(`${name}-password`, { parent: this });
 
-        const secret = new k8s.core.v1.Secret(`${name}-secret`, {
-            metadata: meta("redis", args.namespace, "redis"),
-            type: "Opaque",
-            stringData: {
-                password: this.password,
-                // The password alphabet has no quote, backslash or space, so double quotes are enough.
-                "auth.conf": pulumi.interpolate`requirepass "${this.password}"\n`,
+        const secret = new k8s.core.v1.Secret(
+            `${name}-secret`,
+            {
+                metadata: meta("redis", args.namespace, "redis"),
+                type: "Opaque",
+                stringData: {
+                    password: this.password,
+                    // The password alphabet has no quote, backslash or space, so double quotes are enough.
+                    "auth.conf": pulumi.interpolate`requirepass "${this.password}"\n`,
+                },
             },
-        }, child);
+            child,
+        );
 
         const ping = ["sh", "-c", `redis-cli -h 127.0.0.1 -p ${PORT} ping | grep -q PONG`];
-        this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-            metadata: meta("redis", args.namespace, "redis"),
-            spec: {
-                replicas: 1,
-                selector: { matchLabels: this.selector },
-                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                template: {
-                    metadata: { labels: labels("redis") },
-                    spec: {
-                        automountServiceAccountToken: false,
-                        securityContext: podSecurity(UID),
-                        containers: [{
-                            name: "redis",
-                            image,
-                            command: ["redis-server"],
-                            args: [
-                                "--port", String(PORT),
-                                "--include", `${AUTH_MOUNT}/auth.conf`,
-                                "--maxmemory", String(maxmemory),
-                                "--maxmemory-policy", maxmemoryPolicy,
-                                "--save", "",
-                                "--appendonly", "no",
+        this.deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: meta("redis", args.namespace, "redis"),
+                spec: {
+                    replicas: 1,
+                    selector: { matchLabels: this.selector },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    template: {
+                        metadata: { labels: labels("redis") },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: podSecurity(UID),
+                            containers: [
+                                {
+                                    name: "redis",
+                                    image,
+                                    command: ["redis-server"],
+                                    args: [
+                                        "--port",
+                                        String(PORT),
+                                        "--include",
+                                        `${AUTH_MOUNT}/auth.conf`,
+                                        "--maxmemory",
+                                        String(maxmemory),
+                                        "--maxmemory-policy",
+                                        maxmemoryPolicy,
+                                        "--save",
+                                        "",
+                                        "--appendonly",
+                                        "no",
+                                    ],
+                                    ports: [{ name: "redis", containerPort: PORT, protocol: "TCP" }],
+                                    env: [{ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "password" } } }],
+                                    resources: resources(sizes),
+                                    securityContext: containerSecurity(UID),
+                                    readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
+                                    livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 3 },
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/data" },
+                                        { name: "auth", mountPath: AUTH_MOUNT, readOnly: true },
+                                    ],
+                                },
                             ],
-                            ports: [{ name: "redis", containerPort: PORT, protocol: "TCP" }],
-                            env: [{ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "password" } } }],
-                            resources: resources(sizes),
-                            securityContext: containerSecurity(UID),
-                            readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
-                            livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 3 },
-                            volumeMounts: [
-                                { name: "data", mountPath: "/data" },
-                                { name: "auth", mountPath: AUTH_MOUNT, readOnly: true },
+                            volumes: [
+                                { name: "data", emptyDir: {} },
+                                { name: "auth", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
                             ],
-                        }],
-                        volumes: [
-                            { name: "data", emptyDir: {} },
-                            { name: "auth", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
-                        ],
+                        },
                     },
                 },
             },
-        }, child);
+            child,
+        );
 
-        new k8s.core.v1.Service(`${name}-service`, {
-            metadata: meta(this.host, args.namespace, "redis"),
-            spec: {
-                type: "ClusterIP",
-                selector: this.selector,
-                ports: [{ name: "redis", port: PORT, targetPort: "redis", protocol: "TCP" }],
+        new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: meta(this.host, args.namespace, "redis"),
+                spec: {
+                    type: "ClusterIP",
+                    selector: this.selector,
+                    ports: [{ name: "redis", port: PORT, targetPort: "redis", protocol: "TCP" }],
+                },
             },
-        }, child);
+            child,
+        );
 
         this.registerOutputs({ host: this.host, password: this.password });
     }

@@ -15,18 +15,37 @@ class FakeCounter implements Counter {
         if (!this.up) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432"));
         return Promise.resolve();
     }
-    async increment(name: string) { await this.guard(); this.counts.set(name, (this.counts.get(name) ?? 0) + 1); return this.counts.get(name)!; }
-    async get(name: string) { await this.guard(); return this.counts.get(name) ?? 0; }
-    async ping() { await this.guard(); }
+    async increment(name: string) {
+        await this.guard();
+        this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+        return this.counts.get(name)!;
+    }
+    async get(name: string) {
+        await this.guard();
+        return this.counts.get(name) ?? 0;
+    }
+    async ping() {
+        await this.guard();
+    }
 }
 
 class FakeCache implements Cache {
     up = true;
     entries = new Map<string, string>();
-    private guard() { if (!this.up) throw new Error("The client is closed"); }
-    async get(key: string) { this.guard(); return this.entries.get(key) ?? null; }
-    async set(key: string, value: string) { this.guard(); this.entries.set(key, value); }
-    async ping() { this.guard(); }
+    private guard() {
+        if (!this.up) throw new Error("The client is closed");
+    }
+    async get(key: string) {
+        this.guard();
+        return this.entries.get(key) ?? null;
+    }
+    async set(key: string, value: string) {
+        this.guard();
+        this.entries.set(key, value);
+    }
+    async ping() {
+        this.guard();
+    }
 }
 
 describe("sample app handlers", () => {
@@ -46,11 +65,13 @@ describe("sample app handlers", () => {
         await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
         base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
-    afterEach(async () => { await new Promise(resolve => server.close(resolve)); });
+    afterEach(async () => {
+        await new Promise(resolve => server.close(resolve));
+    });
 
     const call = async (method: string, path: string) => {
         const r = await fetch(`${base}${path}`, { method });
-        return { status: r.status, body: await r.json() as any, type: r.headers.get("content-type") };
+        return { status: r.status, body: (await r.json()) as any, type: r.headers.get("content-type") };
     };
 
     it("GET /health answers while the process lives, even with both dependencies down", async () => {
@@ -133,7 +154,13 @@ describe("sample app handlers", () => {
 describe("sample app config", () => {
     it("decodes percent-encoded Redis credentials", () => {
         const pw = "Pw@x:/?#%&[y]=+";
-        assert.deepEqual(parseRedisUrl(`redis://:${encodeURIComponent(pw)}@redis:6380/2`), { host: "redis", port: 6380, username: undefined, password: pw, database: 2 });
+        assert.deepEqual(parseRedisUrl(`redis://:${encodeURIComponent(pw)}@redis:6380/2`), {
+            host: "redis",
+            port: 6380,
+            username: undefined,
+            password: pw,
+            database: 2,
+        });
         assert.deepEqual(parseRedisUrl("redis://cache"), { host: "cache", port: 6379, username: undefined, password: undefined, database: 0 });
         assert.throws(() => parseRedisUrl("http://x"), /must start with redis:\/\//);
     });

@@ -46,15 +46,18 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
     };
     const get = async (p: string, method = "GET") => {
         const r = await fetch(`${base}${p}`, { method, signal: AbortSignal.timeout(5000) });
-        return { status: r.status, body: await r.json() as any };
+        return { status: r.status, body: (await r.json()) as any };
     };
-    const redisCli = (...args: string[]) => runToEnd("redis-cli", ["-p", redisArgs[redisArgs.indexOf("--port") + 1], ...args], { ...process.env, REDISCLI_AUTH: redisPassword });
+    const redisCli = (...args: string[]) =>
+        runToEnd("redis-cli", ["-p", redisArgs[redisArgs.indexOf("--port") + 1], ...args], { ...process.env, REDISCLI_AUTH: redisPassword });
 
     before(async () => {
         const { config, secretKeys } = readStackConfig("dev");
         run = await runProgram({ stack: "dev", config, secretKeys });
         const appEnv = spec(one(run, "kubernetes:core/v1:Secret", "app-env")).stringData;
-        const pgEnv = Object.fromEntries(spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+        const pgEnv = Object.fromEntries(
+            spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]),
+        );
         const redisContainer = spec(one(run, "kubernetes:apps/v1:Deployment", "redis")).spec.template.spec.containers[0];
         const redisSecret = spec(one(run, "kubernetes:core/v1:Secret", "redis")).stringData;
         redisPassword = redisSecret.password;
@@ -94,7 +97,10 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
     });
 
     it("is ready once PostgreSQL and Redis accept the generated credentials", async () => {
-        const ready = await waitFor("/ready to be 200", async () => { const r = await get("/ready"); return r.status === 200 ? r : undefined; });
+        const ready = await waitFor("/ready to be 200", async () => {
+            const r = await get("/ready");
+            return r.status === 200 ? r : undefined;
+        });
         assert.deepEqual(ready.body, { status: "ready", postgres: "ok", redis: "ok" });
     });
 
@@ -115,14 +121,20 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
 
     it("turns unready when Redis stops, keeps counting from PostgreSQL, and recovers when Redis returns", async () => {
         assert.equal(await redis!.stop("SIGTERM"), 0);
-        const down = await waitFor("/ready to be 503", async () => { const r = await get("/ready"); return r.status === 503 ? r : undefined; });
+        const down = await waitFor("/ready to be 503", async () => {
+            const r = await get("/ready");
+            return r.status === 503 ? r : undefined;
+        });
         assert.equal(down.body.postgres, "ok");
         assert.match(down.body.redis, /^down: /);
         assert.deepEqual(await get("/visits", "POST"), { status: 201, body: { visits: 3 } });
         assert.deepEqual(await get("/visits"), { status: 200, body: { visits: 3, source: "database" } });
 
         await startRedis();
-        const back = await waitFor("/ready to be 200 again", async () => { const r = await get("/ready"); return r.status === 200 ? r : undefined; });
+        const back = await waitFor("/ready to be 200 again", async () => {
+            const r = await get("/ready");
+            return r.status === 200 ? r : undefined;
+        });
         assert.deepEqual(back.body, { status: "ready", postgres: "ok", redis: "ok" });
     });
 

@@ -6,8 +6,14 @@
  */
 type Prepare = (error: Error, frames: NodeJS.CallSite[]) => unknown;
 
-const mapped = Error.prepareStackTrace as Prepare | undefined;
-const plain = (error: Error, frames: NodeJS.CallSite[]) => [String(error), ...frames.map(f => `    at ${f}`)].join("\n");
+const mapped: Prepare | undefined = Error.prepareStackTrace?.bind(Error);
+/** One V8 frame as `fn (file:line:column)`, the shape Pulumi's own stack parser reads. */
+const frame = (f: NodeJS.CallSite) => {
+    const location = `${f.getFileName() ?? "<anonymous>"}:${f.getLineNumber() ?? 0}:${f.getColumnNumber() ?? 0}`;
+    const fn = f.getFunctionName();
+    return `    at ${fn ? `${fn} (${location})` : location}`;
+};
+const plain = (error: Error, frames: NodeJS.CallSite[]) => [String(error), ...frames.map(frame)].join("\n");
 
 Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]) =>
     error.message === "" && Object.getPrototypeOf(error) === Error.prototype ? plain(error, frames) : (mapped ?? plain)(error, frames);

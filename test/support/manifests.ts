@@ -18,8 +18,19 @@ export interface Manifest {
 
 /** Apply order: what others reference comes first. */
 const KIND_ORDER = [
-    "Namespace", "StorageClass", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim",
-    "Service", "StatefulSet", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress",
+    "Namespace",
+    "StorageClass",
+    "NetworkPolicy",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "PersistentVolumeClaim",
+    "Service",
+    "StatefulSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "Ingress",
 ];
 
 function rank(kind: string): number {
@@ -31,15 +42,20 @@ export function manifests(run: RunResult): Manifest[] {
     return run.registered
         .filter(r => r.custom && r.type.startsWith("kubernetes:"))
         .map(r => ({ type: r.type, resource: r.name, object: redact(r.inputs, REDACTED) as Record<string, any> }))
-        .sort((a, b) =>
-            rank(a.object.kind) - rank(b.object.kind)
-            || String(a.object.metadata?.namespace ?? "").localeCompare(String(b.object.metadata?.namespace ?? ""))
-            || String(a.object.metadata?.name ?? "").localeCompare(String(b.object.metadata?.name ?? ""))
-            || a.resource.localeCompare(b.resource));
+        .sort(
+            (a, b) =>
+                rank(a.object.kind) - rank(b.object.kind) ||
+                String(a.object.metadata?.namespace ?? "").localeCompare(String(b.object.metadata?.namespace ?? "")) ||
+                String(a.object.metadata?.name ?? "").localeCompare(String(b.object.metadata?.name ?? "")) ||
+                a.resource.localeCompare(b.resource),
+        );
 }
 
 export function manifestsYaml(list: Manifest[]): string {
-    return list.map(m => YAML.stringify(m.object, { sortMapEntries: false })).map(doc => `---\n${doc}`).join("");
+    return list
+        .map(m => YAML.stringify(m.object, { sortMapEntries: false }))
+        .map(doc => `---\n${doc}`)
+        .join("");
 }
 
 /** One line per registered resource: type, name, parent, provider and the options that matter for safety. */
@@ -47,8 +63,18 @@ export function resourceListing(registered: Registered[]): string {
     const short = (urn: string) => (urn ? urn.split("::").pop()! : "-");
     const rows = registered
         .map(r => {
-            const flags = [r.protect && "protect", r.retainOnDelete && "retainOnDelete", r.ignoreChanges.length > 0 && `ignoreChanges=${r.ignoreChanges.join(",")}`].filter(Boolean);
-            return [r.type, r.name, `parent=${short(r.parent)}`, `provider=${r.provider ? short(r.provider.split("::").slice(0, -1).join("::")) : "-"}`, ...flags].join("  ");
+            const flags = [
+                r.protect && "protect",
+                r.retainOnDelete && "retainOnDelete",
+                r.ignoreChanges.length > 0 && `ignoreChanges=${r.ignoreChanges.join(",")}`,
+            ].filter(Boolean);
+            return [
+                r.type,
+                r.name,
+                `parent=${short(r.parent)}`,
+                `provider=${r.provider ? short(r.provider.split("::").slice(0, -1).join("::")) : "-"}`,
+                ...flags,
+            ].join("  ");
         })
         .sort();
     return `${rows.join("\n")}\n`;

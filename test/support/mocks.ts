@@ -70,14 +70,18 @@ const fakeOutputs: Record<string, Fake> = {
         run.generatedSecrets.push(result);
         return { result, bcryptHash: "$2a$10$after-deploy" };
     },
-    "kubernetes:core/v1:Service": args => args.inputs?.spec?.type === "LoadBalancer"
-        ? { status: { loadBalancer: { ingress: [{ hostname: AFTER_DEPLOY.loadBalancerAddress }] } } }
-        : { status: { loadBalancer: {} } },
+    "kubernetes:core/v1:Service": args =>
+        args.inputs?.spec?.type === "LoadBalancer"
+            ? { status: { loadBalancer: { ingress: [{ hostname: AFTER_DEPLOY.loadBalancerAddress }] } } }
+            : { status: { loadBalancer: {} } },
     "random:index/randomId:RandomId": () => ({ hex: "a1b2c3", b64Url: "obLD" }),
     // A build's digest exists only after it is pushed: a stable stand-in derived from what is built.
     "docker:index/image:Image": args => {
         const name = String(args.inputs.imageName);
-        const digest = crypto.createHash("sha256").update(`${name}\n${JSON.stringify(args.inputs.build)}`).digest("hex");
+        const digest = crypto
+            .createHash("sha256")
+            .update(`${name}\n${JSON.stringify(args.inputs.build)}`)
+            .digest("hex");
         return { repoDigest: `${repositoryOf(name)}@sha256:${digest}`, baseImageName: name };
     },
     // GKE
@@ -101,7 +105,10 @@ const fakeOutputs: Record<string, Fake> = {
         endpoint: `https://${AFTER_DEPLOY.endpoint}`,
         kubeConfigs: [{ clusterCaCertificate: AFTER_DEPLOY.caData, rawConfig: "after-deploy", token: "after-deploy" }],
     }),
-    "digitalocean:index/containerRegistry:ContainerRegistry": args => ({ serverUrl: "registry.digitalocean.com", endpoint: `registry.digitalocean.com/${args.inputs.name}` }),
+    "digitalocean:index/containerRegistry:ContainerRegistry": args => ({
+        serverUrl: "registry.digitalocean.com",
+        endpoint: `registry.digitalocean.com/${args.inputs.name}`,
+    }),
     "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": (_args, run) => {
         run.generatedSecrets.push(FAKE_CREDENTIALS.docrPassword);
         const auth = Buffer.from(`fake-docr-user:${FAKE_CREDENTIALS.docrPassword}`).toString("base64");
@@ -113,44 +120,76 @@ type FakeCall = (inputs: Record<string, any>, run: MockRun) => Record<string, un
 /** Invokes the program is allowed to make, with canned answers. Anything else is recorded as unmocked. */
 const fakeCalls: Record<string, FakeCall> = {
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
-    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ names: ["after-deploy-az-1", "after-deploy-az-2", "after-deploy-az-3"], zoneIds: ["az1", "az2", "az3"], id: "azs" }),
+    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
+        names: ["after-deploy-az-1", "after-deploy-az-2", "after-deploy-az-3"],
+        zoneIds: ["az1", "az2", "az3"],
+        id: "azs",
+    }),
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({
-        accountId: AFTER_DEPLOY.account, arn: `arn:aws:sts::${AFTER_DEPLOY.account}:assumed-role/deployer/ci-session`, userId: "AROAFAKE:ci-session", id: AFTER_DEPLOY.account,
+        accountId: AFTER_DEPLOY.account,
+        arn: `arn:aws:sts::${AFTER_DEPLOY.account}:assumed-role/deployer/ci-session`,
+        userId: "AROAFAKE:ci-session",
+        id: AFTER_DEPLOY.account,
     }),
     "aws:iam/getSessionContext:getSessionContext": inputs => ({
-        arn: inputs.arn, issuerArn: `arn:aws:iam::${AFTER_DEPLOY.account}:role/deployer`, issuerId: "AROAFAKE", issuerName: "deployer", sessionName: "ci-session", id: inputs.arn,
+        arn: inputs.arn,
+        issuerArn: `arn:aws:iam::${AFTER_DEPLOY.account}:role/deployer`,
+        issuerId: "AROAFAKE",
+        issuerName: "deployer",
+        sessionName: "ci-session",
+        id: inputs.arn,
     }),
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": (_inputs, run) => {
         run.generatedSecrets.push(FAKE_CREDENTIALS.ecrPassword);
-        return { userName: "AWS", password: FAKE_CREDENTIALS.ecrPassword, authorizationToken: Buffer.from(`AWS:${FAKE_CREDENTIALS.ecrPassword}`).toString("base64"), proxyEndpoint: "https://after-deploy", expiresAt: "after-deploy", id: "ecr" };
+        return {
+            userName: "AWS",
+            password: FAKE_CREDENTIALS.ecrPassword,
+            authorizationToken: Buffer.from(`AWS:${FAKE_CREDENTIALS.ecrPassword}`).toString("base64"),
+            proxyEndpoint: "https://after-deploy",
+            expiresAt: "after-deploy",
+            id: "ecr",
+        };
     },
-    "gcp:organizations/getProject:getProject": inputs => ({ number: "123456789012", projectId: inputs.projectId, name: inputs.projectId, id: `projects/${inputs.projectId}` }),
+    "gcp:organizations/getProject:getProject": inputs => ({
+        number: "123456789012",
+        projectId: inputs.projectId,
+        name: inputs.projectId,
+        id: `projects/${inputs.projectId}`,
+    }),
     "gcp:organizations/getClientConfig:getClientConfig": (_inputs, run) => {
         run.generatedSecrets.push(FAKE_CREDENTIALS.gcpAccessToken);
         return { accessToken: FAKE_CREDENTIALS.gcpAccessToken, project: "after-deploy", region: "after-deploy", zone: "after-deploy", id: "client" };
     },
     "digitalocean:index/getKubernetesVersions:getKubernetesVersions": inputs => ({
-        latestVersion: `${inputs.versionPrefix ?? "1.33."}4-do.0`, validVersions: [`${inputs.versionPrefix ?? "1.33."}4-do.0`], versionPrefix: inputs.versionPrefix, id: "versions",
+        latestVersion: `${inputs.versionPrefix ?? "1.33."}4-do.0`,
+        validVersions: [`${inputs.versionPrefix ?? "1.33."}4-do.0`],
+        versionPrefix: inputs.versionPrefix,
+        id: "versions",
     }),
 };
 
 /** Installs fresh mocks for one program run as `stack` of project `kubeship`. */
 export async function installMocks(stack: string): Promise<MockRun> {
     const run: MockRun = { registered: [], unmockedCalls: [], generatedSecrets: [] };
-    await pulumi.runtime.setMocks({
-        newResource(args) {
-            const extra = fakeOutputs[args.type]?.(args, run) ?? {};
-            return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...args.inputs, ...extra } };
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const extra = fakeOutputs[args.type]?.(args, run) ?? {};
+                return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...args.inputs, ...extra } };
+            },
+            call(args) {
+                const fake = fakeCalls[args.token];
+                if (!fake) {
+                    run.unmockedCalls.push(args.token);
+                    return {};
+                }
+                return fake(args.inputs, run);
+            },
         },
-        call(args) {
-            const fake = fakeCalls[args.token];
-            if (!fake) {
-                run.unmockedCalls.push(args.token);
-                return {};
-            }
-            return fake(args.inputs, run);
-        },
-    }, "kubeship", stack, false);
+        "kubeship",
+        stack,
+        false,
+    );
 
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
@@ -201,5 +240,10 @@ export function unwrap(value: unknown): unknown {
 
 /** Resolves an Output (or plain value) under mocks. */
 export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
-    return new Promise<T>(resolve => pulumi.output(output).apply(v => { resolve(v as T); return v; }));
+    return new Promise<T>(resolve =>
+        pulumi.output(output).apply(v => {
+            resolve(v as T);
+            return v;
+        }),
+    );
 }

@@ -7,9 +7,16 @@ type Obj = Record<string, any>;
 
 const RESTRICTED_VOLUMES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
 const SAFE_SYSCTLS = [
-    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
 ];
 const SECCOMP_OK = ["RuntimeDefault", "Localhost"];
 
@@ -56,9 +63,17 @@ export function restrictedViolations(pod: Obj): string[] {
 /** The pod spec inside a workload object (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod). */
 export function podSpecOf(object: Obj): Obj | undefined {
     switch (object.kind) {
-        case "Pod": return object.spec;
-        case "CronJob": return object.spec?.jobTemplate?.spec?.template?.spec;
-        case "Deployment": case "StatefulSet": case "DaemonSet": case "ReplicaSet": case "Job": return object.spec?.template?.spec;
-        default: return undefined;
+        case "Pod":
+            return object.spec;
+        case "CronJob":
+            return object.spec?.jobTemplate?.spec?.template?.spec;
+        case "Deployment":
+        case "StatefulSet":
+        case "DaemonSet":
+        case "ReplicaSet":
+        case "Job":
+            return object.spec?.template?.spec;
+        default:
+            return undefined;
     }
 }

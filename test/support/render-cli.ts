@@ -43,7 +43,9 @@ export async function renderCommand(argv: string[], io: Io): Promise<number> {
         fs.mkdirSync(out, { recursive: true });
         for (const [file, text] of Object.entries(result.files)) fs.writeFileSync(path.join(out, file), text);
         if (result.substituted.length) io.log(`stand-ins for cloud ${args.cloud}: ${result.substituted.join("; ")}`);
-        io.log(`rendered ${args.stack}${args.cloud ? ` (cloud ${args.cloud})` : ""}: ${result.objects} Kubernetes objects, ${result.resources} resources -> ${out}`);
+        io.log(
+            `rendered ${args.stack}${args.cloud ? ` (cloud ${args.cloud})` : ""}: ${result.objects} Kubernetes objects, ${result.resources} resources -> ${out}`,
+        );
         if (result.problems.length) {
             io.error(`${result.problems.length} problem(s):\n${result.problems.map(p => `  - ${p}`).join("\n")}`);
             return 1;

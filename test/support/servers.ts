@@ -27,7 +27,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
         } catch (e) {
             last = e;
         }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
         await new Promise(resolve => setTimeout(resolve, everyMs));
     }
 }
@@ -35,7 +35,12 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 /** The newest installed PostgreSQL's bin directory (Debian keeps them under /usr/lib/postgresql/<v>/bin). */
 export function postgresBin(): string {
     const root = "/usr/lib/postgresql";
-    const versions = fs.existsSync(root) ? fs.readdirSync(root).filter(v => fs.existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a)) : [];
+    const versions = fs.existsSync(root)
+        ? fs
+              .readdirSync(root)
+              .filter(v => fs.existsSync(path.join(root, v, "bin", "initdb")))
+              .sort((a, b) => Number(b) - Number(a))
+        : [];
     if (versions.length) return path.join(root, versions[0], "bin");
     try {
         return execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
@@ -54,7 +59,12 @@ export interface PostgresOptions {
 
 export class PostgresServer {
     readonly port: number;
-    private constructor(private readonly dir: string, private readonly bin: string, private readonly asPostgres: boolean, port: number) {
+    private constructor(
+        private readonly dir: string,
+        private readonly bin: string,
+        private readonly asPostgres: boolean,
+        port: number,
+    ) {
         this.port = port;
     }
 
@@ -74,7 +84,16 @@ export class PostgresServer {
         fs.writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o644 });
         server.run("initdb", ["-D", path.join(dir, "data"), "-U", opts.user, "--pwfile", pwfile, ...opts.initdbArgs]);
         fs.rmSync(pwfile);
-        server.run("pg_ctl", ["-D", path.join(dir, "data"), "-l", path.join(dir, "log"), "-w", "-o", `-p ${server.port} -k ${dir} -c listen_addresses=127.0.0.1`, "start"]);
+        server.run("pg_ctl", [
+            "-D",
+            path.join(dir, "data"),
+            "-l",
+            path.join(dir, "log"),
+            "-w",
+            "-o",
+            `-p ${server.port} -k ${dir} -c listen_addresses=127.0.0.1`,
+            "start",
+        ]);
         server.psql(opts, "postgres", `CREATE DATABASE "${opts.database}" OWNER "${opts.user}"`);
         return server;
     }
@@ -86,9 +105,15 @@ export class PostgresServer {
 
     /** Runs SQL over TCP with password authentication (what the app does). */
     psql(opts: Pick<PostgresOptions, "user" | "password">, database: string, sql: string): string {
-        return execFileSync(path.join(this.bin, "psql"), ["-h", "127.0.0.1", "-p", String(this.port), "-U", opts.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql], {
-            encoding: "utf8", env: { ...process.env, PGPASSWORD: opts.password }, stdio: ["ignore", "pipe", "pipe"],
-        }).trim();
+        return execFileSync(
+            path.join(this.bin, "psql"),
+            ["-h", "127.0.0.1", "-p", String(this.port), "-U", opts.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+            {
+                encoding: "utf8",
+                env: { ...process.env, PGPASSWORD: opts.password },
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        ).trim();
     }
 
     stop(): void {
@@ -117,7 +142,10 @@ export class Proc {
     /** Resolves with the exit code. */
     readonly exited: Promise<number | null>;
 
-    constructor(readonly name: string, readonly child: ChildProcess) {
+    constructor(
+        readonly name: string,
+        readonly child: ChildProcess,
+    ) {
         const collect = (chunk: Buffer) => this.output.push(...chunk.toString("utf8").split("\n").filter(Boolean));
         child.stdout?.on("data", collect);
         child.stderr?.on("data", collect);
@@ -125,10 +153,15 @@ export class Proc {
     }
 
     waitForLine(pattern: RegExp, timeoutMs = 15000): Promise<string> {
-        return waitFor(`${this.name} to print ${pattern}`, async () => {
-            if (this.child.exitCode !== null) throw new Error(`${this.name} exited with ${this.child.exitCode}:\n${this.output.join("\n")}`);
-            return this.output.find(l => pattern.test(l));
-        }, timeoutMs, 50);
+        return waitFor(
+            `${this.name} to print ${pattern}`,
+            async () => {
+                if (this.child.exitCode !== null) throw new Error(`${this.name} exited with ${this.child.exitCode}:\n${this.output.join("\n")}`);
+                return this.output.find(l => pattern.test(l));
+            },
+            timeoutMs,
+            50,
+        );
     }
 
     /** Sends a signal and waits for the exit code. */

@@ -15,7 +15,12 @@ export interface StackConfig {
     secretKeys: string[];
 }
 
-interface Declaration { type?: string; default?: unknown; value?: unknown; description?: string }
+interface Declaration {
+    type?: string;
+    default?: unknown;
+    value?: unknown;
+    description?: string;
+}
 
 export function readProject(): { name: string; stackConfigDir: string; config: Record<string, Declaration | string | number | boolean> } {
     return YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
@@ -24,7 +29,11 @@ export function readProject(): { name: string; stackConfigDir: string; config: R
 /** Names of the stacks that have a file in the stack config directory. */
 export function stackNames(): string[] {
     const dir = path.join(ROOT, readProject().stackConfigDir);
-    return fs.readdirSync(dir).map(f => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+    return fs
+        .readdirSync(dir)
+        .map(f => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => !!s)
+        .sort();
 }
 
 export function readStackConfig(stack: string): StackConfig {
@@ -47,7 +56,7 @@ export function readStackConfig(stack: string): StackConfig {
         }
     }
     for (const [k, value] of Object.entries<unknown>(stackDoc.config ?? {})) {
-        if (value !== null && typeof value === "object" && "secure" in (value as object)) {
+        if (value !== null && typeof value === "object" && "secure" in value) {
             config[full(k)] = `<secret ${full(k)}>`;
             secretKeys.push(full(k));
         } else {
