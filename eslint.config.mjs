@@ -20,8 +20,8 @@ export default tseslint.config(
         },
     },
     {
-        // Tests and their support code inspect untyped mock payloads and manifests.
-        files: ["test/**/*.ts"],
+        // Tests, their support code and the policy rules inspect untyped mock payloads and manifests.
+        files: ["test/**/*.ts", "policy/**/*.ts"],
         rules: {
             "@typescript-eslint/no-explicit-any": "off",
             "@typescript-eslint/no-unsafe-assignment": "off",

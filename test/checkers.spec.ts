@@ -1,6 +1,6 @@
 // The offline checkers must catch what they claim to, or every test built on them proves nothing.
 import * as assert from "node:assert/strict";
-import { podSpecOf, restrictedViolations } from "./support/pss";
+import { podSpecOf, restrictedViolations } from "../policy/pss";
 import { modelPath, schemaErrors } from "./support/schema";
 
 const goodContainer = () => ({

@@ -63,17 +63,18 @@ describe("AppImage", () => {
 });
 
 describe("the image in the program", () => {
-    const prodOnAws = async (app: Record<string, unknown>): Promise<RunResult> => {
-        const { config, secretKeys } = readStackConfig("prod");
+    /** A stack file with `kubeship:app` settings merged in (prod is on EKS; dev, on a local cluster, is cheaper to run). */
+    const stackWith = async (stack: string, app: Record<string, unknown>): Promise<RunResult> => {
+        const { config, secretKeys } = readStackConfig(stack);
         return runProgram({
-            stack: "prod",
+            stack,
             config: { ...config, "kubeship:app": JSON.stringify({ ...JSON.parse(config["kubeship:app"]), ...app }) },
             secretKeys,
         });
     };
 
     it("builds into the cluster's registry with its credentials, without waiting for the cluster", async () => {
-        const r = await prodOnAws({});
+        const r = await stackWith("prod", {});
         const image = one(r, "docker:index/image:Image");
         assert.equal(spec(image).imageName, "123456789012.dkr.ecr.after-deploy.amazonaws.com/kubeship-prod/app:kubeship-build");
         assert.equal(spec(image).registry.username, "AWS");
@@ -85,13 +86,13 @@ describe("the image in the program", () => {
     });
 
     it("rolls out a new digest when the build changes, and the same digest when it does not", async () => {
-        const ref = async (build: Record<string, unknown>) => String((await prodOnAws({ build })).outputs.imageRef.value);
+        const ref = async (build: Record<string, unknown>) => String((await stackWith("dev", { build })).outputs.imageRef.value);
         assert.equal(await ref({}), await ref({}));
         assert.notEqual(await ref({}), await ref({ platform: "linux/arm64" }));
     });
 
     it("skips the build for a configured prebuilt image", async () => {
-        const r = await prodOnAws({ image: "ghcr.io/acme/app:2.0.0" });
+        const r = await stackWith("dev", { image: "ghcr.io/acme/app:2.0.0" });
         assert.equal(all(r, "docker:index/image:Image").length, 0);
         assert.equal(all(r, "pulumi:providers:docker").length, 0);
         assert.equal(spec(one(r, "kubernetes:apps/v1:Deployment", "app")).spec.template.spec.containers[0].image, "ghcr.io/acme/app:2.0.0");

@@ -39,7 +39,7 @@ describe("npm run render", () => {
         assert.equal(outputs.kubeconfig, "<redacted>");
         assert.equal(outputs.namespace, "dev");
         assert.match(fs.readFileSync(path.join(out, "resources.txt"), "utf8"), /pulumi:providers:kubernetes {2}cluster-k8s/);
-        assert.match(lines.log.join("\n"), /Pod Security restricted/);
+        assert.match(lines.log.join("\n"), /every policy of policy\/ passes/);
     });
 
     it("gives the same config error as pulumi up, and exits 1", async () => {

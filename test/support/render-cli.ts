@@ -50,7 +50,7 @@ export async function renderCommand(argv: string[], io: Io): Promise<number> {
             io.error(`${result.problems.length} problem(s):\n${result.problems.map(p => `  - ${p}`).join("\n")}`);
             return 1;
         }
-        io.log("manifests: valid against the Kubernetes schema; every pod meets Pod Security restricted");
+        io.log("manifests: valid against the Kubernetes schema; every policy of policy/ passes (Pod Security restricted included)");
         return 0;
     } catch (e) {
         io.error(e instanceof ConfigError ? `error: ${e.message}` : e instanceof Error ? e.message : String(e));

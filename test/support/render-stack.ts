@@ -1,7 +1,7 @@
 import { overrideCloud } from "./cloud-override";
 import { runProgram, RunResult } from "./harness";
 import { manifests, manifestsYaml, outputsYaml, resourceListing } from "./manifests";
-import { podSpecOf, restrictedViolations } from "./pss";
+import { policyViolations } from "./policy-check";
 import { schemaErrors } from "./schema";
 import { readStackConfig } from "./stack-config";
 
@@ -10,7 +10,7 @@ export interface Rendered {
     files: Record<string, string>;
     objects: number;
     resources: number;
-    /** Schema and Pod Security violations, unmocked invokes. */
+    /** Schema errors, policy violations (Pod Security, resources, images, probes, NetworkPolicy, secrets, protection), unmocked invokes. */
     problems: string[];
     /** Stand-ins used because `--cloud` switched to a cloud the stack file has no settings for. */
     substituted: string[];
@@ -26,9 +26,8 @@ export async function renderStack(stack: string, cloud?: string): Promise<Render
     for (const m of list) {
         const id = `${m.object.kind}/${m.object.metadata?.name}`;
         for (const e of schemaErrors(m.type, m.object)) problems.push(`${id}: schema: ${e}`);
-        const pod = podSpecOf(m.object);
-        if (pod) for (const v of restrictedViolations(pod)) problems.push(`${id}: Pod Security restricted: ${v}`);
     }
+    problems.push(...policyViolations(run).map(v => `policy ${v}`));
     for (const token of run.unmockedCalls) problems.push(`unmocked invoke ${token}`);
     return {
         run,
