@@ -1,0 +1,147 @@
+/**
+ * The GitHub workflows, parsed and checked for what matters: triggers, permissions, concurrency, every
+ * stack covered, credentials by OIDC, the policy pack attached, and every action pinned.
+ */
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { CLOUDS } from "../components/config/settings";
+import { readStackConfig, ROOT, stackNames } from "./support/stack-config";
+
+const dir = path.join(ROOT, ".github", "workflows");
+const load = (name: string): any => YAML.parse(fs.readFileSync(path.join(dir, name), "utf8"), { merge: false });
+const text = (name: string) => fs.readFileSync(path.join(dir, name), "utf8");
+/** Every `uses:` of a workflow: steps and reusable-workflow jobs. */
+const uses = (wf: any): string[] =>
+    Object.values<any>(wf.jobs)
+        .flatMap(job => [job.uses, ...(job.steps ?? []).map((s: any) => s.uses)])
+        .filter((u): u is string => typeof u === "string");
+const stepRuns = (job: any): string => (job.steps ?? []).map((s: any) => s.run ?? "").join("\n");
+const stackMatrix = (...args: string[]) => JSON.parse(execFileSync(path.join(ROOT, ".github", "scripts", "stack-matrix.sh"), args, { encoding: "utf8" }));
+const cloudOf = (stack: string) => readStackConfig(stack).config["kubeship:cloud"];
+
+describe("workflows", () => {
+    const files = fs.readdirSync(dir).filter(f => f.endsWith(".yml"));
+
+    it("are the five expected files and all parse", () => {
+        assert.deepEqual(files.sort(), ["ci.yml", "deploy.yml", "drift.yml", "preview.yml", "pulumi.yml"]);
+        for (const f of files) assert.ok(load(f).jobs, f);
+    });
+
+    it("pin every action to a major version or a commit, and call only local reusable workflows", () => {
+        for (const f of files) {
+            for (const u of uses(load(f))) {
+                if (u.startsWith("./")) {
+                    assert.ok(fs.existsSync(path.join(ROOT, u)), `${f}: ${u} exists`);
+                    continue;
+                }
+                assert.match(u, /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${f}: ${u} is pinned`);
+            }
+        }
+    });
+
+    it("ci.yml runs on every push and pull request without secrets, and runs everything the README lists", () => {
+        const wf = load("ci.yml");
+        assert.deepEqual(Object.keys(wf.on).sort(), ["pull_request", "push"]);
+        assert.deepEqual(wf.permissions, { contents: "read" });
+        assert.doesNotMatch(text("ci.yml"), /secrets\./, "forks get no secrets");
+        const job = wf.jobs.test;
+        const runs = stepRuns(job);
+        for (const command of [
+            "npm ci",
+            "npm ci --prefix app",
+            "npm run lint",
+            "npm test",
+            "npm run test:integration",
+            "npm run render --",
+            "apt-get install",
+        ]) {
+            assert.ok(runs.includes(command), `ci.yml runs ${command}`);
+        }
+        assert.match(runs, /for file in stacks\/Pulumi\.\*\.yaml/, "renders every stack file");
+        const upload = job.steps.find((s: any) => /upload-artifact/.test(s.uses ?? ""));
+        assert.equal(upload.with.path, "rendered/");
+    });
+
+    it("the stack matrix script lists every stack file with its cloud", () => {
+        assert.deepEqual(
+            stackMatrix().map((e: any) => e.stack),
+            stackNames(),
+        );
+        for (const e of stackMatrix()) assert.equal(e.cloud, cloudOf(e.stack));
+        assert.deepEqual(
+            stackMatrix("--managed").map((e: any) => e.stack),
+            stackNames().filter(s => cloudOf(s) !== "local"),
+        );
+    });
+
+    it("preview.yml previews every stack on same-repository pull requests, one comment each, least permissions, a group per PR", () => {
+        const wf = load("preview.yml");
+        assert.deepEqual(Object.keys(wf.on), ["pull_request"]);
+        assert.deepEqual(wf.permissions, { contents: "read", "pull-requests": "write", "id-token": "write" });
+        assert.match(wf.concurrency.group, /github\.event\.pull_request\.number/);
+        assert.equal(wf.concurrency["cancel-in-progress"], true);
+        assert.match(wf.jobs.stacks.if, /head\.repo\.full_name == github\.repository/, "no preview for forks");
+        assert.match(stepRuns(wf.jobs.stacks), /stack-matrix\.sh\)/, "the matrix comes from stacks/");
+        const preview = wf.jobs.preview;
+        assert.equal(preview.strategy.matrix.include, "${{ fromJSON(needs.stacks.outputs.matrix) }}");
+        assert.equal(preview.uses, "./.github/workflows/pulumi.yml");
+        assert.deepEqual(preview.with, { command: "preview", stack: "${{ matrix.stack }}", cloud: "${{ matrix.cloud }}" });
+    });
+
+    it("pulumi.yml logs in by OIDC, has credentials for every cloud, comments on PRs and attaches the policy pack", () => {
+        const wf = load("pulumi.yml");
+        assert.ok(wf.on.workflow_call.inputs.command.required);
+        const steps: any[] = wf.jobs.pulumi.steps;
+        const step = (pattern: RegExp) => steps.find(s => pattern.test(s.uses ?? ""));
+        assert.equal(step(/^pulumi\/auth-actions@/).with["requested-token-type"], "urn:pulumi:token-type:access_token:organization");
+        const perCloud: Record<string, RegExp> = {
+            gcp: /google-github-actions\/auth@/,
+            aws: /aws-actions\/configure-aws-credentials@/,
+            digitalocean: /digitalocean\/action-doctl@/,
+            local: /helm\/kind-action@/,
+        };
+        assert.deepEqual(Object.keys(perCloud).sort(), [...CLOUDS].sort());
+        for (const [cloud, pattern] of Object.entries(perCloud)) assert.equal(step(pattern).if, `inputs.cloud == '${cloud}'`, cloud);
+        assert.equal(step(/google-github-actions\/auth@/).with.credentials_json, undefined, "no service account keys");
+        assert.ok(step(/aws-actions\/configure-aws-credentials@/).with["role-to-assume"], "AWS by role, not keys");
+        const pulumi = step(/^pulumi\/actions@/);
+        assert.match(pulumi.uses, /^pulumi\/actions@v\d+$/, "pinned major");
+        assert.equal(pulumi.with["comment-on-pr"], "${{ github.event_name == 'pull_request' }}");
+        assert.equal(pulumi.with["edit-pr-comment"], true);
+        assert.equal(pulumi.with.policyPacks, "policy");
+        assert.ok(fs.existsSync(path.join(ROOT, "policy", "PulumiPolicy.yaml")));
+        assert.ok(steps.findIndex(s => s.run === "npm ci") < steps.indexOf(pulumi), "npm ci before Pulumi runs the program");
+    });
+
+    it("deploy.yml runs up on main, dev then staging then prod, in environments, never cancelling a deploy", () => {
+        const wf = load("deploy.yml");
+        assert.deepEqual(wf.on, { push: { branches: ["main"] } });
+        assert.deepEqual(wf.concurrency, { group: "deploy", "cancel-in-progress": false });
+        assert.deepEqual(Object.keys(wf.jobs).sort(), stackNames(), "one job per stack file");
+        for (const [name, job] of Object.entries<any>(wf.jobs)) {
+            assert.equal(job.uses, "./.github/workflows/pulumi.yml");
+            assert.deepEqual(job.with, { command: "up", stack: name, cloud: cloudOf(name), environment: name });
+        }
+        assert.equal(wf.jobs.dev.needs, undefined);
+        assert.equal(wf.jobs.staging.needs, "dev");
+        assert.equal(wf.jobs.prod.needs, "staging");
+        assert.equal(wf.permissions["pull-requests"], undefined, "deploys need no PR access");
+    });
+
+    it("drift.yml refreshes every managed stack nightly and fails on any change", () => {
+        const wf = load("drift.yml");
+        assert.ok(wf.on.schedule[0].cron);
+        assert.match(stepRuns(wf.jobs.stacks), /stack-matrix\.sh --managed/);
+        assert.deepEqual(wf.jobs.drift.with, {
+            command: "preview",
+            stack: "${{ matrix.stack }}",
+            cloud: "${{ matrix.cloud }}",
+            refresh: true,
+            "expect-no-changes": true,
+        });
+        assert.equal(wf.concurrency["cancel-in-progress"], false);
+    });
+});
