@@ -112,7 +112,6 @@ for (const stack of stackNames()) {
             if (config["kubeship:protectData"] === "true") {
                 assert.deepEqual(protectedNames, [
                     "kubeship-namespace-namespace",
-                    "kubeship-postgres-password",
                     "kubeship-postgres-secret",
                     "kubeship-postgres-service",
                     "kubeship-postgres-statefulset",

@@ -246,6 +246,32 @@ describe("workloads", () => {
         });
     });
 
+    describe("password rotation", () => {
+        it("sets each pod template's password version, and re-applies the Secret's password on every Postgres start", () => {
+            const annotation = (type: string, name: string) => spec(one(run, type, name)).spec.template.metadata.annotations["kubeship.dev/password-version"];
+            assert.equal(annotation("kubernetes:apps/v1:StatefulSet", "postgres"), "1");
+            assert.equal(annotation("kubernetes:apps/v1:Deployment", "redis"), "1");
+            assert.equal(annotation("kubernetes:apps/v1:Deployment", "app"), "postgres-1.redis-1");
+            const hook = container(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).lifecycle.postStart.exec.command;
+            assert.deepEqual(hook.slice(0, 2), ["sh", "-c"]);
+            assert.match(hook[2], /ALTER ROLE :\\"user\\" WITH PASSWORD :'password'/);
+            assert.match(hook[2], /cat \/etc\/postgres-secret\/password/);
+        });
+
+        it("generates a new password, restarts Postgres and Redis and rolls the app when a version is bumped", async () => {
+            const r = await runProgram({
+                stack: "rotate",
+                config: config({}, { "kubeship:postgres": { passwordVersion: 2 }, "kubeship:redis": { passwordVersion: 3 } }),
+            });
+            assert.deepEqual(spec(one(r, "random:index/randomPassword:RandomPassword", "kubeship-postgres-password")).keepers, { version: "2" });
+            assert.deepEqual(spec(one(r, "random:index/randomPassword:RandomPassword", "kubeship-redis-password")).keepers, { version: "3" });
+            const annotation = (type: string, name: string) => spec(one(r, type, name)).spec.template.metadata.annotations["kubeship.dev/password-version"];
+            assert.equal(annotation("kubernetes:apps/v1:StatefulSet", "postgres"), "2");
+            assert.equal(annotation("kubernetes:apps/v1:Deployment", "redis"), "3");
+            assert.equal(annotation("kubernetes:apps/v1:Deployment", "app"), "postgres-2.redis-3");
+        });
+    });
+
     describe("config variations", () => {
         it("adds an Ingress with class and TLS, and reports its https URL", async () => {
             const r = await runProgram({

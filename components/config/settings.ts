@@ -72,6 +72,8 @@ export interface AppSettings extends ContainerResources {
 
 export interface PostgresSettings extends ContainerResources {
     image: string;
+    /** Bump to rotate the password. */
+    passwordVersion: number;
     database: string;
     user: string;
     storageSize: string;
@@ -80,6 +82,8 @@ export interface PostgresSettings extends ContainerResources {
 
 export interface RedisSettings extends ContainerResources {
     image: string;
+    /** Bump to rotate the password. */
+    passwordVersion: number;
     /** Bytes. */
     maxmemory: number;
     maxmemoryPolicy: MaxmemoryPolicy;
@@ -462,7 +466,7 @@ function parseAutoscaling(key: string, value: v.Raw, replicas: number, replicasK
 
 function parsePostgres(key: string, value: v.Raw): PostgresSettings {
     const d = DEFAULTS.postgres;
-    const o = section(key, value, ["image", "database", "user", "storageSize", "terminationGracePeriodSeconds", ...RESOURCE_KEYS]);
+    const o = section(key, value, ["image", "database", "user", "storageSize", "terminationGracePeriodSeconds", "passwordVersion", ...RESOURCE_KEYS]);
     const identifier = (k: string) => (x: v.Raw) => {
         if (typeof x !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(x)) {
             throw new ConfigError(
@@ -475,6 +479,7 @@ function parsePostgres(key: string, value: v.Raw): PostgresSettings {
     };
     return {
         image: field(o, "image", d.image, x => v.imageRef(`${key}.image`, x)),
+        passwordVersion: field(o, "passwordVersion", 1, x => v.integer(`${key}.passwordVersion`, x, 1)),
         database: field(o, "database", d.database, identifier("database")),
         user: field(o, "user", d.user, identifier("user")),
         storageSize: field(o, "storageSize", d.storageSize, x => v.quantity(`${key}.storageSize`, x)),
@@ -487,7 +492,7 @@ function parsePostgres(key: string, value: v.Raw): PostgresSettings {
 
 function parseRedis(key: string, value: v.Raw): RedisSettings {
     const d = DEFAULTS.redis;
-    const o = section(key, value, ["image", "maxmemory", "maxmemoryPolicy", ...RESOURCE_KEYS]);
+    const o = section(key, value, ["image", "maxmemory", "maxmemoryPolicy", "passwordVersion", ...RESOURCE_KEYS]);
     const resources = parseResources(key, o, d);
     const limit = parseQuantity(resources.memoryLimit)!;
     const maxmemory =
@@ -501,6 +506,7 @@ function parseRedis(key: string, value: v.Raw): RedisSettings {
     }
     return {
         image: field(o, "image", d.image, x => v.imageRef(`${key}.image`, x)),
+        passwordVersion: field(o, "passwordVersion", 1, x => v.integer(`${key}.passwordVersion`, x, 1)),
         maxmemory,
         maxmemoryPolicy: field(o, "maxmemoryPolicy", d.maxmemoryPolicy, x => v.oneOf(`${key}.maxmemoryPolicy`, x, MAXMEMORY_POLICIES)),
         ...resources,

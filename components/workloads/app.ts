@@ -2,10 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { firstIngressAddress } from "../cluster/contract";
 import { DEFAULTS } from "../config/settings";
-import { containerSecurity, labels, meta, podSecurity, resolveSizes, resources, ResourceSizes, selector } from "./common";
+import { containerSecurity, labels, meta, PASSWORD_VERSION_ANNOTATION, podSecurity, resolveSizes, resources, ResourceSizes, selector } from "./common";
 
 /** Where the app finds Postgres. Host and port are plain values so the app never waits for the database. */
 export interface DatabaseEndpoint {
+    /** Changes when the password is rotated; the app restarts to read the new one. @default 1 */
+    passwordVersion?: number;
     /** Service name in the namespace. */
     host: string;
     port: number;
@@ -17,6 +19,8 @@ export interface DatabaseEndpoint {
 
 /** Where the app finds Redis; plain host and port, like DatabaseEndpoint. */
 export interface RedisEndpoint {
+    /** @default 1 */
+    passwordVersion?: number;
     host: string;
     port: number;
     /** Secret. */
@@ -149,7 +153,11 @@ export class App extends pulumi.ComponentResource {
                     selector: { matchLabels: this.selector },
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
-                        metadata: { labels: labels("app") },
+                        // envFrom is read at start: a rotated password rolls the app.
+                        metadata: {
+                            labels: labels("app"),
+                            annotations: { [PASSWORD_VERSION_ANNOTATION]: `postgres-${db.passwordVersion ?? 1}.redis-${redis.passwordVersion ?? 1}` },
+                        },
                         spec: {
                             serviceAccountName: account.metadata.name,
                             automountServiceAccountToken: false,

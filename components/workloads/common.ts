@@ -83,8 +83,14 @@ export function dataProtection(protect: boolean): pulumi.CustomResourceOptions {
 /** Characters allowed in generated passwords: URL-special ones included (credentials are URL-encoded), no quotes, backslash, '$' or spaces. */
 export const PASSWORD_SPECIALS = "!#%&*()-_=+[]{}<>:?@/";
 
-/** A generated 32-character password (RandomPassword, on the inherited random provider), as a secret. */
-export function generatedPassword(name: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+/** Pod-template annotation whose change restarts the pods (a rotated password must be re-read). */
+export const PASSWORD_VERSION_ANNOTATION = "kubeship.dev/password-version";
+
+/**
+ * A generated 32-character password (RandomPassword, on the inherited random provider), as a secret.
+ * A new `version` generates a new password: that is how credentials are rotated.
+ */
+export function generatedPassword(name: string, version: number, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
     const password = new random.RandomPassword(
         name,
         {
@@ -95,6 +101,7 @@ export function generatedPassword(name: string, opts: pulumi.CustomResourceOptio
             minUpper: 2,
             minNumeric: 2,
             minSpecial: 2,
+            keepers: { version: String(version) },
         },
         opts,
     );

@@ -62,8 +62,9 @@ export class Environment extends pulumi.ComponentResource {
                     user: this.postgres.user,
                     database: this.postgres.database,
                     password: this.postgres.password,
+                    passwordVersion: this.postgres.passwordVersion,
                 },
-                redis: { host: this.redis.host, port: this.redis.port, password: this.redis.password },
+                redis: { host: this.redis.host, port: this.redis.port, password: this.redis.password, passwordVersion: this.redis.passwordVersion },
             },
             { parent: this },
         );

@@ -1,7 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../config/settings";
-import { containerSecurity, dataProtection, generatedPassword, labels, meta, podSecurity, resolveSizes, resources, ResourceSizes, selector } from "./common";
+import {
+    containerSecurity,
+    dataProtection,
+    generatedPassword,
+    labels,
+    PASSWORD_VERSION_ANNOTATION,
+    meta,
+    podSecurity,
+    resolveSizes,
+    resources,
+    ResourceSizes,
+    selector,
+} from "./common";
 
 /**
  * Postgres arguments. The inherited `cpu`, `memory`, `cpuLimit` and `memoryLimit` default to
@@ -32,17 +44,43 @@ export interface PostgresArgs extends Partial<ResourceSizes> {
      */
     terminationGracePeriodSeconds?: number;
     /**
-     * Protect the StatefulSet, its Service, Secret and password from deletion by Pulumi
-     * (protect + retainOnDelete). Volumes are always retained when the StatefulSet is deleted.
+     * Protect the StatefulSet, its Service and Secret from deletion by Pulumi (protect + retainOnDelete).
+     * Volumes are always retained when the StatefulSet is deleted.
      * @default false
      */
     protect?: boolean;
+    /**
+     * Bump it to rotate the password: a new one is generated, Postgres restarts and sets it on its role.
+     * @default 1
+     */
+    passwordVersion?: number;
 }
 
 const UID = 999; // the postgres user of the official Debian-based image
 const PORT = 5432;
 const DATA_MOUNT = "/var/lib/postgresql/data";
 const SECRET_MOUNT = "/etc/postgres-secret";
+const SOCKET_DIR = "/var/run/postgresql";
+
+/**
+ * The container's postStart hook: once the server answers on its local socket, set the role's password
+ * to the one in the mounted Secret. initdb only reads the password on an empty volume; this makes a
+ * rotated password take effect at the next start. The password alphabet has no quotes, and psql's
+ * :'password' quoting escapes what it needs.
+ */
+export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`): string {
+    const sql = String.raw`ALTER ROLE :\"user\" WITH PASSWORD :'password';`;
+    return [
+        "for attempt in $(seq 1 120); do",
+        `  if pg_isready -q -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" &&`,
+        String.raw`    printf '%s\n' "${sql}" | psql -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v user="$POSTGRES_USER" -v password="$(cat ${passwordFile})"; then`,
+        "    exit 0",
+        "  fi",
+        "  sleep 1",
+        "done",
+        'echo "kubeship: could not set the password from the Secret" >&2',
+    ].join("\n");
+}
 
 /** Postgres as a single-replica StatefulSet with a volume, a headless Service and a generated password. */
 export class Postgres extends pulumi.ComponentResource {
@@ -53,6 +91,7 @@ export class Postgres extends pulumi.ComponentResource {
     readonly database: string;
     /** Generated password, secret. */
     readonly password: pulumi.Output<string>;
+    readonly passwordVersion: number;
     /** Pod labels, for NetworkPolicies. */
     readonly selector = selector("postgres");
     readonly statefulSet: k8s.apps.v1.StatefulSet;
@@ -65,12 +104,15 @@ export class Postgres extends pulumi.ComponentResource {
         const grace = args.terminationGracePeriodSeconds ?? d.terminationGracePeriodSeconds;
         const sizes = resolveSizes(args, d);
         const protect = dataProtection(args.protect ?? false);
+        const passwordVersion = args.passwordVersion ?? 1;
+        this.passwordVersion = passwordVersion;
         const child = { parent: this, provider: args.provider };
         this.host = "postgres";
         this.user = args.user ?? d.user;
         this.database = args.database ?? d.database;
 
-        this.password = generatedPassword(`${name}-password`, { parent: this, ...protect });
+        // Not protected: Postgres sets whatever password the Secret holds at each start (postStart hook).
+        this.password = generatedPassword(`${name}-password`, passwordVersion, { parent: this });
 
         const secret = new k8s.core.v1.Secret(
             `${name}-secret`,
@@ -106,7 +148,7 @@ export class Postgres extends pulumi.ComponentResource {
                     selector: { matchLabels: this.selector },
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                     template: {
-                        metadata: { labels: labels("postgres") },
+                        metadata: { labels: labels("postgres"), annotations: { [PASSWORD_VERSION_ANNOTATION]: String(passwordVersion) } },
                         spec: {
                             automountServiceAccountToken: false,
                             securityContext: podSecurity(UID),
@@ -129,6 +171,7 @@ export class Postgres extends pulumi.ComponentResource {
                                     startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
                                     readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
                                     livenessProbe: { ...pgIsReady("/var/run/postgresql"), periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
+                                    lifecycle: { postStart: { exec: { command: ["sh", "-c", passwordSyncScript()] } } },
                                     volumeMounts: [
                                         { name: "data", mountPath: DATA_MOUNT },
                                         { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },

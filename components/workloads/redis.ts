@@ -2,7 +2,18 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseQuantity } from "../config/quantity";
 import { DEFAULTS } from "../config/settings";
-import { containerSecurity, generatedPassword, labels, meta, podSecurity, resolveSizes, resources, ResourceSizes, selector } from "./common";
+import {
+    containerSecurity,
+    generatedPassword,
+    labels,
+    PASSWORD_VERSION_ANNOTATION,
+    meta,
+    podSecurity,
+    resolveSizes,
+    resources,
+    ResourceSizes,
+    selector,
+} from "./common";
 
 /**
  * Redis arguments. The inherited `cpu`, `memory`, `cpuLimit` and `memoryLimit` default to
@@ -19,6 +30,8 @@ export interface RedisArgs extends Partial<ResourceSizes> {
     maxmemory?: number;
     /** `maxmemory-policy`. @default "allkeys-lru" (a cache) */
     maxmemoryPolicy?: string;
+    /** Bump it to rotate the password; Redis restarts with the new one. @default 1 */
+    passwordVersion?: number;
 }
 
 const UID = 999;
@@ -35,6 +48,7 @@ export class Redis extends pulumi.ComponentResource {
     readonly port = PORT;
     /** Generated password, secret. */
     readonly password: pulumi.Output<string>;
+    readonly passwordVersion: number;
     readonly selector = selector("redis");
     readonly deployment: k8s.apps.v1.Deployment;
 
@@ -48,7 +62,9 @@ export class Redis extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         this.host = "redis";
 
-        this.password = generatedPassword(`${name}-password`, { parent: this });
+        const passwordVersion = args.passwordVersion ?? 1;
+        this.passwordVersion = passwordVersion;
+        this.password = generatedPassword(`${name}-password`, passwordVersion, { parent: this });
 
         const secret = new k8s.core.v1.Secret(
             `${name}-secret`,
@@ -74,7 +90,7 @@ export class Redis extends pulumi.ComponentResource {
                     selector: { matchLabels: this.selector },
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
-                        metadata: { labels: labels("redis") },
+                        metadata: { labels: labels("redis"), annotations: { [PASSWORD_VERSION_ANNOTATION]: String(passwordVersion) } },
                         spec: {
                             automountServiceAccountToken: false,
                             securityContext: podSecurity(UID),

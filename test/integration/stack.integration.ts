@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runProgram, RunResult } from "../support/harness";
 import { one, spec } from "../support/query";
-import { freePort, PostgresServer, Proc, runToEnd, startProcess, waitFor } from "../support/servers";
+import { freePort, postgresBin, PostgresServer, Proc, runToEnd, startProcess, waitFor } from "../support/servers";
 import { readStackConfig, ROOT } from "../support/stack-config";
 
 /** Replaces the value after `flag` in an argument list, asserting the flag is there once. */
@@ -136,6 +136,24 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
             return r.status === 200 ? r : undefined;
         });
         assert.deepEqual(back.body, { status: "ready", postgres: "ok", redis: "ok" });
+    });
+
+    it("rotates the Postgres password with the container's postStart hook", async () => {
+        const hook: string[] = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].lifecycle.postStart.exec.command;
+        const rotated = "Rotated@Pw:/?#%&[2]=+";
+        const passwordFile = path.join(tmp, "rotated-password");
+        fs.writeFileSync(passwordFile, rotated, { mode: 0o644 });
+        // The hook as the container runs it; only the socket directory, the mounted file's path and the port (PGPORT) differ here.
+        const script = hook[2].replaceAll("/var/run/postgresql", postgres!.socketDir).replaceAll("/etc/postgres-secret/password", passwordFile);
+        await runToEnd(hook[0], [hook[1], script], {
+            ...process.env,
+            PATH: `${postgresBin()}:${process.env.PATH}`,
+            POSTGRES_USER: pg.user,
+            POSTGRES_DB: pg.database,
+            PGPORT: String(postgres!.port),
+        });
+        assert.equal(postgres!.psql({ user: pg.user, password: rotated }, pg.database, "SELECT current_user"), pg.user);
+        assert.throws(() => postgres!.psql(pg, pg.database, "SELECT 1"), /password authentication failed/, "the old password no longer works");
     });
 
     it("shuts down gracefully on SIGTERM", async () => {

@@ -59,6 +59,10 @@ export interface PostgresOptions {
 
 export class PostgresServer {
     readonly port: number;
+    /** Directory of the server's Unix socket. */
+    get socketDir(): string {
+        return this.dir;
+    }
     private constructor(
         private readonly dir: string,
         private readonly bin: string,
