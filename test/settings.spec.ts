@@ -339,6 +339,7 @@ describe("parseSettings", () => {
                 "5",
                 /from 30 to 3600/,
             ],
+            ["password version zero", base({ "kubeship:postgres": { passwordVersion: 0 } }), "kubeship:postgres.passwordVersion", "0", /an integer >= 1/],
         ];
         for (const [what, raw, key, shown, allowed] of cases) {
             it(what, () => throwsConfig(() => parseSettings(raw, what.startsWith("stack name") ? "Dev_1" : "dev"), key, shown, allowed));
