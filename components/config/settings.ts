@@ -369,9 +369,12 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
         minNodes,
         maxNodes,
         kubernetesVersion: field(o, "kubernetesVersion", d.kubernetesVersion, x => {
-            if (typeof x !== "string" || !/^1\.[0-9]{2}$/.test(x))
+            // `pulumi config set --path … 1.34` may store a number: read it back as "1.34" (minors are two digits).
+            const text = typeof x === "number" ? x.toFixed(2) : x;
+            if (typeof text !== "string" || !/^1\.[0-9]{2}$/.test(text)) {
                 throw new ConfigError(`${key}.kubernetesVersion`, x, 'must be a Kubernetes minor version such as "1.33"');
-            return x;
+            }
+            return text;
         }),
         releaseChannel: field(o, "releaseChannel", d.releaseChannel, x => v.oneOf(`${key}.releaseChannel`, x, RELEASE_CHANNELS)),
         deletionProtection: field(o, "deletionProtection", protectData, x => v.boolean(`${key}.deletionProtection`, x)),

@@ -36,13 +36,16 @@ export function stackNames(): string[] {
         .sort();
 }
 
-export function readStackConfig(stack: string): StackConfig {
+/**
+ * @param newStack a stack that has no file yet (`pulumi stack init`): start from the project's defaults.
+ */
+export function readStackConfig(stack: string, newStack = false): StackConfig {
     const project = readProject();
     const file = path.join(ROOT, project.stackConfigDir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) {
+    if (!fs.existsSync(file) && !newStack) {
         throw new ConfigError("stack", stack, `has no file ${path.relative(ROOT, file)}; stacks: ${stackNames().join(", ")}`);
     }
-    const stackDoc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const stackDoc = fs.existsSync(file) ? (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) : {};
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     const full = (k: string) => (k.includes(":") ? k : `${project.name}:${k}`);
@@ -65,7 +68,7 @@ export function readStackConfig(stack: string): StackConfig {
     }
     for (const [k, decl] of Object.entries(project.config ?? {})) {
         const declared = decl !== null && typeof decl === "object" && "type" in decl && !("default" in decl);
-        if (declared && config[full(k)] === undefined) {
+        if (declared && config[full(k)] === undefined && !newStack) {
             throw new ConfigError(full(k), undefined, `is required by Pulumi.yaml; set it in stacks/Pulumi.${stack}.yaml`);
         }
     }
