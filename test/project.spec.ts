@@ -44,6 +44,22 @@ describe("Pulumi.yaml", () => {
         throwsConfig(() => readStackConfig("qa"), "stack", '"qa"', /has no file stacks\/Pulumi\.qa\.yaml; stacks: dev, prod, staging/);
     });
 
+    it(".ci/run runs exactly the commands the README lists under Tests", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const tests = readme.slice(readme.indexOf("\n## Tests\n"));
+        const block = /```sh\n([\s\S]*?)```/.exec(tests)![1];
+        const documented = block
+            .split("\n")
+            .map(l => l.replace(/\s+#.*$/, "").trim())
+            .filter(Boolean);
+        const ci = fs
+            .readFileSync(path.join(ROOT, ".ci", "run"), "utf8")
+            .split("\n")
+            .map(l => l.trim())
+            .filter(l => /^npm /.test(l));
+        assert.deepEqual(ci, documented);
+    });
+
     it("keeps index.ts thin", () => {
         const lines = fs
             .readFileSync(path.join(ROOT, "index.ts"), "utf8")
