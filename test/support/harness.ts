@@ -85,5 +85,5 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
 
 /** Kubernetes object resources (not providers, not components). */
 export function kubernetesObjects(resources: Registered[]): Registered[] {
-    return resources.filter(r => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"));
+    return resources.filter(r => r.custom && r.type.startsWith("kubernetes:"));
 }

@@ -3,7 +3,7 @@
  * ordered, plus a listing of every resource and the stack outputs.
  */
 import * as YAML from "yaml";
-import type { RunResult } from "./harness";
+import { kubernetesObjects, type RunResult } from "./harness";
 import { redact, Registered } from "./mocks";
 
 export const REDACTED = "<redacted>";
@@ -39,8 +39,7 @@ function rank(kind: string): number {
 }
 
 export function manifests(run: RunResult): Manifest[] {
-    return run.registered
-        .filter(r => r.custom && r.type.startsWith("kubernetes:"))
+    return kubernetesObjects(run.registered)
         .map(r => ({ type: r.type, resource: r.name, object: redact(r.inputs, REDACTED) as Record<string, any> }))
         .sort(
             (a, b) =>

@@ -3,13 +3,11 @@
  * Kubernetes objects with their real (unwrapped) inputs and their `protect` option.
  */
 import { networkPolicies, OBJECT_RULES, protectedData, Resource } from "../../policy/rules";
-import type { RunResult } from "./harness";
+import { kubernetesObjects, type RunResult } from "./harness";
 import { unwrap } from "./mocks";
 
 export function policyResources(run: RunResult): Resource[] {
-    return run.registered
-        .filter(r => r.custom && r.type.startsWith("kubernetes:"))
-        .map(r => ({ type: r.type, urn: r.urn, props: unwrap(r.inputs) as Record<string, any>, protect: r.protect }));
+    return kubernetesObjects(run.registered).map(r => ({ type: r.type, urn: r.urn, props: unwrap(r.inputs) as Record<string, any>, protect: r.protect }));
 }
 
 /** Every violation of every rule, prefixed with the rule's name. */
