@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { App, AppArgs } from "./app";
-import { ResourceSizes } from "./common";
 import { Namespace } from "./namespace";
 import { NetworkPolicies } from "./network-policies";
 import { Postgres, PostgresArgs } from "./postgres";
@@ -19,10 +18,12 @@ export interface EnvironmentArgs {
      * @default false
      */
     protectData?: boolean;
-    /** The app; `database` and `redis` endpoints are wired here. */
+    /** The app (see AppArgs for each field's default); its `database` and `redis` endpoints are wired here. */
     app: Omit<Own<AppArgs>, "namespaceName" | "database" | "redis">;
+    /** Postgres (see PostgresArgs); protection follows `protectData`. */
     postgres: Omit<Own<PostgresArgs>, "protect">;
-    redis: Own<RedisArgs> & ResourceSizes;
+    /** Redis (see RedisArgs). */
+    redis: Own<RedisArgs>;
 }
 
 /**
