@@ -1,8 +1,8 @@
 /** Pieces the managed cluster layers share. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Settings } from "../config";
-import { WEEKDAYS } from "../config/settings";
+import type { Cloud, Settings } from "../config";
+import { DEFAULTS, NODE_SIZE_FORMATS, WEEKDAYS } from "../config/settings";
 
 /** Cluster name used by every cloud: `kubeship-<stack>`. */
 export function clusterName(stack: string): string {
@@ -30,6 +30,21 @@ export interface ManagedClusterArgs {
     maxNodes?: number;
     /** CIDR blocks that may reach the Kubernetes API. */
     authorizedNetworks: string[];
+}
+
+/** The node pool settings every managed layer resolves the same way, from the one defaults table. */
+export function nodePoolDefaults(args: ManagedClusterArgs & { kubernetesVersion?: string }, cloud: Exclude<Cloud, "local">) {
+    return {
+        nodeSize: args.nodeSize ?? NODE_SIZE_FORMATS[cloud].default,
+        minNodes: args.minNodes ?? DEFAULTS.cluster.minNodes,
+        maxNodes: args.maxNodes ?? DEFAULTS.cluster.maxNodes,
+        version: args.kubernetesVersion ?? DEFAULTS.cluster.kubernetesVersion,
+    };
+}
+
+/** The weekly maintenance window, defaulted from the same table. */
+export function maintenanceDefaults(args: { maintenanceDay?: (typeof WEEKDAYS)[number]; maintenanceStartTime?: string }) {
+    return { day: args.maintenanceDay ?? DEFAULTS.cluster.maintenanceDay, startTime: args.maintenanceStartTime ?? DEFAULTS.cluster.maintenanceStartTime };
 }
 
 export interface StorageClassArgs {

@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WEEKDAYS } from "../config/settings";
-import { ManagedClusterArgs } from "./common";
+import { maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
@@ -60,10 +60,8 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
 
     constructor(name: string, args: DoksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Doks", name, {}, opts);
-        const version = args.kubernetesVersion ?? "1.33";
-        const nodeSize = args.nodeSize ?? "s-2vcpu-4gb";
-        const minNodes = args.minNodes ?? 3;
-        const maxNodes = args.maxNodes ?? 6;
+        const { nodeSize, minNodes, maxNodes, version } = nodePoolDefaults(args, "digitalocean");
+        const maintenance = maintenanceDefaults(args);
         const keepAssociated = args.keepAssociatedResources ?? true;
         const existingRegistry = args.existingRegistry ?? false;
 
@@ -91,7 +89,7 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
                 ha: true,
                 autoUpgrade: true,
                 surgeUpgrade: true,
-                maintenancePolicy: { day: args.maintenanceDay ?? "sunday", startTime: args.maintenanceStartTime ?? "03:00" },
+                maintenancePolicy: maintenance,
                 registryIntegration: true,
                 destroyAllAssociatedResources: !keepAssociated,
                 controlPlaneFirewall: { enabled: true, allowedAddresses: args.authorizedNetworks },

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseStorageClass, ManagedClusterArgs } from "./common";
+import { DEFAULTS } from "../config/settings";
+import { databaseStorageClass, ManagedClusterArgs, nodePoolDefaults } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
@@ -69,13 +70,10 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Eks", name, {}, opts);
-        const version = args.kubernetesVersion ?? "1.33";
-        const nodeSize = args.nodeSize ?? "t3.large";
-        const minNodes = args.minNodes ?? 3;
-        const maxNodes = args.maxNodes ?? 6;
-        const natGateways = args.natGateways ?? "perAz";
+        const { nodeSize, minNodes, maxNodes, version } = nodePoolDefaults(args, "aws");
+        const natGateways = args.natGateways ?? DEFAULTS.cluster.natGateways;
         const deletionProtection = args.deletionProtection ?? false;
-        const logRetentionDays = args.logRetentionDays ?? 90;
+        const logRetentionDays = args.logRetentionDays ?? DEFAULTS.cluster.logRetentionDays;
         const clusterName = args.clusterName;
         const rollingTag = args.rollingTag ?? "kubeship-build";
 

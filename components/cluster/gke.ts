@@ -2,8 +2,8 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { WEEKDAYS } from "../config/settings";
-import { databaseStorageClass, ManagedClusterArgs, weeklyWindow } from "./common";
+import { DEFAULTS, WEEKDAYS } from "../config/settings";
+import { databaseStorageClass, maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults, weeklyWindow } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
@@ -45,12 +45,11 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Gke", name, {}, opts);
-        const nodeSize = args.nodeSize ?? "e2-standard-2";
-        const minNodes = args.minNodes ?? 3;
-        const maxNodes = args.maxNodes ?? 6;
-        const channel = args.releaseChannel ?? "REGULAR";
+        const { nodeSize, minNodes, maxNodes } = nodePoolDefaults(args, "gcp");
+        const channel = args.releaseChannel ?? DEFAULTS.cluster.releaseChannel;
         const deletionProtection = args.deletionProtection ?? true;
-        const window = weeklyWindow(args.maintenanceDay ?? "sunday", args.maintenanceStartTime ?? "03:00");
+        const maintenance = maintenanceDefaults(args);
+        const window = weeklyWindow(maintenance.day, maintenance.startTime);
         const { project, region } = args;
 
         const gcpProvider = new gcp.Provider(`${name}-gcp`, { project, region }, { parent: this });
