@@ -353,18 +353,18 @@ describe("components on their own", () => {
         assert.equal(args[args.indexOf("--maxmemory-policy") + 1], "allkeys-lru");
     });
 
+    /** The arguments every App needs here: where it runs and the endpoints it is given. */
+    const appBase = () => ({
+        provider,
+        namespace: "ns",
+        namespaceName: "ns",
+        image: IMAGE,
+        database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
+        redis: { host: "r", port: 6379, password: pulumi.secret("q") },
+    });
+
     it("App reads its URL through the cluster's load balancer reader", async () => {
-        const app = new App("web", {
-            provider,
-            namespace: "ns",
-            namespaceName: "ns",
-            image: IMAGE,
-            servicePort: 443,
-            loadBalancerAddress: () => pulumi.output("lb.example.net"),
-            database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
-            redis: { host: "r", port: 6379, password: pulumi.secret("q") },
-            ...sizes,
-        });
+        const app = new App("web", { ...appBase(), servicePort: 443, loadBalancerAddress: () => pulumi.output("lb.example.net"), ...sizes });
         assert.equal(await valueOf(app.url), "http://lb.example.net:443", "LoadBalancer is the default Service type");
         assert.equal(app.port, 8080);
         assert.equal(await pulumi.isSecret(app.secret.stringData), true);
@@ -376,14 +376,7 @@ describe("components on their own", () => {
     });
 
     it("App reads a LoadBalancer address from the Service status by default", async () => {
-        const app = new App("web2", {
-            provider,
-            namespace: "ns",
-            namespaceName: "ns",
-            image: IMAGE,
-            database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
-            redis: { host: "r", port: 6379, password: pulumi.secret("q") },
-        });
+        const app = new App("web2", appBase());
         assert.equal(await valueOf(app.url), `http://${AFTER_DEPLOY.loadBalancerAddress}`);
     });
 
