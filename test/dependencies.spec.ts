@@ -1,4 +1,4 @@
-/** Dependency hygiene: exact pins, one @pulumi/pulumi, an update bot that keeps both true. */
+/** Dependency hygiene: exact pins, one lockfile for the workspaces, one @pulumi/pulumi, one Node version. */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -6,9 +6,16 @@ import { ROOT } from "./support/stack-config";
 
 const json = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8"));
 const EXACT = /^(\d+\.\d+\.\d+(-[\w.]+)?|npm:[\w@/.-]+@\d+\.\d+\.\d+)$/;
+const WORKSPACES = ["app", "policy"];
+const NODE = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
 
 describe("dependencies", () => {
-    for (const file of ["package.json", "app/package.json"]) {
+    it("the root package.json declares the app and the policy pack as npm workspaces, with one lockfile", () => {
+        assert.deepEqual(json("package.json").workspaces, WORKSPACES);
+        for (const dir of WORKSPACES) assert.equal(fs.existsSync(path.join(ROOT, dir, "package-lock.json")), false, `${dir} has its own lockfile`);
+    });
+
+    for (const file of ["package.json", ...WORKSPACES.map(w => `${w}/package.json`)]) {
         it(`${file} pins every dependency to an exact version`, () => {
             const pkg = json(file);
             for (const [name, version] of Object.entries<string>({ ...pkg.dependencies, ...pkg.devDependencies })) {
@@ -17,31 +24,50 @@ describe("dependencies", () => {
         });
     }
 
-    it("the lockfile holds exactly one @pulumi/pulumi, the pinned one", () => {
+    it("the lockfile holds exactly one @pulumi/pulumi, the pinned one, and the policy pack asks for the same", () => {
         const lock = json("package-lock.json");
+        const pinned = json("package.json").dependencies["@pulumi/pulumi"];
         const copies = Object.entries<any>(lock.packages).filter(([p]) => p.endsWith("node_modules/@pulumi/pulumi"));
         assert.deepEqual(
             copies.map(([p, v]) => [p, v.version]),
-            [["node_modules/@pulumi/pulumi", json("package.json").dependencies["@pulumi/pulumi"]]],
+            [["node_modules/@pulumi/pulumi", pinned]],
         );
+        assert.equal(json("policy/package.json").dependencies["@pulumi/pulumi"], pinned);
     });
 
-    it("the lockfiles match their package.json", () => {
-        for (const dir of [".", "app"]) {
+    it("the lockfile matches every workspace's package.json", () => {
+        const lock = json("package-lock.json");
+        for (const dir of ["", ...WORKSPACES]) {
             const pkg = json(path.join(dir, "package.json"));
-            const root = json(path.join(dir, "package-lock.json")).packages[""];
-            assert.deepEqual({ ...root.dependencies }, { ...pkg.dependencies }, dir);
-            assert.deepEqual({ ...root.devDependencies }, { ...pkg.devDependencies }, dir);
+            const entry = lock.packages[dir];
+            assert.deepEqual({ ...entry.dependencies }, { ...pkg.dependencies }, dir || "root");
+            assert.deepEqual({ ...entry.devDependencies }, { ...pkg.devDependencies }, dir || "root");
         }
     });
 
-    it("Renovate pins, groups the Pulumi packages, and holds back what needs Node 22", () => {
+    it(`runs on one Node version, .nvmrc's ${NODE} (24 LTS): engines, @types/node and the app image agree`, () => {
+        assert.match(NODE, /^24\.\d+\.\d+$/);
+        const major = NODE.split(".")[0];
+        for (const file of ["package.json", "app/package.json"]) {
+            const pkg = json(file);
+            assert.equal(pkg.engines.node, ">=24.11.0", `${file} engines`);
+            assert.equal(pkg.devDependencies["@types/node"].split(".")[0], major, `${file} @types/node`);
+        }
+        const dockerfile = fs.readFileSync(path.join(ROOT, "app", "Dockerfile"), "utf8");
+        assert.match(dockerfile, new RegExp(`^ARG NODE_IMAGE=node:${NODE.replace(/\./g, "\\.")}-`, "m"), "the image runs the same Node");
+    });
+
+    it("Renovate pins, groups the Pulumi packages, keeps Node on 24 and TypeScript below 7 (the Pulumi SDK's peer range)", () => {
         const renovate = json("renovate.json");
         assert.equal(renovate.rangeStrategy, "pin");
         const pulumi = renovate.packageRules.find((r: any) => r.groupName === "pulumi");
         assert.deepEqual(pulumi.matchPackageNames, ["@pulumi/**"]);
-        const sdk = renovate.packageRules.find((r: any) => r.matchPackageNames?.includes("@pulumi/pulumi") && r.allowedVersions);
-        assert.equal(sdk.allowedVersions, "<3.249.0");
+        const hold = (name: string) => renovate.packageRules.find((r: any) => r.matchPackageNames?.includes(name) && r.allowedVersions)?.allowedVersions;
+        assert.equal(hold("node"), "<25.0.0");
+        assert.equal(hold("@types/node"), "<25.0.0");
+        assert.equal(hold("typescript"), "<7.0.0");
+        assert.equal(hold("@pulumi/pulumi"), undefined, "no hold left from Node 20");
+        assert.equal(hold("kubernetes-models"), undefined, "no hold left from Node 20");
         assert.ok(renovate.packageRules.some((r: any) => r.matchManagers?.includes("github-actions")));
     });
 });

@@ -12,7 +12,7 @@ import { readStackConfig, ROOT } from "./support/stack-config";
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 describe("AppImage", () => {
-    it("builds ./app from the project root for linux/amd64 with inline cache, and pins the digest", async () => {
+    it("builds app/Dockerfile in the project root (the app is a workspace) for linux/amd64 with inline cache, and pins the digest", async () => {
         const mocks = await installMocks("image");
         const image = new AppImage("app", {
             registry: {
@@ -27,7 +27,7 @@ describe("AppImage", () => {
         const registered = mocks.registered.find(r => r.type === "docker:index/image:Image")!;
         const inputs = spec(registered);
         assert.equal(inputs.imageName, "registry.example.com/acme/app:kubeship-build");
-        assert.equal(inputs.build.context, path.join(ROOT, "app"));
+        assert.equal(inputs.build.context, ROOT);
         assert.equal(inputs.build.dockerfile, path.join(ROOT, "app", "Dockerfile"));
         assert.equal(inputs.build.platform, "linux/amd64");
         assert.equal(inputs.build.builderVersion, "BuilderBuildKit");
@@ -50,6 +50,7 @@ describe("AppImage", () => {
         );
         const inputs = spec(mocks.registered.find(r => r.type === "docker:index/image:Image")!);
         assert.equal(inputs.registry, undefined);
+        assert.equal(inputs.build.dockerfile, path.join(ROOT, "app", "Dockerfile"), "a context of your own brings its own Dockerfile");
         assert.equal(inputs.imageName, "localhost:5001/kubeship-app:dev");
         assert.equal(inputs.build.platform, "linux/arm64");
     });

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PLAIN_SETTINGS } from "../components/config";
-import { readProject, readStackConfig, ROOT, stackNames } from "./support/stack-config";
+import { PLAIN_SETTINGS, SECTION_KEYS } from "../components/config";
+import { readProject, readStackConfig, readYaml, ROOT, stackNames } from "./support/stack-config";
 import { throwsConfig } from "./support/assert";
 
 describe("Pulumi.yaml", () => {
@@ -27,9 +27,34 @@ describe("Pulumi.yaml", () => {
         assert.deepEqual(declared.sort(), Object.keys(PLAIN_SETTINGS).sort(), "no setting declared that the program does not read");
     });
 
-    it("has dev, staging and prod stacks, and dev runs on a local cluster", () => {
+    it("lists, in its comment, exactly the keys of each structured setting the parser reads, none of them required", () => {
+        const text = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+        const comment = text
+            .slice(text.indexOf("# Structured settings"))
+            .split("\n")
+            .map(l => l.replace(/^\s*#\s?/, ""));
+        const listed: Record<string, string[]> = {};
+        let current = "";
+        for (const line of comment) {
+            const head = /^\s*kubeship:(\w+): (.*)$/.exec(line);
+            if (head) [current, listed[head[1]]] = [head[1], []];
+            const keys = head ? head[2] : current && /^\s{2,}\S/.test(line) ? line : "";
+            if (current)
+                listed[current].push(
+                    ...keys
+                        .replace(/\{[^}]*\}/g, "")
+                        .split(",")
+                        .map(k => k.trim())
+                        .filter(Boolean),
+                );
+        }
+        assert.deepEqual(listed, Object.fromEntries(Object.entries(SECTION_KEYS).map(([k, v]) => [k, [...v]])));
+        assert.doesNotMatch(text, /\(required\)/);
+    });
+
+    it("has dev, staging and prod stacks, and dev runs on a kind cluster kubeship makes", () => {
         assert.deepEqual(stackNames(), ["dev", "prod", "staging"]);
-        assert.equal(readStackConfig("dev").config["kubeship:cloud"], "local");
+        assert.equal(readStackConfig("dev").config["kubeship:cloud"], "kind");
     });
 
     it("applies project defaults to stack config the way the CLI does", () => {
@@ -42,6 +67,16 @@ describe("Pulumi.yaml", () => {
 
     it("names the stack files that exist when asked for one that does not", () => {
         throwsConfig(() => readStackConfig("qa"), "stack", '"qa"', /has no file stacks\/Pulumi\.qa\.yaml; stacks: dev, prod, staging/);
+    });
+
+    it("names the file, line and column of a YAML error in a stack file", () => {
+        const file = path.join(ROOT, "stacks", "Pulumi.broken.yaml.tmp");
+        fs.writeFileSync(file, "config:\n  kubeship:cloud: kind\n  kubeship:app: {replicas: 2\n");
+        try {
+            assert.throws(() => readYaml(file), /^Error: stacks\/Pulumi\.broken\.yaml\.tmp is not valid YAML: .* at line \d+, column \d+/);
+        } finally {
+            fs.rmSync(file);
+        }
     });
 
     it(".ci/run runs exactly the commands the README lists under Tests", () => {
@@ -58,6 +93,7 @@ describe("Pulumi.yaml", () => {
             .map(l => l.trim())
             .filter(l => /^npm /.test(l));
         assert.deepEqual(ci, documented);
+        assert.deepEqual(documented, ["npm ci", "npm test"], "two commands: install, then test");
     });
 
     it("keeps index.ts thin", () => {

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { parseRenderArgs, renderCommand } from "./support/render-cli";
+import { ROOT } from "./support/stack-config";
 
 function capture() {
     const lines = { log: [] as string[], error: [] as string[] };
@@ -17,35 +18,64 @@ describe("npm run render", () => {
     });
     afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
 
-    it("parses <stack> [--cloud] [--out]", () => {
-        assert.deepEqual(parseRenderArgs(["dev"]), { stack: "dev", cloud: undefined, out: undefined });
-        assert.deepEqual(parseRenderArgs(["prod", "--cloud", "local", "--out", "x"]), { stack: "prod", cloud: "local", out: "x" });
+    it("parses <stack> [--cloud] [--out], and --all alone", () => {
+        assert.deepEqual(parseRenderArgs(["dev"]), { stack: "dev", all: false, cloud: undefined, out: undefined });
+        assert.deepEqual(parseRenderArgs(["prod", "--cloud", "local", "--out", "x"]), { stack: "prod", all: false, cloud: "local", out: "x" });
+        assert.deepEqual(parseRenderArgs(["--all"]), { stack: undefined, all: true, cloud: undefined, out: undefined });
         assert.throws(() => parseRenderArgs([]), /usage/);
+        assert.throws(() => parseRenderArgs(["dev", "--all"]), /usage/);
+        assert.throws(() => parseRenderArgs(["--all", "--out", "x"]), /usage/);
         assert.throws(() => parseRenderArgs(["dev", "--cloud"]), /--cloud needs a value/);
         assert.throws(() => parseRenderArgs(["dev", "--force"]), /unknown option --force/);
     });
 
-    it("writes manifests, the resource list and the outputs for dev, replacing stale files", async () => {
-        fs.writeFileSync(path.join(out, "stale.yaml"), "old");
+    it("writes manifests, the resource list and the outputs for dev into a new folder, with its marker", async () => {
         const { io, lines } = capture();
-        assert.equal(await renderCommand(["dev", "--out", out], io), 0, lines.error.join("\n"));
-        assert.deepEqual(fs.readdirSync(out).sort(), ["manifests.yaml", "outputs.yaml", "resources.txt"]);
-        const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")).map(d => d.toJS());
+        const target = path.join(out, "new", "dev");
+        assert.equal(await renderCommand(["dev", "--out", target], io), 0, lines.error.join("\n"));
+        assert.deepEqual(fs.readdirSync(target).sort(), [".kubeship-render", "manifests.yaml", "outputs.yaml", "resources.txt"]);
+        const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(target, "manifests.yaml"), "utf8")).map(d => d.toJS());
         assert.equal(docs[0].kind, "Namespace", "namespace first");
         assert.ok(docs.some(d => d.kind === "StatefulSet") && docs.some(d => d.kind === "NetworkPolicy"));
         const secrets = docs.filter(d => d.kind === "Secret");
         assert.ok(secrets.length === 3 && secrets.every(s => Object.values(s.stringData).every(v => v === "<redacted>")));
-        const outputs = YAML.parse(fs.readFileSync(path.join(out, "outputs.yaml"), "utf8"));
+        const outputs = YAML.parse(fs.readFileSync(path.join(target, "outputs.yaml"), "utf8"));
         assert.equal(outputs.kubeconfig, "<redacted>");
         assert.equal(outputs.namespace, "dev");
-        assert.match(fs.readFileSync(path.join(out, "resources.txt"), "utf8"), /pulumi:providers:kubernetes {2}cluster-k8s/);
+        assert.match(fs.readFileSync(path.join(target, "resources.txt"), "utf8"), /pulumi:providers:kubernetes {2}cluster-k8s/);
         assert.match(lines.log.join("\n"), /every policy of policy\/ passes/);
+    });
+
+    it("never deletes a folder it did not write: a folder holding other files is refused and left as it was", async () => {
+        fs.writeFileSync(path.join(out, "notes.md"), "mine");
+        const { io, lines } = capture();
+        assert.equal(await renderCommand(["dev", "--out", out], io), 1);
+        assert.match(lines.error.join("\n"), /--out .* already holds files that no render wrote \(notes\.md\); give a new or empty folder/);
+        assert.deepEqual(fs.readdirSync(out), ["notes.md"]);
+    });
+
+    it("replaces only its own files in a folder it rendered into before", async () => {
+        const { io, lines } = capture();
+        assert.equal(await renderCommand(["dev", "--out", out], io), 0, lines.error.join("\n"));
+        fs.writeFileSync(path.join(out, "review.md"), "added by a reviewer");
+        fs.writeFileSync(path.join(out, "manifests.yaml"), "stale");
+        assert.equal(await renderCommand(["dev", "--out", out], io), 0, lines.error.join("\n"));
+        assert.deepEqual(fs.readdirSync(out).sort(), [".kubeship-render", "manifests.yaml", "outputs.yaml", "resources.txt", "review.md"]);
+        assert.notEqual(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8"), "stale");
+        assert.equal(fs.readFileSync(path.join(out, "review.md"), "utf8"), "added by a reviewer");
+    });
+
+    it("refuses the checkout itself (--out .)", async () => {
+        const { io, lines } = capture();
+        assert.equal(await renderCommand(["dev", "--out", ROOT], io), 1);
+        assert.match(lines.error.join("\n"), /already holds files that no render wrote/);
+        assert.ok(fs.existsSync(path.join(ROOT, "package.json")));
     });
 
     it("gives the same config error as pulumi up, and exits 1", async () => {
         const { io, lines } = capture();
         assert.equal(await renderCommand(["prod", "--cloud", "azure", "--out", out], io), 1);
-        assert.match(lines.error.join("\n"), /^error: Invalid config kubeship:cloud = "azure": must be one of "gcp", "aws", "digitalocean", "local"$/);
+        assert.match(lines.error.join("\n"), /^error: Invalid config kubeship:cloud = "azure": must be one of "gcp", "aws", "digitalocean", "kind", "local"$/);
     });
 
     it("names the stacks that exist for an unknown one", async () => {

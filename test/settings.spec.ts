@@ -28,11 +28,18 @@ describe("parseSettings", () => {
         assert.ok(Object.isFrozen(s) && Object.isFrozen(s.app) && Object.isFrozen(s.app.autoscaling));
     });
 
-    it("builds the image from ./app for linux/amd64 unless a prebuilt image is given", () => {
+    it("builds app/Dockerfile from the project root for linux/amd64 unless a prebuilt image is given", () => {
         const s = parseSettings({ "kubeship:cloud": "local" }, "dev");
         assert.equal(s.app.image, undefined);
-        assert.deepEqual({ ...s.app.build }, { context: "app", dockerfile: "Dockerfile", platform: "linux/amd64", tag: "kubeship-build" });
+        assert.deepEqual({ ...s.app.build }, { context: ".", dockerfile: "app/Dockerfile", platform: "linux/amd64", tag: "kubeship-build" });
         assert.equal(parseSettings(base(), "dev").app.image, IMAGE);
+    });
+
+    it("takes the Dockerfile at the top of a build context of your own unless one is named", () => {
+        const build = (b: object) => parseSettings({ "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ build: b }) }, "dev").app.build;
+        assert.equal(build({ context: "services/web" }).dockerfile, "Dockerfile");
+        assert.equal(build({ context: "services/web", dockerfile: "docker/web.Dockerfile" }).dockerfile, "docker/web.Dockerfile");
+        assert.equal(build({ dockerfile: "app/Dockerfile.debug" }).dockerfile, "app/Dockerfile.debug");
     });
 
     it("treats empty strings (Pulumi.yaml defaults) as unset", () => {
@@ -208,7 +215,7 @@ describe("parseSettings", () => {
 
     describe("refuses bad config with one message naming key, value and what is allowed", () => {
         const cases: [string, RawConfig, string, string, RegExp][] = [
-            ["unknown cloud", base({ "kubeship:cloud": "azure" }), "kubeship:cloud", '"azure"', /must be one of "gcp", "aws", "digitalocean", "local"/],
+            ["unknown cloud", base({ "kubeship:cloud": "azure" }), "kubeship:cloud", '"azure"', /must be one of "gcp", "aws", "digitalocean", "kind", "local"/],
             ["missing cloud", { "kubeship:app": JSON.stringify({ image: IMAGE }) }, "kubeship:cloud", "(not set)", /must be one of/],
             ["missing region for a cloud", base({ "kubeship:cloud": "aws" }), "kubeship:region", "(not set)", /required when kubeship:cloud is "aws"/],
             [
@@ -261,7 +268,13 @@ describe("parseSettings", () => {
             ["port out of range", base({}, { port: 70000 }), "kubeship:app.port", "70000", /from 1 to 65535/],
             ["service port zero", base({}, { servicePort: 0 }), "kubeship:app.servicePort", "0", /from 1 to 65535/],
             ["namespace not DNS-1123", base({ "kubeship:namespace": "My_Env" }), "kubeship:namespace", '"My_Env"', /DNS-1123 label/],
-            ["stack name not DNS-1123 used as namespace", base(), "kubeship:namespace", '"Dev_1"', /DNS-1123 label/],
+            [
+                "stack name not DNS-1123 used as namespace",
+                base(),
+                "kubeship:namespace",
+                "(not set)",
+                /defaults to the stack name "Dev_1", which is not a valid namespace \(must be a DNS-1123 label.*\); set one with: pulumi config set kubeship:namespace <name>$/,
+            ],
             ["ingress host not DNS-1123", base({}, { ingress: { host: "App_Host" } }), "kubeship:app.ingress.host", '"App_Host"', /DNS-1123 subdomain/],
             ["unknown key in app (typo)", base({}, { replcas: 3 }), "kubeship:app.replcas", "3", /unknown key "replcas" \(did you mean "replicas"\?\)/],
             [

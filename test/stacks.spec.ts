@@ -7,10 +7,8 @@ import * as assert from "node:assert/strict";
 import { FAKE_CLIENT_KEY, kubernetesObjects } from "./support/harness";
 import { redact } from "./support/mocks";
 import { renderStack, renderStackOnce, Rendered } from "./support/render-stack";
-import { all, dependencyClosure, one, spec } from "./support/query";
+import { all, dependencyClosure, isUnder, one, spec } from "./support/query";
 import { readStackConfig, stackNames } from "./support/stack-config";
-
-const CLUSTER_SCOPED = ["Namespace", "StorageClass"];
 
 for (const stack of stackNames()) {
     const { config } = readStackConfig(stack);
@@ -60,7 +58,10 @@ for (const stack of stackNames()) {
 
         it("places every namespaced object in the namespace through the Namespace's output (ordered deletes)", () => {
             const ns = one(r.run, "kubernetes:core/v1:Namespace");
-            for (const res of kubernetesObjects(r.run.registered).filter(x => !CLUSTER_SCOPED.includes(spec(x).kind))) {
+            // The environment's own objects: the cluster layer's (StorageClass, kind's registry ConfigMap) live elsewhere.
+            const objects = kubernetesObjects(r.run.registered).filter(x => isUnder(r.run, x, "kubeship:workloads:Environment"));
+            assert.ok(objects.length >= 18, `${objects.length} objects in the environment`);
+            for (const res of objects.filter(x => spec(x).kind !== "Namespace")) {
                 assert.equal(spec(res).metadata.namespace, r.run.outputs.namespace.value, res.name);
                 assert.ok(res.dependencies.includes(ns.urn), `${res.name} does not depend on the Namespace`);
             }

@@ -1,7 +1,7 @@
 /** Pieces the managed cluster layers share. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Cloud, Settings } from "../config";
+import type { ManagedCloud, Settings } from "../config";
 import { DEFAULTS, NODE_SIZE_FORMATS, WEEKDAYS } from "../config/settings";
 
 /** Cluster name used by every cloud: `kubeship-<stack>`. */
@@ -33,7 +33,7 @@ export interface ManagedClusterArgs {
 }
 
 /** The node pool settings every managed layer resolves the same way, from the one defaults table. */
-export function nodePoolDefaults(args: ManagedClusterArgs & { kubernetesVersion?: string }, cloud: Exclude<Cloud, "local">) {
+export function nodePoolDefaults(args: ManagedClusterArgs & { kubernetesVersion?: string }, cloud: ManagedCloud) {
     return {
         nodeSize: args.nodeSize ?? NODE_SIZE_FORMATS[cloud].default,
         minNodes: args.minNodes ?? DEFAULTS.cluster.minNodes,

@@ -5,6 +5,7 @@ import { ClusterContract } from "./contract";
 import { DoksCluster } from "./doks";
 import { EksCluster } from "./eks";
 import { GkeCluster } from "./gke";
+import { KindCluster } from "./kind";
 import { defaultKubeconfigPath, minifyKubeconfig, readKubeconfigFile } from "./kubeconfig";
 import { LocalCluster } from "./local";
 
@@ -12,6 +13,7 @@ export * from "./contract";
 export { DoksCluster } from "./doks";
 export { EksCluster } from "./eks";
 export { GkeCluster } from "./gke";
+export { KindCluster } from "./kind";
 export { LocalCluster } from "./local";
 
 /**
@@ -30,6 +32,12 @@ export function createCluster(settings: Settings, opts?: pulumi.ComponentResourc
         authorizedNetworks: c.authorizedNetworks,
     };
     switch (settings.cloud) {
+        case "kind":
+            return new KindCluster(
+                "cluster",
+                { clusterName: common.clusterName, clusterIdentifier: common.clusterIdentifier, registry: c.registry, storageClassName: c.storageClass },
+                opts,
+            );
         case "local": {
             const file = defaultKubeconfigPath();
             const { kubeconfig, cluster } = minifyKubeconfig(readKubeconfigFile(file), settings.kubeContext, file);

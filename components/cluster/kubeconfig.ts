@@ -33,7 +33,7 @@ export function readKubeconfigFile(file: string): string {
         throw new ConfigError(
             "kubeship:cloud",
             "local",
-            `needs a kubeconfig, and ${file} does not exist: create a cluster (kind create cluster --name kubeship) or point KUBECONFIG at one`,
+            `needs a kubeconfig, and ${file} does not exist: point KUBECONFIG at one, or let kubeship create a kind cluster (kubeship:cloud kind)`,
         );
     }
     return fs.readFileSync(file, "utf8");

@@ -8,8 +8,14 @@ import { parseQuantity } from "./quantity";
 import * as v from "./validators";
 
 export const PROJECT = "kubeship";
-export const CLOUDS = ["gcp", "aws", "digitalocean", "local"] as const;
+export const CLOUDS = ["gcp", "aws", "digitalocean", "kind", "local"] as const;
 export type Cloud = (typeof CLOUDS)[number];
+/** The clouds whose cluster, network and registry kubeship creates and pays for: they need a region. */
+export const MANAGED_CLOUDS = ["gcp", "aws", "digitalocean"] as const;
+export type ManagedCloud = (typeof MANAGED_CLOUDS)[number];
+export function isManaged(cloud: Cloud): cloud is ManagedCloud {
+    return (MANAGED_CLOUDS as readonly string[]).includes(cloud);
+}
 export const SERVICE_TYPES = ["LoadBalancer", "ClusterIP"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 /** Redis eviction policies (redis.io/docs/latest/develop/reference/eviction). */
@@ -46,9 +52,9 @@ export interface AutoscalingSettings {
 
 /** How `pulumi up` builds the app image when no prebuilt `image` is configured. */
 export interface BuildSettings {
-    /** Context directory, relative to the project root. */
+    /** Context directory, relative to the project root (or absolute). */
     context: string;
-    /** Dockerfile, relative to the context. */
+    /** Dockerfile, relative to the context (see `defaultDockerfile`). */
     dockerfile: string;
     platform: string;
     /** Rolling tag pushed with each build and used as cache; deployments pin the digest. */
@@ -94,14 +100,14 @@ export const NAT_GATEWAYS = ["perAz", "single"] as const;
 export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 
 /** Region names per cloud. */
-export const REGION_FORMATS: Record<Exclude<Cloud, "local">, { pattern: RegExp; example: string }> = {
+export const REGION_FORMATS: Record<ManagedCloud, { pattern: RegExp; example: string }> = {
     gcp: { pattern: /^[a-z]+-[a-z]+[0-9]+$/, example: "europe-west1" },
     aws: { pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$/, example: "eu-west-1" },
     digitalocean: { pattern: /^[a-z]{3}[0-9]$/, example: "ams3" },
 };
 
 /** Node sizes per cloud, by the naming scheme each cloud uses. */
-export const NODE_SIZE_FORMATS: Record<Exclude<Cloud, "local">, { pattern: RegExp; example: string; default: string }> = {
+export const NODE_SIZE_FORMATS: Record<ManagedCloud, { pattern: RegExp; example: string; default: string }> = {
     gcp: {
         pattern: /^[a-z][a-z0-9]*-(standard|highmem|highcpu|medium|small|micro|custom|megamem|ultramem|hightcpu)(-[0-9]+)?(-[0-9]+)?$/,
         example: "e2-standard-4",
@@ -112,7 +118,11 @@ export const NODE_SIZE_FORMATS: Record<Exclude<Cloud, "local">, { pattern: RegEx
 };
 
 export interface ClusterSettings {
-    /** Registry address for the local cluster (kind's local registry convention by default). */
+    /**
+     * Registry for `kind` and `local`, as `docker push` and the pods' image references name it. For
+     * `kind` it is `localhost:<port>`: the registry container is published on that loopback port and the
+     * nodes' containerd maps the same name to the container (kind's local registry convention).
+     */
     registry: string;
     /** StorageClass for Postgres volumes; undefined = the cluster layer's class (local: the cluster default). */
     storageClass?: string;
@@ -173,7 +183,11 @@ type Plain = { type: "string" | "integer" | "boolean"; description: string; defa
  * Pulumi.yaml to this table. An empty-string default means "not set".
  */
 export const PLAIN_SETTINGS: Record<string, Plain> = {
-    cloud: { type: "string", description: "Where the cluster comes from - gcp, aws, digitalocean or local (an existing cluster from your kubeconfig)." },
+    cloud: {
+        type: "string",
+        description:
+            "Where the cluster comes from - gcp, aws, digitalocean, kind (a kind cluster and local registry that kubeship creates) or local (an existing cluster from your kubeconfig).",
+    },
     region: { type: "string", description: "Cloud region (required for gcp, aws and digitalocean), for example europe-west1, eu-west-1 or ams3.", default: "" },
     kubeContext: { type: "string", description: "kubeconfig context for cloud=local; empty uses the current context.", default: "" },
     namespace: { type: "string", description: "Namespace for the environment; empty uses the stack name.", default: "" },
@@ -183,7 +197,6 @@ export const PLAIN_SETTINGS: Record<string, Plain> = {
         default: false,
     },
 };
-const OBJECT_SETTINGS = ["app", "postgres", "redis", "cluster"];
 
 export const DEFAULTS = {
     app: {
@@ -197,7 +210,8 @@ export const DEFAULTS = {
         memoryLimit: "256Mi",
         serviceType: "LoadBalancer" as ServiceType,
         servicePort: 80,
-        build: { context: "app", dockerfile: "Dockerfile", platform: "linux/amd64", tag: "kubeship-build" },
+        // The sample app is an npm workspace: its image builds from the project root, where the lockfile is.
+        build: { context: ".", dockerfile: "app/Dockerfile", platform: "linux/amd64", tag: "kubeship-build" },
         autoscaling: { enabled: true, maxReplicas: 6, targetCPUUtilization: 70 },
     },
     postgres: {
@@ -234,13 +248,21 @@ export const DEFAULTS = {
     },
 } as const;
 
+/**
+ * The Dockerfile for a build context: the sample app's `app/Dockerfile` for the default context, and
+ * `Dockerfile` at the top of any context you choose.
+ */
+export function defaultDockerfile(context: string | undefined): string {
+    return context === undefined || context === DEFAULTS.app.build.context ? DEFAULTS.app.build.dockerfile : "Dockerfile";
+}
+
 /** Raw config: full keys (`kubeship:app`, `gcp:project`) to the strings Pulumi stores. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
 
 /** Builds validated, frozen settings from raw config. Throws a ConfigError on the first bad value. */
 export function parseSettings(raw: RawConfig, stack: string): Settings {
     const key = (k: string) => `${PROJECT}:${k}`;
-    const knownTop = [...Object.keys(PLAIN_SETTINGS), ...OBJECT_SETTINGS];
+    const knownTop = [...Object.keys(PLAIN_SETTINGS), ...Object.keys(SECTION_KEYS)];
     for (const full of Object.keys(raw)) {
         if (!full.startsWith(`${PROJECT}:`)) continue;
         const k = full.slice(PROJECT.length + 1);
@@ -258,8 +280,8 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
 
     const cloud = v.oneOf(key("cloud"), raw[key("cloud")], CLOUDS);
     const region = v.optionalString(key("region"), raw[key("region")]);
-    if (cloud !== "local" && !region) throw new ConfigError(key("region"), region, `is required when kubeship:cloud is "${cloud}"`);
-    if (cloud !== "local" && !REGION_FORMATS[cloud].pattern.test(region!)) {
+    if (isManaged(cloud) && !region) throw new ConfigError(key("region"), region, `is required when kubeship:cloud is "${cloud}"`);
+    if (isManaged(cloud) && !REGION_FORMATS[cloud].pattern.test(region!)) {
         throw new ConfigError(key("region"), region, `is not a ${cloud} region; expected a name such as "${REGION_FORMATS[cloud].example}"`);
     }
     const gcpProject = v.optionalString("gcp:project", raw["gcp:project"]);
@@ -282,7 +304,7 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
         kubeContext: v.optionalString(key("kubeContext"), raw[key("kubeContext")]),
         gcpProject,
         digitaloceanToken: token === undefined ? undefined : pulumi.secret(token),
-        namespace: v.dns1123Label(key("namespace"), v.optionalString(key("namespace"), raw[key("namespace")]) ?? stack),
+        namespace: parseNamespace(key("namespace"), v.optionalString(key("namespace"), raw[key("namespace")]), stack),
         protectData,
         cluster: parseCluster(key("cluster"), raw[key("cluster")], cloud, stack, protectData),
         app: parseApp(key("app"), raw[key("app")]),
@@ -290,6 +312,20 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
         redis: parseRedis(key("redis"), raw[key("redis")]),
     };
     return deepFreeze(settings);
+}
+
+/** The namespace: the setting, else the stack name, which need not be a valid one (`Dev_EU` is a fine stack name). */
+function parseNamespace(key: string, value: string | undefined, stack: string): string {
+    if (value !== undefined) return v.dns1123Label(key, value);
+    try {
+        return v.dns1123Label(key, stack);
+    } catch (e) {
+        throw new ConfigError(
+            key,
+            undefined,
+            `is not set, so it defaults to the stack name "${stack}", which is not a valid namespace (${(e as ConfigError).allowed}); set one with: pulumi config set ${key} <name>`,
+        );
+    }
 }
 
 function section(key: string, value: v.Raw, allowed: readonly string[]): Record<string, v.Raw> {
@@ -332,13 +368,21 @@ const CLUSTER_KEYS = [
     "registryName",
     "existingRegistry",
 ] as const;
+/** The keys of each structured setting (`kubeship:app`, …), as `Pulumi.yaml`'s comment lists them. */
+export const SECTION_KEYS = {
+    app: ["image", "build", "replicas", "port", "healthPath", "readyPath", ...RESOURCE_KEYS, "serviceType", "servicePort", "ingress", "autoscaling"],
+    postgres: ["image", "passwordVersion", "database", "user", "storageSize", "terminationGracePeriodSeconds", ...RESOURCE_KEYS],
+    redis: ["image", "passwordVersion", "maxmemory", "maxmemoryPolicy", ...RESOURCE_KEYS],
+    cluster: CLUSTER_KEYS,
+} as const;
+
 /** Retention periods CloudWatch Logs accepts. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, protectData: boolean): ClusterSettings {
     const d = DEFAULTS.cluster;
-    const o = section(key, value, CLUSTER_KEYS);
-    const sizeFormat = cloud === "local" ? undefined : NODE_SIZE_FORMATS[cloud];
+    const o = section(key, value, SECTION_KEYS.cluster);
+    const sizeFormat = isManaged(cloud) ? NODE_SIZE_FORMATS[cloud] : undefined;
     const nodeSize = field(o, "nodeSize", sizeFormat?.default ?? "", x => {
         const size = v.requireString(`${key}.nodeSize`, x);
         if (sizeFormat && !sizeFormat.pattern.test(size))
@@ -349,7 +393,7 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
     const maxNodes = field(o, "maxNodes", Math.max(d.maxNodes, minNodes), x => v.integer(`${key}.maxNodes`, x, 1, 1000));
     v.ordered(`${key}.minNodes`, minNodes, `${key}.maxNodes`, maxNodes);
     const authorizedNetworks = field(o, "authorizedNetworks", [] as string[], x => v.list(`${key}.authorizedNetworks`, x, v.cidr));
-    if (cloud !== "local" && authorizedNetworks.length === 0) {
+    if (isManaged(cloud) && authorizedNetworks.length === 0) {
         throw new ConfigError(
             `${key}.authorizedNetworks`,
             o.authorizedNetworks,
@@ -363,7 +407,17 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
         return days;
     });
     return {
-        registry: field(o, "registry", d.registry, x => v.requireString(`${key}.registry`, x)),
+        registry: field(o, "registry", d.registry, x => {
+            const registry = v.requireString(`${key}.registry`, x);
+            const port = /^localhost:([0-9]{1,5})$/.exec(registry)?.[1];
+            if (cloud === "kind" && !(Number(port) >= 1 && Number(port) <= 65535))
+                throw new ConfigError(
+                    `${key}.registry`,
+                    x,
+                    'must be "localhost:<port>" for kubeship:cloud "kind": the registry container is published on that loopback port, and the kind nodes map the same name to it',
+                );
+            return registry;
+        }),
         storageClass: field(o, "storageClass", undefined, x => v.dns1123Subdomain(`${key}.storageClass`, x)),
         nodeSize,
         minNodes,
@@ -396,19 +450,7 @@ function parseCluster(key: string, value: v.Raw, cloud: Cloud, stack: string, pr
 
 function parseApp(key: string, value: v.Raw): AppSettings {
     const d = DEFAULTS.app;
-    const o = section(key, value, [
-        "image",
-        "build",
-        "replicas",
-        "port",
-        "healthPath",
-        "readyPath",
-        ...RESOURCE_KEYS,
-        "serviceType",
-        "servicePort",
-        "ingress",
-        "autoscaling",
-    ]);
+    const o = section(key, value, SECTION_KEYS.app);
     if (o.image !== undefined && o.build !== undefined) {
         throw new ConfigError(`${key}.build`, o.build, `cannot be set together with ${key}.image: a prebuilt image is deployed as it is; remove one of them`);
     }
@@ -431,9 +473,10 @@ function parseApp(key: string, value: v.Raw): AppSettings {
 function parseBuild(key: string, value: v.Raw): BuildSettings {
     const d = DEFAULTS.app.build;
     const o = section(key, value, ["context", "dockerfile", "platform", "tag"]);
+    const context = field(o, "context", d.context, x => v.requireString(`${key}.context`, x));
     return {
-        context: field(o, "context", d.context, x => v.requireString(`${key}.context`, x)),
-        dockerfile: field(o, "dockerfile", d.dockerfile, x => v.requireString(`${key}.dockerfile`, x)),
+        context,
+        dockerfile: field(o, "dockerfile", defaultDockerfile(context), x => v.requireString(`${key}.dockerfile`, x)),
         platform: field(o, "platform", d.platform, x => {
             if (typeof x !== "string" || !/^[a-z0-9]+\/[a-z0-9_]+(\/v[0-9]+)?$/.test(x))
                 throw new ConfigError(`${key}.platform`, x, 'must be an OCI platform such as "linux/amd64" or "linux/arm64"');
@@ -469,7 +512,7 @@ function parseAutoscaling(key: string, value: v.Raw, replicas: number, replicasK
 
 function parsePostgres(key: string, value: v.Raw): PostgresSettings {
     const d = DEFAULTS.postgres;
-    const o = section(key, value, ["image", "database", "user", "storageSize", "terminationGracePeriodSeconds", "passwordVersion", ...RESOURCE_KEYS]);
+    const o = section(key, value, SECTION_KEYS.postgres);
     const identifier = (k: string) => (x: v.Raw) => {
         if (typeof x !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(x)) {
             throw new ConfigError(
@@ -495,7 +538,7 @@ function parsePostgres(key: string, value: v.Raw): PostgresSettings {
 
 function parseRedis(key: string, value: v.Raw): RedisSettings {
     const d = DEFAULTS.redis;
-    const o = section(key, value, ["image", "maxmemory", "maxmemoryPolicy", "passwordVersion", ...RESOURCE_KEYS]);
+    const o = section(key, value, SECTION_KEYS.redis);
     const resources = parseResources(key, o, d);
     const limit = parseQuantity(resources.memoryLimit)!;
     const maxmemory =

@@ -2,14 +2,18 @@ import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryInfo } from "../cluster/contract";
+import { DEFAULTS, defaultDockerfile } from "../config/settings";
 import { projectRoot } from "./project-root";
 
 export interface AppImageArgs {
     /** Where to push: the cluster contract's registry (push credentials are secrets). */
     registry: RegistryInfo;
-    /** Build context, relative to the project root or absolute. @default "app" */
+    /**
+     * Build context, relative to the project root or absolute. @default "." (the project root: the sample
+     * app is an npm workspace, and its lockfile is the root one)
+     */
     context?: string;
-    /** Dockerfile, relative to the context. @default "Dockerfile" */
+    /** Dockerfile, relative to the context. @default "app/Dockerfile" for the default context, else "Dockerfile" */
     dockerfile?: string;
     /** Target platform; the clusters' nodes are amd64, so ARM laptops cross-build. @default "linux/amd64" */
     platform?: string;
@@ -33,10 +37,11 @@ export class AppImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:image:AppImage", name, {}, opts);
-        const context = path.resolve(projectRoot(), args.context ?? "app");
-        const dockerfile = path.resolve(context, args.dockerfile ?? "Dockerfile");
-        const platform = args.platform ?? "linux/amd64";
-        const tag = args.tag ?? "kubeship-build";
+        const d = DEFAULTS.app.build;
+        const context = path.resolve(projectRoot(), args.context ?? d.context);
+        const dockerfile = path.resolve(context, args.dockerfile ?? defaultDockerfile(args.context));
+        const platform = args.platform ?? d.platform;
+        const tag = args.tag ?? d.tag;
 
         const provider = new docker.Provider(`${name}-docker`, {}, { parent: this });
         const imageName = pulumi.interpolate`${args.registry.repository}:${tag}`;

@@ -3,12 +3,12 @@
  * needs (region, project, token) get clearly marked stand-ins when the stack has none that fit;
  * every substitution is reported.
  */
-import { Cloud, CLOUDS, REGION_FORMATS } from "../../components/config/settings";
+import { CLOUDS, isManaged, ManagedCloud, REGION_FORMATS } from "../../components/config/settings";
 import { ConfigError } from "../../components/config/errors";
 import type { StackConfig } from "./stack-config";
 
 export const STAND_INS = {
-    region: { gcp: "europe-west1", aws: "eu-west-1", digitalocean: "ams3" } as Record<Exclude<Cloud, "local">, string>,
+    region: { gcp: "europe-west1", aws: "eu-west-1", digitalocean: "ams3" } as Record<ManagedCloud, string>,
     gcpProject: "render-stand-in-project",
     digitaloceanToken: "render-stand-in-token",
     authorizedNetworks: ["203.0.113.0/24"],
@@ -25,9 +25,9 @@ export function overrideCloud(stack: StackConfig, cloud: string): { config: Reco
         config[key] = value;
         substituted.push(`${key} = ${value}`);
     };
-    if (cloud === stack.config["kubeship:cloud"] || cloud === "local") return { config, secretKeys, substituted };
+    const c = cloud as (typeof CLOUDS)[number];
+    if (cloud === stack.config["kubeship:cloud"] || !isManaged(c)) return { config, secretKeys, substituted };
 
-    const c = cloud as Exclude<Cloud, "local">;
     if (!REGION_FORMATS[c].pattern.test(config["kubeship:region"] ?? "")) standIn("kubeship:region", STAND_INS.region[c]);
     if (c === "gcp" && !config["gcp:project"]) standIn("gcp:project", STAND_INS.gcpProject);
     if (c === "digitalocean" && !config["digitalocean:token"]) {

@@ -8,7 +8,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../../components/config";
 import { kubeship } from "../../components/program";
-import { installMocks, MockRun, Registered } from "./mocks";
+import { fakeKubeconfig, installMocks, MockRun, Registered } from "./mocks";
+
+export { FAKE_CLIENT_KEY } from "./mocks";
 
 export interface RunOptions {
     stack: string;
@@ -25,34 +27,6 @@ export interface RunResult extends MockRun {
     stack: string;
     outputs: Record<string, Output>;
 }
-
-/** A kind-style kubeconfig with one context, written to a temp file: runs never read the user's own. */
-export function fakeKubeconfig(context: string): string {
-    return [
-        "apiVersion: v1",
-        "kind: Config",
-        `current-context: ${context}`,
-        "clusters:",
-        `- name: ${context}`,
-        "  cluster:",
-        "    server: https://127.0.0.1:6443",
-        "    certificate-authority-data: RkFLRS1DQQ==",
-        "contexts:",
-        `- name: ${context}`,
-        "  context:",
-        `    cluster: ${context}`,
-        `    user: ${context}`,
-        "users:",
-        `- name: ${context}`,
-        "  user:",
-        "    client-certificate-data: RkFLRS1DRVJU",
-        "    client-key-data: RkFLRS1LRVk=",
-        "",
-    ].join("\n");
-}
-
-/** The fake kubeconfig's client key: it must never appear outside a secret. */
-export const FAKE_CLIENT_KEY = "RkFLRS1LRVk=";
 
 /**
  * Runs the program. Config errors reject (before anything registers, as under `pulumi up`).

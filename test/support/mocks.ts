@@ -25,6 +25,34 @@ export const FAKE_CREDENTIALS = {
     docrPassword: "fake-docr-token-7f3a",
 };
 
+/** A kind-style kubeconfig with one context, written to a temp file: runs never read the user's own. */
+export function fakeKubeconfig(context: string): string {
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        `current-context: ${context}`,
+        "clusters:",
+        `- name: ${context}`,
+        "  cluster:",
+        "    server: https://127.0.0.1:6443",
+        "    certificate-authority-data: RkFLRS1DQQ==",
+        "contexts:",
+        `- name: ${context}`,
+        "  context:",
+        `    cluster: ${context}`,
+        `    user: ${context}`,
+        "users:",
+        `- name: ${context}`,
+        "  user:",
+        "    client-certificate-data: RkFLRS1DRVJU",
+        "    client-key-data: RkFLRS1LRVk=",
+        "",
+    ].join("\n");
+}
+
+/** The fake kubeconfig's client key: it must never appear outside a secret. */
+export const FAKE_CLIENT_KEY = "RkFLRS1LRVk=";
+
 /** What the engine would receive for one resource registration. */
 export interface Registered {
     urn: string;
@@ -44,6 +72,8 @@ export interface Registered {
 
 export interface MockRun {
     registered: Registered[];
+    /** Every invoke the program made, with its arguments. */
+    calls: { token: string; inputs: Record<string, any> }[];
     unmockedCalls: string[];
     /** Every generated password handed out by the RandomPassword mock (for plain-text leak checks). */
     generatedSecrets: string[];
@@ -75,6 +105,8 @@ const fakeOutputs: Record<string, Fake> = {
             ? { status: { loadBalancer: { ingress: [{ hostname: AFTER_DEPLOY.loadBalancerAddress }] } } }
             : { status: { loadBalancer: {} } },
     "random:index/randomId:RandomId": () => ({ hex: "a1b2c3", b64Url: "obLD" }),
+    // The kind layer's scripts print whether they made their thing.
+    "command:local:Command": () => ({ stdout: "created", stderr: "" }),
     // A build's digest exists only after it is pushed: a stable stand-in derived from what is built.
     "docker:index/image:Image": args => {
         const name = String(args.inputs.imageName);
@@ -160,6 +192,12 @@ const fakeCalls: Record<string, FakeCall> = {
         run.generatedSecrets.push(FAKE_CREDENTIALS.gcpAccessToken);
         return { accessToken: FAKE_CREDENTIALS.gcpAccessToken, project: "after-deploy", region: "after-deploy", zone: "after-deploy", id: "client" };
     },
+    // kind: `kind get kubeconfig --name <cluster>` prints the cluster's kubeconfig (context kind-<cluster>).
+    "command:local:run": inputs => ({
+        command: inputs.command,
+        stdout: fakeKubeconfig(`kind-${/--name '([^']+)'/.exec(String(inputs.command))?.[1] ?? "unknown"}`),
+        stderr: "",
+    }),
     "digitalocean:index/getKubernetesVersions:getKubernetesVersions": inputs => ({
         latestVersion: `${inputs.versionPrefix ?? "1.33."}4-do.0`,
         validVersions: [`${inputs.versionPrefix ?? "1.33."}4-do.0`],
@@ -170,7 +208,7 @@ const fakeCalls: Record<string, FakeCall> = {
 
 /** Installs fresh mocks for one program run as `stack` of project `kubeship`. */
 export async function installMocks(stack: string): Promise<MockRun> {
-    const run: MockRun = { registered: [], unmockedCalls: [], generatedSecrets: [] };
+    const run: MockRun = { registered: [], calls: [], unmockedCalls: [], generatedSecrets: [] };
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
@@ -178,6 +216,7 @@ export async function installMocks(stack: string): Promise<MockRun> {
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...args.inputs, ...extra } };
             },
             call(args) {
+                run.calls.push({ token: args.token, inputs: args.inputs });
                 const fake = fakeCalls[args.token];
                 if (!fake) {
                     run.unmockedCalls.push(args.token);

@@ -31,3 +31,12 @@ export function dependencyClosure(run: RunResult, urn: string): Set<string> {
     }
     return seen;
 }
+
+/** True when `r` sits, at any depth, under a component of type `componentType` (mock URNs hold one level). */
+export function isUnder(run: RunResult, r: Registered, componentType: string): boolean {
+    const byUrn = new Map(run.registered.map(x => [x.urn, x]));
+    for (let parent = byUrn.get(r.parent); parent; parent = byUrn.get(parent.parent)) {
+        if (parent.type === componentType) return true;
+    }
+    return false;
+}

@@ -16,6 +16,9 @@ export async function freePort(): Promise<number> {
     return port;
 }
 
+/** Thrown by a probe when waiting longer cannot help (the process died): `waitFor` gives up at once. */
+export class GiveUp extends Error {}
+
 /** Polls `probe` until it returns a value (not undefined) or the time runs out. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20000, everyMs = 100): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -25,11 +28,38 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
             const value = await probe();
             if (value !== undefined) return value;
         } catch (e) {
+            if (e instanceof GiveUp) throw e;
             last = e;
         }
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
         await new Promise(resolve => setTimeout(resolve, everyMs));
     }
+}
+
+/** True when `command` is an executable on PATH. */
+export function onPath(command: string, env: NodeJS.ProcessEnv = process.env): boolean {
+    return (env.PATH ?? "").split(path.delimiter).some(dir => {
+        try {
+            fs.accessSync(path.join(dir, command), fs.constants.X_OK);
+            return true;
+        } catch {
+            return false;
+        }
+    });
+}
+
+/** The server binaries the integration suite runs that this machine lacks, with the Debian package of each. */
+export function missingServers(env: NodeJS.ProcessEnv = process.env): { binary: string; debianPackage: string }[] {
+    const missing: { binary: string; debianPackage: string }[] = [];
+    try {
+        postgresBin();
+    } catch {
+        missing.push({ binary: "PostgreSQL (initdb, pg_ctl)", debianPackage: "postgresql" });
+    }
+    for (const binary of ["redis-server", "redis-cli"]) {
+        if (!onPath(binary, env) && !missing.some(m => m.debianPackage === "redis-server")) missing.push({ binary, debianPackage: "redis-server" });
+    }
+    return missing;
 }
 
 /** The newest installed PostgreSQL's bin directory (Debian keeps them under /usr/lib/postgresql/<v>/bin). */
@@ -136,6 +166,7 @@ export async function runToEnd(command: string, args: string[], env: NodeJS.Proc
     const timer = setTimeout(() => proc.child.kill("SIGKILL"), timeoutMs);
     const code = await proc.exited;
     clearTimeout(timer);
+    if (proc.startError) throw new Error(`${command} did not start: ${proc.startError.message}`);
     if (code !== 0) throw new Error(`${command} exited with ${code}: ${proc.output.join("\n")}`);
     return proc.output;
 }
@@ -153,14 +184,25 @@ export class Proc {
         const collect = (chunk: Buffer) => this.output.push(...chunk.toString("utf8").split("\n").filter(Boolean));
         child.stdout?.on("data", collect);
         child.stderr?.on("data", collect);
-        this.exited = new Promise(resolve => child.once("exit", code => resolve(code)));
+        this.exited = new Promise(resolve => {
+            child.once("exit", code => resolve(code));
+            // A command that cannot start (ENOENT) emits "error" and never "exit".
+            child.once("error", e => {
+                this.startError = e;
+                resolve(null);
+            });
+        });
     }
+
+    /** Why the process could not start, if it could not. */
+    startError?: Error;
 
     waitForLine(pattern: RegExp, timeoutMs = 15000): Promise<string> {
         return waitFor(
             `${this.name} to print ${pattern}`,
             async () => {
-                if (this.child.exitCode !== null) throw new Error(`${this.name} exited with ${this.child.exitCode}:\n${this.output.join("\n")}`);
+                if (this.startError) throw new GiveUp(`${this.name} did not start: ${this.startError.message}`);
+                if (this.child.exitCode !== null) throw new GiveUp(`${this.name} exited with ${this.child.exitCode}:\n${this.output.join("\n")}`);
                 return this.output.find(l => pattern.test(l));
             },
             timeoutMs,

@@ -22,8 +22,18 @@ interface Declaration {
     description?: string;
 }
 
+/** Parses a YAML file of the project; a syntax error names the file, line and column. */
+export function readYaml(file: string): any {
+    try {
+        return YAML.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        if (e instanceof YAML.YAMLError) throw new Error(`${path.relative(ROOT, file)} is not valid YAML: ${e.message}`, { cause: e });
+        throw e;
+    }
+}
+
 export function readProject(): { name: string; stackConfigDir: string; config: Record<string, Declaration | string | number | boolean> } {
-    return YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    return readYaml(path.join(ROOT, "Pulumi.yaml"));
 }
 
 /** Names of the stacks that have a file in the stack config directory. */
@@ -45,7 +55,7 @@ export function readStackConfig(stack: string, newStack = false): StackConfig {
     if (!fs.existsSync(file) && !newStack) {
         throw new ConfigError("stack", stack, `has no file ${path.relative(ROOT, file)}; stacks: ${stackNames().join(", ")}`);
     }
-    const stackDoc = fs.existsSync(file) ? (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) : {};
+    const stackDoc = fs.existsSync(file) ? (readYaml(file) ?? {}) : {};
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     const full = (k: string) => (k.includes(":") ? k : `${project.name}:${k}`);
