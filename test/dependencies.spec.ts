@@ -53,6 +53,7 @@ describe("dependencies", () => {
             assert.equal(pkg.engines.node, ">=24.11.0", `${file} engines`);
             assert.equal(pkg.devDependencies["@types/node"].split(".")[0], major, `${file} @types/node`);
         }
+        assert.match(fs.readFileSync(path.join(ROOT, ".npmrc"), "utf8"), /^engine-strict=true$/m, "npm ci on an older Node stops at once");
         const dockerfile = fs.readFileSync(path.join(ROOT, "app", "Dockerfile"), "utf8");
         assert.match(dockerfile, new RegExp(`^ARG NODE_IMAGE=node:${NODE.replace(/\./g, "\\.")}-`, "m"), "the image runs the same Node");
     });
