@@ -4,6 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ManagedCloud, Settings } from "../config";
 import { DEFAULTS, NODE_SIZE_FORMATS, WEEKDAYS } from "../config/settings";
 
+/** The app's repository in a registry kubeship does not create (kind's and a local cluster's). */
+export function localRepository(server: string): string {
+    return `${server}/kubeship-app`;
+}
+
 /** Cluster name used by every cloud: `kubeship-<stack>`. */
 export function clusterName(stack: string): string {
     return `kubeship-${stack}`;

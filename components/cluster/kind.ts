@@ -9,6 +9,8 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { DEFAULTS } from "../config/settings";
+import { localRepository } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 
 /** kind's registry recipe: the registry image and its port inside the container, and the Docker network of kind's nodes. */
@@ -152,7 +154,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Kind", name, {}, opts);
-        const registry = args.registry ?? "localhost:5001";
+        const registry = args.registry ?? DEFAULTS.cluster.registry;
         const scripts = kindScripts(args.clusterName, registry);
         const commands = new command.Provider(`${name}-command`, {}, { parent: this });
         const child = { parent: this, provider: commands };
@@ -173,7 +175,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
         this.name = cluster.id.apply(() => args.clusterName);
         // `docker push` needs the registry container running: the build waits for it, not for the cluster.
         const server = registryContainer.stdout.apply(() => registry);
-        this.registry = { server, repository: pulumi.interpolate`${server}/kubeship-app` };
+        this.registry = { server, repository: server.apply(localRepository) };
         this.storageClassName = args.storageClassName;
         this.provider = new k8s.Provider(
             `${name}-k8s`,

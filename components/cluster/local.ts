@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { localRepository } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 
 export interface LocalClusterArgs {
@@ -46,7 +47,7 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
 
         this.kubeconfig = pulumi.secret(args.kubeconfig);
         this.name = pulumi.output(args.clusterName);
-        this.registry = { server: args.registry, repository: `${args.registry}/kubeship-app` };
+        this.registry = { server: args.registry, repository: localRepository(args.registry) };
         this.storageClassName = args.storageClassName;
         this.provider = new k8s.Provider(
             `${name}-k8s`,
