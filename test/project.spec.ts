@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as ts from "typescript";
 import { PLAIN_SETTINGS, SECTION_KEYS } from "../components/config";
 import { readProject, readStackConfig, readYaml, ROOT, stackNames } from "./support/stack-config";
 import { throwsConfig } from "./support/assert";
@@ -25,6 +26,18 @@ describe("Pulumi.yaml", () => {
         }
         const declared = Object.keys(project.config).filter(k => !k.includes(":"));
         assert.deepEqual(declared.sort(), Object.keys(PLAIN_SETTINGS).sort(), "no setting declared that the program does not read");
+    });
+
+    it("gives `pulumi up` TypeScript options it can compile with: Pulumi's runner adds moduleResolution nodenext unless tsconfig sets one", () => {
+        // @pulumi/pulumi's cmd/run registers ts-node with {module: nodenext, moduleResolution: nodenext, ...tsconfig's compilerOptions}.
+        const tsconfig = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), file => ts.sys.readFile(file)).config;
+        const merged = { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", ...tsconfig.compilerOptions };
+        const { options, errors } = ts.convertCompilerOptionsFromJson(merged, ROOT);
+        const diagnostics = [...errors, ...ts.createProgram({ rootNames: [], options }).getOptionsDiagnostics()];
+        assert.deepEqual(
+            diagnostics.map(d => ts.flattenDiagnosticMessageText(d.messageText, " ")),
+            [],
+        );
     });
 
     it("lists, in its comment, exactly the keys of each structured setting the parser reads, none of them required", () => {

@@ -33,6 +33,8 @@ for (const stack of stackNames()) {
 
         it("puts every Kubernetes resource on the cluster's explicit provider, and every resource on an explicit provider", () => {
             const provider = one(r.run, "pulumi:providers:kubernetes");
+            // A changed Secret is updated, not deleted and re-created with the workloads that read it.
+            assert.equal(String(spec(provider).enableSecretMutable), "true");
             const ref = `${provider.urn}::${provider.name}-id`;
             for (const res of kubernetesObjects(r.run.registered)) assert.equal(res.provider, ref, res.name);
             for (const res of r.run.registered.filter(x => x.custom && !x.type.startsWith("pulumi:providers:"))) {

@@ -22,10 +22,9 @@ describe("tools", () => {
     it("builds the Pulumi CLI and the language host at the @pulumi/pulumi version the program uses", () => {
         const version = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
         assert.equal(recipe("pulumi").pins.version, version);
-        assert.equal(recipe("language-nodejs").pins.version, version);
         assert.equal(required("pulumi", "github.com/pulumi/pulumi/pkg/v3"), `v${version}`);
         assert.equal(required("pulumi", "github.com/pulumi/pulumi/sdk/v3"), `v${version}`);
-        assert.equal(required("language-nodejs", "github.com/pulumi/pulumi/sdk/v3"), `v${version}`);
+        assert.equal(required("pulumi/language-nodejs", "github.com/pulumi/pulumi/sdk/v3"), `v${version}`);
     });
 
     it("builds the random provider for the @pulumi/random release, and pins the kubernetes provider's served commit", () => {

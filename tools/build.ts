@@ -18,7 +18,10 @@ export interface Tools {
     pulumiHome: string;
 }
 
-/** The engine's plugins: each provider binary, installed under the version its npm SDK asks for. */
+/**
+ * The provider plugins, installed into the PULUMI_HOME under the version each npm SDK asks for, so that
+ * the engine finds them without a PATH lookup (the language host sits beside the CLI).
+ */
 const PLUGINS = [
     { name: "kubernetes", binary: "pulumi-resource-kubernetes", sdk: "@pulumi/kubernetes" },
     { name: "random", binary: "pulumi-resource-random", sdk: "@pulumi/random" },
@@ -69,16 +72,17 @@ function sdkVersion(pkg: string): string {
     return (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
 }
 
-/** A PULUMI_HOME holding the provider plugins, made once per set of binaries and versions. */
-function pluginHome(bin: string, keys: string[]): string {
-    const plugins = PLUGINS.map(p => ({ ...p, version: sdkVersion(p.sdk), file: fs.realpathSync(path.join(bin, p.binary)) }));
-    const home = path.join(cacheRoot(), "tools", `pulumi-home-${contentKey([...keys, JSON.stringify(plugins)], [])}`);
+/** A PULUMI_HOME holding the plugins, made once per CLI and set of plugin binaries and versions. */
+function pluginHome(bin: string): string {
+    const plugins = PLUGINS.map(p => ({ name: p.name, version: sdkVersion(p.sdk), file: fs.realpathSync(path.join(bin, p.binary)) }));
+    const cli = fs.realpathSync(path.join(bin, "pulumi"));
+    const home = path.join(cacheRoot(), "tools", `pulumi-home-${contentKey([cli, JSON.stringify(plugins)], [])}`);
     if (fs.existsSync(path.join(home, "complete"))) return home;
     const partial = `${home}.partial`;
     fs.rmSync(partial, { recursive: true, force: true });
     fs.mkdirSync(partial, { recursive: true });
     for (const p of plugins) {
-        execFileSync(path.join(bin, "pulumi"), ["plugin", "install", "resource", p.name, p.version, "--file", p.file], {
+        execFileSync(cli, ["plugin", "install", "resource", p.name, p.version, "--file", p.file], {
             env: { ...process.env, PULUMI_HOME: partial, PULUMI_SKIP_UPDATE_CHECK: "true" },
             stdio: ["ignore", "ignore", "inherit"],
         });
@@ -93,14 +97,12 @@ function pluginHome(bin: string, keys: string[]): string {
 export async function ensureTools(log: (line: string) => void = line => console.error(`[tools] ${line}`)): Promise<Tools> {
     const go = goVersion();
     const bin = path.join(LOCAL, "bin");
-    const keys: string[] = [];
     for (const recipe of RECIPES) {
         const dir = await buildTool(recipe, go, log);
-        keys.push(path.basename(dir));
         for (const binary of recipe.binaries) link(path.join(dir, "bin", binary), path.join(bin, binary));
     }
     const pulumiHome = path.join(LOCAL, "pulumi-home");
-    link(pluginHome(bin, keys), pulumiHome);
+    link(pluginHome(bin), pulumiHome);
     return { bin, pulumiHome };
 }
 

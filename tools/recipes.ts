@@ -24,26 +24,21 @@ const STRIP = "-s -w";
 
 export const RECIPES: Recipe[] = [
     {
+        // The CLI, and next to it the Node.js language host: the engine looks for the nodejs host beside
+        // its own binary ("bundled with Pulumi"). The upstream host (sdk/nodejs/cmd/pulumi-language-nodejs)
+        // is its own module, which the proxy refuses; tools/pulumi/language-nodejs is kubeship's own host
+        // for the same protocol.
         name: "pulumi",
         source: "pulumi",
-        binaries: ["pulumi"],
+        binaries: ["pulumi", "pulumi-language-nodejs"],
         coldMinutes: 5,
         pins: { version: "3.276.0" },
         async build(b) {
             const ldflags = `${STRIP} -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${this.pins.version}`;
             await b.go(["build", "-tags", "osusergo,grpcnotrace", "-ldflags", ldflags, "-o", b.out("pulumi"), "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"]);
-        },
-    },
-    {
-        // The upstream host (sdk/nodejs/cmd/pulumi-language-nodejs) is its own module, which the proxy
-        // refuses; this is kubeship's own host for the same protocol (tools/language-nodejs/main.go).
-        name: "language-nodejs",
-        source: "language-nodejs",
-        binaries: ["pulumi-language-nodejs"],
-        coldMinutes: 1,
-        pins: { version: "3.276.0" },
-        async build(b) {
-            await b.go(["build", "-ldflags", `${STRIP} -X main.Version=${this.pins.version}`, "-o", b.out("pulumi-language-nodejs"), "."]);
+            await b.go(["build", "-ldflags", `${STRIP} -X main.Version=${this.pins.version}`, "-o", b.out("pulumi-language-nodejs"), "."], {
+                cwd: path.join(b.work, "language-nodejs"),
+            });
         },
     },
     {

@@ -1,4 +1,4 @@
-/** Pieces the managed cluster layers share. */
+/** Pieces the cluster layers share. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ManagedCloud, Settings } from "../config";
@@ -7,6 +7,21 @@ import { DEFAULTS, NODE_SIZE_FORMATS, WEEKDAYS } from "../config/settings";
 /** The app's repository in a registry kubeship does not create (kind's and a local cluster's). */
 export function localRepository(server: string): string {
     return `${server}/kubeship-app`;
+}
+
+/**
+ * The Kubernetes provider a cluster layer hands to the workloads. It updates Secrets in place
+ * (`enableSecretMutable`): by default the provider replaces a changed Secret, and as kubeship's Secrets
+ * have fixed names it deletes before it creates, which replaces every workload that reads the Secret
+ * too: rotating the Postgres password would recreate the StatefulSet. The pods roll through their
+ * template annotations instead. (Found by the end-to-end suite on a real API server.)
+ */
+export function kubernetesProvider(
+    name: string,
+    args: { kubeconfig: pulumi.Input<string>; clusterIdentifier: string },
+    opts: pulumi.CustomResourceOptions,
+): k8s.Provider {
+    return new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterIdentifier, enableSecretMutable: true }, opts);
 }
 
 /** Cluster name used by every cloud: `kubeship-<stack>`. */

@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WEEKDAYS } from "../config/settings";
-import { maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults } from "./common";
+import { kubernetesProvider, maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
@@ -136,12 +136,9 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
             ),
         );
 
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            {
-                kubeconfig: this.kubeconfig,
-                clusterIdentifier: args.clusterIdentifier,
-            },
+        this.provider = kubernetesProvider(
+            name,
+            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier },
             { parent: this, dependsOn: [this.cluster] },
         );
 

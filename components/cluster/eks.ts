@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../config/settings";
-import { databaseStorageClass, ManagedClusterArgs, nodePoolDefaults } from "./common";
+import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, nodePoolDefaults } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
@@ -359,12 +359,9 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
             ),
         );
 
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            {
-                kubeconfig: this.kubeconfig,
-                clusterIdentifier: args.clusterIdentifier,
-            },
+        this.provider = kubernetesProvider(
+            name,
+            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier },
             { parent: this, dependsOn: [this.nodeGroup, adminPolicy, ...afterNodes] },
         );
 

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DEFAULTS, WEEKDAYS } from "../config/settings";
-import { databaseStorageClass, maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults, weeklyWindow } from "./common";
+import { databaseStorageClass, kubernetesProvider, maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults, weeklyWindow } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
@@ -258,12 +258,9 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
         );
 
         // Workloads wait for a node pool, not just a control plane.
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            {
-                kubeconfig: this.kubeconfig,
-                clusterIdentifier: args.clusterIdentifier,
-            },
+        this.provider = kubernetesProvider(
+            name,
+            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier },
             { parent: this, dependsOn: [this.nodePool] },
         );
 

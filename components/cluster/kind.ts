@@ -10,7 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { DEFAULTS } from "../config/settings";
-import { localRepository } from "./common";
+import { kubernetesProvider, localRepository } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 
 /** kind's registry recipe: the registry image and its port inside the container, and the Docker network of kind's nodes. */
@@ -177,8 +177,8 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
         const server = registryContainer.stdout.apply(() => registry);
         this.registry = { server, repository: server.apply(localRepository) };
         this.storageClassName = args.storageClassName;
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
+        this.provider = kubernetesProvider(
+            name,
             { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier ?? `kind-${pulumi.getStack()}` },
             { parent: this },
         );

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { localRepository } from "./common";
+import { kubernetesProvider, localRepository } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 
 export interface LocalClusterArgs {
@@ -49,14 +49,7 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
         this.name = pulumi.output(args.clusterName);
         this.registry = { server: args.registry, repository: localRepository(args.registry) };
         this.storageClassName = args.storageClassName;
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            {
-                kubeconfig: this.kubeconfig,
-                clusterIdentifier,
-            },
-            { parent: this },
-        );
+        this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier }, { parent: this });
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
     }

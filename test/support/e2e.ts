@@ -37,14 +37,14 @@ export class Workspace {
         fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(this.project, "Pulumi.yaml"));
         fs.copyFileSync(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), path.join(this.project, "stacks", `Pulumi.${stack}.yaml`));
         for (const entry of LINKED) fs.symlinkSync(path.join(ROOT, entry), path.join(this.project, entry));
-        // A PULUMI_HOME of its own, sharing only the plugins the tool build installed.
+        // A PULUMI_HOME of its own, sharing only the plugins the tool build installed (the language host
+        // and the providers): the engine finds them there, not on PATH.
         const home = path.join(this.dir, "pulumi-home");
         fs.mkdirSync(home);
         fs.symlinkSync(path.join(fs.realpathSync(tools.pulumiHome), "plugins"), path.join(home, "plugins"));
         fs.mkdirSync(path.join(this.dir, "state"));
         this.env = {
             ...process.env,
-            PATH: `${tools.bin}${path.delimiter}${process.env.PATH}`,
             PULUMI_HOME: home,
             PULUMI_BACKEND_URL: `file://${path.join(this.dir, "state")}`,
             PULUMI_CONFIG_PASSPHRASE: "kubeship-e2e",

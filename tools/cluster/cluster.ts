@@ -177,6 +177,11 @@ function writeConfigs(s: ClusterState, bin: string): void {
             "  manageAllNodes: false",
             "  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake",
             "  nodeLeaseDurationSeconds: 40",
+            // kwok's defaults for these are not applied to a --config file: without them it refuses to start.
+            "  nodeLeaseParallelism: 4",
+            "  podPlayStageParallelism: 4",
+            "  nodePlayStageParallelism: 4",
+            "  podsOnNodeSyncParallelism: 1",
             fs.readFileSync(path.join(bin, "kwok-stages.yaml"), "utf8"),
         ].join("\n"),
     );
