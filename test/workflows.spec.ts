@@ -51,6 +51,10 @@ describe("workflows", () => {
         const runs = stepRuns(job);
         assert.equal(job.steps.find((s: any) => /^actions\/setup-node@/.test(s.uses ?? "")).with["node-version-file"], ".nvmrc");
         assert.match(runs, /apt-get install .*postgresql redis-server/);
+        const step = (pattern: RegExp) => job.steps.find((s: any) => pattern.test(s.uses ?? ""));
+        assert.equal(step(/^actions\/setup-go@/).with["go-version"], "1.26", "the end-to-end tools build with Go 1.26");
+        assert.match(step(/^actions\/cache@/).with.key, /hashFiles\('tools\/\*\*'\)/, "the tool cache is keyed by the pins");
+        assert.match(step(/^actions\/cache@/).with.path, /~\/\.cache\/kubeship\/tools/);
         const npm = runs.split("\n").filter(l => /^npm /.test(l.trim()));
         assert.deepEqual(npm, ["npm ci", "npm test"], "the README's two commands, nothing else");
         assert.match(

@@ -34,6 +34,20 @@ export function clusterIdentifier(settings: Pick<Settings, "cloud" | "stack">): 
     return `${settings.cloud}-${settings.stack}`;
 }
 
+/** Arguments the layers for clusters kubeship does not pay for (kind's and an existing one) share. */
+export interface UnmanagedClusterArgs {
+    /**
+     * Stable identity of this cluster for the Kubernetes provider: changing it replaces every resource.
+     * @default "<cloud>-<stack>", such as `kind-dev` (see `clusterIdentifier`)
+     */
+    clusterIdentifier?: string;
+    /**
+     * StorageClass for Postgres volumes.
+     * @default the cluster's default StorageClass (kind's is `standard`, local-path volumes)
+     */
+    storageClassName?: string;
+}
+
 /** Arguments every managed cluster layer (GKE, EKS, DOKS) takes. */
 export interface ManagedClusterArgs {
     /** The cloud's region (`kubeship:region`). */

@@ -10,7 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { DEFAULTS } from "../config/settings";
-import { kubernetesProvider, localRepository } from "./common";
+import { clusterIdentifier, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 
 /** kind's registry recipe: the registry image and its port inside the container, and the Docker network of kind's nodes. */
@@ -117,24 +117,14 @@ export function localRegistryHosting(registry: string): Record<string, string> {
     return { "localRegistryHosting.v1": `host: "${registry}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n` };
 }
 
-export interface KindClusterArgs {
+export interface KindClusterArgs extends UnmanagedClusterArgs {
     /** kind cluster name; kind names its kubeconfig context `kind-<name>`. */
     clusterName: string;
-    /**
-     * Stable identity of this cluster for the Kubernetes provider: changing it replaces every resource.
-     * @default "kind-<stack>"
-     */
-    clusterIdentifier?: string;
     /**
      * The registry as `docker push` and the pods name it, `localhost:<port>`.
      * @default "localhost:5001", kind's local registry convention
      */
     registry?: string;
-    /**
-     * StorageClass for Postgres volumes.
-     * @default the cluster's default StorageClass (kind's `standard`, local-path volumes)
-     */
-    storageClassName?: string;
 }
 
 /**
@@ -179,7 +169,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
         this.storageClassName = args.storageClassName;
         this.provider = kubernetesProvider(
             name,
-            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier ?? `kind-${pulumi.getStack()}` },
+            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier ?? clusterIdentifier({ cloud: this.cloud, stack: pulumi.getStack() }) },
             { parent: this },
         );
         // A patch (server-side apply) creates the ConfigMap or adopts the one kind's own script made.

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { kubernetesProvider, localRepository } from "./common";
+import { clusterIdentifier, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 
-export interface LocalClusterArgs {
+export interface LocalClusterArgs extends UnmanagedClusterArgs {
     /**
      * kubeconfig holding exactly the context to deploy to (see `minifyKubeconfig`).
      */
@@ -11,20 +11,10 @@ export interface LocalClusterArgs {
     /** Name of the cluster entry in that kubeconfig, reported as the cluster name. */
     clusterName: string;
     /**
-     * Stable identity of this cluster for the Kubernetes provider: changing it replaces every resource.
-     * @default "local-<stack>"
-     */
-    clusterIdentifier?: string;
-    /**
      * Registry the cluster can pull from.
      * @default kind's local registry convention, "localhost:5001"
      */
     registry: string;
-    /**
-     * StorageClass for Postgres volumes.
-     * @default the cluster's default StorageClass
-     */
-    storageClassName?: string;
 }
 
 /**
@@ -43,13 +33,13 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
 
     constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Local", name, {}, opts);
-        const clusterIdentifier = args.clusterIdentifier ?? `local-${pulumi.getStack()}`;
+        const identifier = args.clusterIdentifier ?? clusterIdentifier({ cloud: this.cloud, stack: pulumi.getStack() });
 
         this.kubeconfig = pulumi.secret(args.kubeconfig);
         this.name = pulumi.output(args.clusterName);
         this.registry = { server: args.registry, repository: localRepository(args.registry) };
         this.storageClassName = args.storageClassName;
-        this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier }, { parent: this });
+        this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier: identifier }, { parent: this });
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
     }

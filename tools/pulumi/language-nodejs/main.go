@@ -165,19 +165,33 @@ func findRunScript(dir, script string) (string, error) {
 	}
 }
 
-func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	info := req.GetInfo()
-	programDir := info.GetProgramDirectory()
-	if programDir == "" {
-		programDir = req.GetPwd()
+// program returns the program's directory and entry point from a request, with the
+// fallbacks older engines need (the working directory, the deprecated program field, ".").
+func program(info *pulumirpc.ProgramInfo, pwd, legacyProgram string) (dir, entry string) {
+	dir, entry = info.GetProgramDirectory(), info.GetEntryPoint()
+	if dir == "" {
+		dir = pwd
 	}
-	entry := info.GetEntryPoint()
 	if entry == "" {
-		entry = req.GetProgram() //nolint:staticcheck
+		entry = legacyProgram
 	}
 	if entry == "" {
 		entry = "."
 	}
+	return dir, entry
+}
+
+// nodeArgs are the runtime option `nodeargs`: extra arguments for node itself.
+func nodeArgs(opts map[string]any) []string {
+	if na, ok := opts["nodeargs"].(string); ok {
+		return strings.Fields(na)
+	}
+	return nil
+}
+
+func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	info := req.GetInfo()
+	programDir, entry := program(info, req.GetPwd(), req.GetProgram()) //nolint:staticcheck
 	opts := info.GetOptions().AsMap()
 
 	nodeBin, err := exec.LookPath("node")
@@ -189,11 +203,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 
-	var args []string
-	if na, ok := opts["nodeargs"].(string); ok && na != "" {
-		args = append(args, strings.Fields(na)...)
-	}
-	args = append(args, runScript)
+	args := append(nodeArgs(opts), runScript)
 	add := func(flagName, v string) {
 		if v != "" {
 			args = append(args, "--"+flagName, v)
@@ -265,14 +275,7 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.Langu
 		return fmt.Errorf("kubeship's language host runs policy packs (analyzers) only, not %q plugins", req.GetKind())
 	}
 	info := req.GetInfo()
-	programDir := info.GetProgramDirectory()
-	if programDir == "" {
-		programDir = req.GetPwd()
-	}
-	entry := info.GetEntryPoint()
-	if entry == "" {
-		entry = "."
-	}
+	programDir, entry := program(info, req.GetPwd(), req.GetProgram()) //nolint:staticcheck
 	nodeBin, err := exec.LookPath("node")
 	if err != nil {
 		return fmt.Errorf("could not find node on the $PATH: %w", err)
@@ -281,11 +284,7 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.Langu
 	if err != nil {
 		return err
 	}
-	args := []string{}
-	if na, ok := info.GetOptions().AsMap()["nodeargs"].(string); ok && na != "" {
-		args = append(args, strings.Fields(na)...)
-	}
-	args = append(append(append(args, script), req.GetArgs()...), entry)
+	args := append(append(append(nodeArgs(info.GetOptions().AsMap()), script), req.GetArgs()...), entry)
 
 	cmd := exec.Command(nodeBin, args...)
 	cmd.Dir = programDir
