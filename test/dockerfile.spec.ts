@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { DEFAULTS } from "../components/config/settings";
+import { DEFAULTS } from "../components/config";
 import { ROOT } from "./support/stack-config";
 
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");

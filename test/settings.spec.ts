@@ -1,9 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, parseSettings, RawConfig } from "../components/config";
+import { ConfigError, ConfigErrors, DEFAULTS, parseSettings, RawConfig } from "../components/config";
 import { throwsConfig } from "./support/assert";
 
 const IMAGE = "ghcr.io/acme/app:1.0.0";
+/** A cluster section that satisfies the managed clouds' required authorized networks. */
+const NETWORKS = { "kubeship:cluster": { authorizedNetworks: ["198.51.100.7/32"] } };
+
 const base = (extra: Record<string, unknown> = {}, app: Record<string, unknown> = {}): RawConfig => {
     const raw: Record<string, string> = { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ image: IMAGE, ...app }) };
     for (const [k, v] of Object.entries(extra)) raw[k] = typeof v === "string" ? v : JSON.stringify(v);
@@ -45,7 +48,9 @@ describe("parseSettings", () => {
     it("treats empty strings (Pulumi.yaml defaults) as unset", () => {
         const s = parseSettings(base({ "kubeship:namespace": "", "kubeship:region": "", "kubeship:kubeContext": "" }), "staging");
         assert.equal(s.namespace, "staging");
-        assert.equal(s.region, undefined);
+        assert.equal(s.cloud, "local");
+        assert.equal("region" in s, false, "no region outside the managed clouds");
+        assert.equal(s.cloud === "local" && s.kubeContext, undefined);
     });
 
     it("reads structured values and computes maxmemory from quantities", () => {
@@ -73,8 +78,42 @@ describe("parseSettings", () => {
             }),
             "s",
         );
-        assert.ok(s.digitaloceanToken);
+        assert.equal(s.cloud, "digitalocean");
+        if (s.cloud !== "digitalocean") return;
         assert.equal(await pulumi.isSecret(s.digitaloceanToken), true);
+    });
+
+    it("reports every problem of a config at once, each naming its key, value and what is allowed", () => {
+        const raw = base({ "kubeship:cloud": "aws", "kubeship:postgres": { storageSize: "lots", user: "App" } }, { replicas: 0, port: 70000 });
+        assert.throws(
+            () => parseSettings(raw, "prod"),
+            (e: unknown) => {
+                assert.ok(e instanceof ConfigErrors, String(e));
+                assert.deepEqual(e.problems.map(p => p.key).sort(), [
+                    "kubeship:app.port",
+                    "kubeship:app.replicas",
+                    "kubeship:cluster.authorizedNetworks",
+                    "kubeship:postgres.storageSize",
+                    "kubeship:postgres.user",
+                    "kubeship:region",
+                ]);
+                assert.match(e.message, /^6 config problems:\n {2}- Invalid config /);
+                for (const p of e.problems) assert.ok(e.message.includes(p.message), p.message);
+                return true;
+            },
+        );
+    });
+
+    it("skips a check that compares two values when one of them is already wrong", () => {
+        // memoryLimit is unparseable: "memory must not exceed memoryLimit" would compare with a fallback.
+        assert.throws(
+            () => parseSettings(base({}, { memory: "1Gi", memoryLimit: "lots" }), "dev"),
+            (e: unknown) => {
+                assert.ok(e instanceof ConfigError && !(e instanceof ConfigErrors));
+                assert.equal(e.key, "kubeship:app.memoryLimit");
+                return true;
+            },
+        );
     });
 
     describe("cluster settings", () => {
@@ -217,17 +256,23 @@ describe("parseSettings", () => {
         const cases: [string, RawConfig, string, string, RegExp][] = [
             ["unknown cloud", base({ "kubeship:cloud": "azure" }), "kubeship:cloud", '"azure"', /must be one of "gcp", "aws", "digitalocean", "kind", "local"/],
             ["missing cloud", { "kubeship:app": JSON.stringify({ image: IMAGE }) }, "kubeship:cloud", "(not set)", /must be one of/],
-            ["missing region for a cloud", base({ "kubeship:cloud": "aws" }), "kubeship:region", "(not set)", /required when kubeship:cloud is "aws"/],
+            [
+                "missing region for a cloud",
+                base({ "kubeship:cloud": "aws", ...NETWORKS }),
+                "kubeship:region",
+                "(not set)",
+                /required when kubeship:cloud is "aws"/,
+            ],
             [
                 "missing gcp:project",
-                base({ "kubeship:cloud": "gcp", "kubeship:region": "europe-west1" }),
+                base({ "kubeship:cloud": "gcp", "kubeship:region": "europe-west1", ...NETWORKS }),
                 "gcp:project",
                 "(not set)",
                 /required when kubeship:cloud is "gcp"/,
             ],
             [
                 "missing digitalocean:token",
-                base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3" }),
+                base({ "kubeship:cloud": "digitalocean", "kubeship:region": "ams3", ...NETWORKS }),
                 "digitalocean:token",
                 "(not set)",
                 /required when kubeship:cloud is "digitalocean"/,

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { CLOUDS, isManaged, type Cloud } from "../components/config/settings";
+import { CLOUDS, isManaged, type Cloud } from "../components/config";
 import { readStackConfig, ROOT, stackNames } from "./support/stack-config";
 
 const dir = path.join(ROOT, ".github", "workflows");

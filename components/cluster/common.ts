@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ManagedCloud, Settings } from "../config";
-import { DEFAULTS, NODE_SIZE_FORMATS, WEEKDAYS } from "../config/settings";
+import { CLOUD_FACTS, DEFAULTS, WEEKDAYS } from "../config";
 
 /** The app's repository in a registry kubeship does not create (kind's and a local cluster's). */
 export function localRepository(server: string): string {
@@ -69,7 +69,7 @@ export interface ManagedClusterArgs {
 /** The node pool settings every managed layer resolves the same way, from the one defaults table. */
 export function nodePoolDefaults(args: ManagedClusterArgs & { kubernetesVersion?: string }, cloud: ManagedCloud) {
     return {
-        nodeSize: args.nodeSize ?? NODE_SIZE_FORMATS[cloud].default,
+        nodeSize: args.nodeSize ?? CLOUD_FACTS[cloud].nodeSize.default,
         minNodes: args.minNodes ?? DEFAULTS.cluster.minNodes,
         maxNodes: args.maxNodes ?? DEFAULTS.cluster.maxNodes,
         version: args.kubernetesVersion ?? DEFAULTS.cluster.kubernetesVersion,

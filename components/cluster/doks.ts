@@ -1,7 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WEEKDAYS } from "../config/settings";
+import { WEEKDAYS } from "../config";
 import { kubernetesProvider, maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";

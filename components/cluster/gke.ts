@@ -2,7 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DEFAULTS, WEEKDAYS } from "../config/settings";
+import { DEFAULTS, WEEKDAYS } from "../config";
 import { databaseStorageClass, kubernetesProvider, maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults, weeklyWindow } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";

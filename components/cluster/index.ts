@@ -58,8 +58,8 @@ export function createCluster(settings: Settings, opts?: pulumi.ComponentResourc
                 "cluster",
                 {
                     ...common,
-                    project: settings.gcpProject!,
-                    region: settings.region!,
+                    project: settings.gcpProject,
+                    region: settings.region,
                     releaseChannel: c.releaseChannel,
                     deletionProtection: c.deletionProtection,
                     maintenanceDay: c.maintenanceDay,
@@ -73,7 +73,7 @@ export function createCluster(settings: Settings, opts?: pulumi.ComponentResourc
                 "cluster",
                 {
                     ...common,
-                    region: settings.region!,
+                    region: settings.region,
                     kubernetesVersion: c.kubernetesVersion,
                     natGateways: c.natGateways,
                     deletionProtection: c.deletionProtection,
@@ -90,8 +90,8 @@ export function createCluster(settings: Settings, opts?: pulumi.ComponentResourc
                 "cluster",
                 {
                     ...common,
-                    token: settings.digitaloceanToken!,
-                    region: settings.region!,
+                    token: settings.digitaloceanToken,
+                    region: settings.region,
                     kubernetesVersion: c.kubernetesVersion,
                     maintenanceDay: c.maintenanceDay,
                     maintenanceStartTime: c.maintenanceStartTime,

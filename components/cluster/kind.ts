@@ -9,7 +9,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { DEFAULTS } from "../config/settings";
+import { DEFAULTS } from "../config";
 import { clusterIdentifier, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
 import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
 

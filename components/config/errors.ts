@@ -30,3 +30,41 @@ export function show(value: unknown): string {
         return "(a value that cannot be printed)";
     }
 }
+
+/** Several configuration errors at once: every problem of a stack's config, reported together. */
+export class ConfigErrors extends pulumi.RunError {
+    constructor(public readonly problems: ConfigError[]) {
+        super(`${problems.length} config problems:\n${problems.map(p => `  - ${p.message}`).join("\n")}`);
+        this.name = "ConfigErrors";
+    }
+}
+
+/**
+ * Collects configuration errors so that a stack's every problem is reported in one go: a check that
+ * fails records its error and yields a fallback, and the parse goes on.
+ */
+export class Problems {
+    readonly found: ConfigError[] = [];
+
+    /** Runs `check`; a ConfigError it throws is recorded and `fallback` returned instead. */
+    check<T>(check: () => T, fallback: T): T {
+        try {
+            return check();
+        } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+            this.found.push(e);
+            return fallback;
+        }
+    }
+
+    /** True when a problem was recorded for `key` or a key below it (`key.x`, `key[0]`). */
+    about(...keys: string[]): boolean {
+        return this.found.some(p => keys.some(k => p.key === k || p.key.startsWith(`${k}.`) || p.key.startsWith(`${k}[`)));
+    }
+
+    /** Throws what was found: the error itself when there is one, all of them together when there are more. */
+    throwIfAny(): void {
+        if (this.found.length === 1) throw this.found[0];
+        if (this.found.length > 1) throw new ConfigErrors(this.found);
+    }
+}

@@ -1,3 +1,7 @@
+export * from "./clouds";
+export * from "./defaults";
 export * from "./errors";
-export * from "./settings";
 export { loadSettings } from "./load";
+export { parseSettings } from "./parse";
+export * from "./schema";
+export * from "./types";

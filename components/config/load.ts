@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseSettings, RawConfig, Settings } from "./settings";
+import { parseSettings } from "./parse";
+import type { RawConfig, Settings } from "./types";
 
 /**
  * Reads this stack's configuration from the Pulumi runtime and validates it. Call it at run time

@@ -191,3 +191,57 @@ export function timeOfDay(key: string, value: Raw): string {
         throw new ConfigError(key, value, 'must be a 24-hour UTC time "HH:MM", such as "03:00"');
     return value;
 }
+
+/** A Kubernetes minor version such as "1.33"; `pulumi config set --path … 1.34` may store a number, read back as "1.34". */
+export function kubernetesMinor(key: string, value: Raw): string {
+    const text = typeof value === "number" ? value.toFixed(2) : value;
+    if (typeof text !== "string" || !/^1\.[0-9]{2}$/.test(text)) throw new ConfigError(key, value, 'must be a Kubernetes minor version such as "1.33"');
+    return text;
+}
+
+/** An OCI platform such as "linux/amd64". */
+export function ociPlatform(key: string, value: Raw): string {
+    if (typeof value !== "string" || !/^[a-z0-9]+\/[a-z0-9_]+(\/v[0-9]+)?$/.test(value))
+        throw new ConfigError(key, value, 'must be an OCI platform such as "linux/amd64" or "linux/arm64"');
+    return value;
+}
+
+/** A Docker tag other than "latest" (a rolling tag that is pushed; deployments use the digest). */
+export function dockerTag(key: string, value: Raw): string {
+    if (typeof value !== "string" || !/^[\w][\w.-]{0,127}$/.test(value) || value === "latest")
+        throw new ConfigError(key, value, 'must be a Docker tag other than "latest" (letters, digits, "_", "." and "-")');
+    return value;
+}
+
+/** A lower-case Postgres identifier (a role or database name that needs no quoting). */
+export function postgresIdentifier(key: string, value: Raw): string {
+    if (typeof value !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {
+        throw new ConfigError(
+            key,
+            value,
+            "must be a lower-case Postgres identifier: a letter or '_' followed by letters, digits or '_', at most 63 characters",
+        );
+    }
+    return value;
+}
+
+/** One of a fixed set of whole numbers, such as the retention periods a service accepts. */
+export function oneOfNumbers(key: string, value: Raw, allowed: readonly number[], what: string): number {
+    const n = integer(key, value, 1);
+    if (!allowed.includes(n)) throw new ConfigError(key, value, `must be one of ${what}: ${allowed.join(", ")}`);
+    return n;
+}
+
+/** An IAM role ARN. */
+export function iamRoleArn(key: string, value: Raw): string {
+    if (typeof value !== "string" || !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/.test(value))
+        throw new ConfigError(key, value, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/deployer"');
+    return value;
+}
+
+/** `localhost:<port>`: a registry published on a loopback port (kind's local registry). */
+export function localhostRegistry(key: string, value: Raw, why: string): string {
+    const port = typeof value === "string" ? /^localhost:([0-9]{1,5})$/.exec(value)?.[1] : undefined;
+    if (!(Number(port) >= 1 && Number(port) <= 65535)) throw new ConfigError(key, value, `must be "localhost:<port>" ${why}`);
+    return value as string;
+}

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryInfo } from "../cluster/contract";
-import { DEFAULTS, defaultDockerfile } from "../config/settings";
+import { DEFAULTS, defaultDockerfile } from "../config";
 import { projectRoot } from "./project-root";
 
 export interface AppImageArgs {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { firstIngressAddress } from "../cluster/contract";
-import { DEFAULTS } from "../config/settings";
+import { DEFAULTS } from "../config";
 import { containerSecurity, labels, meta, PASSWORD_VERSION_ANNOTATION, podSecurity, resolveSizes, resources, ResourceSizes, selector } from "./common";
 
 /** Where the app finds Postgres. Host and port are plain values so the app never waits for the database. */

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "../config/settings";
+import { DEFAULTS } from "../config";
 import {
     containerSecurity,
     dataProtection,

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseQuantity } from "../config/quantity";
-import { DEFAULTS } from "../config/settings";
+import { DEFAULTS } from "../config";
 import {
     containerSecurity,
     generatedPassword,

@@ -3,15 +3,15 @@
  * needs (region, project, token) get clearly marked stand-ins when the stack has none that fit;
  * every substitution is reported.
  */
-import { CLOUDS, isManaged, ManagedCloud, REGION_FORMATS } from "../../components/config/settings";
+import { CLOUD_FACTS, CLOUDS, isManaged } from "../../components/config";
 import { ConfigError } from "../../components/config/errors";
 import type { StackConfig } from "./stack-config";
 
+/** The stand-ins for what a cloud needs and the stack file lacks: its example region, and a marked credential. */
 export const STAND_INS = {
-    region: { gcp: "europe-west1", aws: "eu-west-1", digitalocean: "ams3" } as Record<ManagedCloud, string>,
-    gcpProject: "render-stand-in-project",
-    digitaloceanToken: "render-stand-in-token",
+    /** A documentation range (RFC 5737). */
     authorizedNetworks: ["203.0.113.0/24"],
+    credential: (key: string) => `render-stand-in-${key.split(":")[1]}`,
 };
 
 export function overrideCloud(stack: StackConfig, cloud: string): { config: Record<string, string>; secretKeys: string[]; substituted: string[] } {
@@ -28,11 +28,11 @@ export function overrideCloud(stack: StackConfig, cloud: string): { config: Reco
     const c = cloud as (typeof CLOUDS)[number];
     if (cloud === stack.config["kubeship:cloud"] || !isManaged(c)) return { config, secretKeys, substituted };
 
-    if (!REGION_FORMATS[c].pattern.test(config["kubeship:region"] ?? "")) standIn("kubeship:region", STAND_INS.region[c]);
-    if (c === "gcp" && !config["gcp:project"]) standIn("gcp:project", STAND_INS.gcpProject);
-    if (c === "digitalocean" && !config["digitalocean:token"]) {
-        standIn("digitalocean:token", STAND_INS.digitaloceanToken);
-        secretKeys.push("digitalocean:token");
+    const facts = CLOUD_FACTS[c];
+    if (!facts.region.pattern.test(config["kubeship:region"] ?? "")) standIn("kubeship:region", facts.region.example);
+    if (facts.credential && !config[facts.credential.key]) {
+        standIn(facts.credential.key, STAND_INS.credential(facts.credential.key));
+        if (facts.credential.secret) secretKeys.push(facts.credential.key);
     }
     const cluster = JSON.parse(config["kubeship:cluster"] ?? "{}");
     if (!cluster.authorizedNetworks?.length) {

@@ -1,0 +1,95 @@
+/**
+ * `parseSettings`: raw config in, resolved and frozen settings out, or every problem at once. Pure: the
+ * runtime reader is `load.ts`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CLOUD_FACTS, CLOUDS, isManaged } from "./clouds";
+import { ConfigError, Problems } from "./errors";
+import { PLAIN_SETTINGS, PROJECT, SECTION_KEYS } from "./schema";
+import { parseApp, parseCluster, parsePostgres, parseRedis } from "./sections";
+import type { CloudSettings, RawConfig, Settings } from "./types";
+import * as v from "./validators";
+
+const key = (k: string) => `${PROJECT}:${k}`;
+
+/** Builds validated, frozen settings from raw config. Throws a ConfigError, or ConfigErrors listing every problem. */
+export function parseSettings(raw: RawConfig, stack: string): Settings {
+    const problems = new Problems();
+    const knownTop = [...Object.keys(PLAIN_SETTINGS), ...Object.keys(SECTION_KEYS)];
+    for (const full of Object.keys(raw).filter(k => k.startsWith(`${PROJECT}:`))) {
+        const k = full.slice(PROJECT.length + 1);
+        if (knownTop.includes(k)) continue;
+        const hint = v.closest(k, knownTop);
+        // The value is not shown: a mistyped key may hold a secret.
+        problems.found.push(
+            new ConfigError(
+                full,
+                raw[full],
+                `unknown setting${hint ? ` (did you mean "${key(hint)}"?)` : ""}; kubeship settings: ${knownTop.join(", ")}`,
+                true,
+            ),
+        );
+    }
+
+    const cloud = problems.check(() => v.oneOf(key("cloud"), raw[key("cloud")], CLOUDS), undefined);
+    const protectData = raw[key("protectData")] === undefined ? false : problems.check(() => v.boolean(key("protectData"), raw[key("protectData")]), false);
+    const common = {
+        project: PROJECT,
+        stack,
+        namespace: problems.check(() => namespace(key("namespace"), v.optionalString(key("namespace"), raw[key("namespace")]), stack), stack),
+        protectData,
+        cluster: parseCluster(key("cluster"), raw[key("cluster")], cloud, stack, protectData, problems),
+        app: parseApp(key("app"), raw[key("app")], problems),
+        postgres: parsePostgres(key("postgres"), raw[key("postgres")], problems),
+        redis: parseRedis(key("redis"), raw[key("redis")], problems),
+    };
+    const own = cloud === undefined ? undefined : problems.check(() => cloudSettings(cloud, raw), undefined);
+    problems.throwIfAny();
+    return deepFreeze({ ...common, ...own! });
+}
+
+/** The settings only `cloud` has: its region and credential, or the kubeconfig context of `local`. */
+function cloudSettings(cloud: (typeof CLOUDS)[number], raw: RawConfig): CloudSettings {
+    if (!isManaged(cloud)) return cloud === "local" ? { cloud, kubeContext: v.optionalString(key("kubeContext"), raw[key("kubeContext")]) } : { cloud };
+    const facts = CLOUD_FACTS[cloud];
+    const region = v.optionalString(key("region"), raw[key("region")]);
+    if (!region) throw new ConfigError(key("region"), region, `is required when kubeship:cloud is "${cloud}"`);
+    if (!facts.region.pattern.test(region))
+        throw new ConfigError(key("region"), region, `is not a ${cloud} region; expected a name such as "${facts.region.example}"`);
+    const credential = facts.credential && v.optionalString(facts.credential.key, raw[facts.credential.key]);
+    if (facts.credential && !credential) {
+        const { key: name, secret, howToSet } = facts.credential;
+        // A secret is named, never shown: it is not set anyway.
+        throw new ConfigError(name, secret ? undefined : credential, `is required when kubeship:cloud is "${cloud}" (${howToSet})`);
+    }
+    switch (cloud) {
+        case "gcp":
+            return { cloud, region, gcpProject: credential! };
+        case "digitalocean":
+            return { cloud, region, digitaloceanToken: pulumi.secret(credential!) };
+        case "aws":
+            return { cloud, region };
+    }
+}
+
+/** The namespace: the setting, else the stack name, which need not be a valid one (`Dev_EU` is a fine stack name). */
+function namespace(k: string, value: string | undefined, stack: string): string {
+    if (value !== undefined) return v.dns1123Label(k, value);
+    try {
+        return v.dns1123Label(k, stack);
+    } catch (e) {
+        throw new ConfigError(
+            k,
+            undefined,
+            `is not set, so it defaults to the stack name "${stack}", which is not a valid namespace (${(e as ConfigError).allowed}); set one with: pulumi config set ${k} <name>`,
+        );
+    }
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !pulumi.Output.isInstance(value)) {
+        for (const child of Object.values(value)) deepFreeze(child);
+        Object.freeze(value);
+    }
+    return value;
+}
