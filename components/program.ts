@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createCluster } from "./cluster";
-import { loadSettings, Settings } from "./config";
+import { AppSettings, loadSettings, Settings } from "./config";
 import { AppImage } from "./image";
 import { Environment } from "./workloads";
 
@@ -14,6 +14,11 @@ export interface StackOutputs {
     namespace: pulumi.Output<string>;
     appUrl: pulumi.Output<string>;
     imageRef: pulumi.Output<string>;
+}
+
+/** The app settings the workloads take: everything but how its image is made. */
+function withoutBuildSettings({ image: _image, build: _build, ...rest }: AppSettings) {
+    return rest;
 }
 
 /**
@@ -35,23 +40,8 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
             provider: cluster.provider,
             namespace: settings.namespace,
             protectData: settings.protectData,
-            app: {
-                image: imageRef,
-                replicas: app.replicas,
-                port: app.port,
-                healthPath: app.healthPath,
-                readyPath: app.readyPath,
-                cpu: app.cpu,
-                memory: app.memory,
-                cpuLimit: app.cpuLimit,
-                memoryLimit: app.memoryLimit,
-                serviceType: app.serviceType,
-                servicePort: app.servicePort,
-                serviceAnnotations: cluster.serviceAnnotations,
-                loadBalancerAddress: cluster.loadBalancerAddress,
-                ingress: app.ingress,
-                autoscaling: app.autoscaling,
-            },
+            // The app's settings, less the ones the image build reads, plus what the cluster decides.
+            app: { ...withoutBuildSettings(app), image: imageRef, serviceAnnotations: cluster.serviceAnnotations },
             postgres: { ...postgres, storageClassName: settings.cluster.storageClass ?? cluster.storageClassName },
             redis,
         },

@@ -12,7 +12,7 @@ import { readStackConfig, ROOT } from "./support/stack-config";
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 describe("AppImage", () => {
-    it("builds app/Dockerfile in the project root (the app is a workspace) for linux/amd64 with inline cache, and pins the digest", async () => {
+    it("builds the given Dockerfile from a context below the project root, with inline cache, and pins the digest", async () => {
         const mocks = await installMocks("image");
         const image = new AppImage("app", {
             registry: {
@@ -21,6 +21,10 @@ describe("AppImage", () => {
                 username: "u",
                 password: pulumi.secret(FAKE_CREDENTIALS.ecrPassword),
             },
+            context: ".",
+            dockerfile: "app/Dockerfile",
+            platform: "linux/amd64",
+            tag: "kubeship-build",
         });
         const ref = await valueOf(image.ref);
         assert.match(ref, /^registry\.example\.com\/acme\/app@sha256:[0-9a-f]{64}$/);
@@ -45,12 +49,14 @@ describe("AppImage", () => {
                 registry: { server: "localhost:5001", repository: "localhost:5001/kubeship-app" },
                 platform: "linux/arm64",
                 context: "app",
+                dockerfile: "Dockerfile",
                 tag: "dev",
             }).ref,
         );
         const inputs = spec(mocks.registered.find(r => r.type === "docker:index/image:Image")!);
         assert.equal(inputs.registry, undefined);
-        assert.equal(inputs.build.dockerfile, path.join(ROOT, "app", "Dockerfile"), "a context of your own brings its own Dockerfile");
+        assert.equal(inputs.build.context, path.join(ROOT, "app"));
+        assert.equal(inputs.build.dockerfile, path.join(ROOT, "app", "Dockerfile"), "relative to the context");
         assert.equal(inputs.imageName, "localhost:5001/kubeship-app:dev");
         assert.equal(inputs.build.platform, "linux/arm64");
     });

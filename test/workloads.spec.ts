@@ -326,58 +326,106 @@ describe("components on their own", () => {
     const randomProvider = () => ({ providers: [new random.Provider(`random-${Math.random().toString(36).slice(2)}`, {})] });
     const sizes = { cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "256Mi" };
 
-    it("Postgres exposes a computed host, its port and a secret password, with documented defaults", async () => {
-        const pg = new Postgres("pg", { provider, namespace: "ns" }, randomProvider());
+    it("Postgres exposes a computed host, its port and a secret password, and runs what it is given", async () => {
+        const pg = new Postgres(
+            "pg",
+            {
+                provider,
+                namespace: "ns",
+                image: "postgres:16.4",
+                database: "shop",
+                user: "shopper",
+                storageSize: "3Gi",
+                terminationGracePeriodSeconds: 90,
+                protect: false,
+                passwordVersion: 4,
+                cpu: "300m",
+                memory: "600Mi",
+                cpuLimit: "2",
+                memoryLimit: "2Gi",
+            },
+            randomProvider(),
+        );
         assert.equal(pg.host, "postgres");
         assert.equal(pg.port, 5432);
-        assert.equal(pg.user, "app");
-        assert.equal(pg.database, "app");
+        assert.equal(pg.user, "shopper");
+        assert.equal(pg.database, "shop");
+        assert.equal(pg.passwordVersion, 4);
         assert.equal(await pulumi.isSecret(pg.password), true);
         assert.match(await valueOf(pg.password), /^Pw@/);
         await valueOf(pg.statefulSet.metadata);
         const sts = registered("kubernetes:apps/v1:StatefulSet", "pg-statefulset").spec;
-        assert.equal(sts.template.spec.containers[0].image, "postgres:17.6");
-        assert.equal(sts.template.spec.terminationGracePeriodSeconds, 120);
-        assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "10Gi");
-        assert.deepEqual(sts.template.spec.containers[0].resources, { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+        assert.equal(sts.template.spec.containers[0].image, "postgres:16.4");
+        assert.equal(sts.template.spec.terminationGracePeriodSeconds, 90);
+        assert.equal(sts.template.metadata.annotations["kubeship.dev/password-version"], "4");
+        assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "3Gi");
+        assert.deepEqual(sts.template.spec.containers[0].resources, { requests: { cpu: "300m", memory: "600Mi" }, limits: { cpu: "2", memory: "2Gi" } });
     });
 
-    it("Redis exposes a computed host, its port and a secret password; maxmemory defaults to 80% of its limit", async () => {
-        const redis = new Redis("cache", { provider, namespace: "ns", memoryLimit: "1Gi" }, randomProvider());
+    it("Redis exposes a computed host, its port and a secret password, and runs with its maxmemory and policy", async () => {
+        const redis = new Redis(
+            "cache",
+            {
+                provider,
+                namespace: "ns",
+                image: "redis:7.2.5",
+                maxmemory: 858993459,
+                maxmemoryPolicy: "noeviction",
+                passwordVersion: 1,
+                ...sizes,
+                memoryLimit: "1Gi",
+            },
+            randomProvider(),
+        );
         assert.equal(redis.host, "redis");
         assert.equal(redis.port, 6379);
         assert.equal(await pulumi.isSecret(redis.password), true);
         await valueOf(redis.deployment.metadata);
-        const args: string[] = registered("kubernetes:apps/v1:Deployment", "cache-deployment").spec.template.spec.containers[0].args;
-        assert.equal(args[args.indexOf("--maxmemory") + 1], String(Math.floor(2 ** 30 * 0.8)));
-        assert.equal(args[args.indexOf("--maxmemory-policy") + 1], "allkeys-lru");
+        const container = registered("kubernetes:apps/v1:Deployment", "cache-deployment").spec.template.spec.containers[0];
+        assert.equal(container.image, "redis:7.2.5");
+        assert.equal(container.args[container.args.indexOf("--maxmemory") + 1], "858993459");
+        assert.equal(container.args[container.args.indexOf("--maxmemory-policy") + 1], "noeviction");
     });
 
-    /** The arguments every App needs here: where it runs and the endpoints it is given. */
+    /** The arguments every App needs here: where it runs, what it runs and the endpoints it is given. */
     const appBase = () => ({
         provider,
         namespace: "ns",
-        namespaceName: "ns",
         image: IMAGE,
-        database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p") },
-        redis: { host: "r", port: 6379, password: pulumi.secret("q") },
+        replicas: 2,
+        port: 8080,
+        healthPath: "/health",
+        readyPath: "/ready",
+        serviceType: "LoadBalancer" as const,
+        servicePort: 80,
+        serviceAnnotations: {},
+        ...sizes,
+        database: { host: "db", port: 5432, user: "u", database: "d", password: pulumi.secret("p"), passwordVersion: 1 },
+        redis: { host: "r", port: 6379, password: pulumi.secret("q"), passwordVersion: 1 },
     });
 
-    it("App reads its URL through the cluster's load balancer reader", async () => {
-        const app = new App("web", { ...appBase(), servicePort: 443, loadBalancerAddress: () => pulumi.output("lb.example.net"), ...sizes });
-        assert.equal(await valueOf(app.url), "http://lb.example.net:443", "LoadBalancer is the default Service type");
-        assert.equal(app.port, 8080);
+    it("App serves on its port with the given probes and replicas, its env secret, and no HPA unless asked", async () => {
+        const app = new App("web", { ...appBase(), port: 3000, readyPath: "/ok", replicas: 3 });
+        assert.equal(app.port, 3000);
         assert.equal(await pulumi.isSecret(app.secret.stringData), true);
         await valueOf(app.deployment.metadata);
         const d = registered("kubernetes:apps/v1:Deployment", "web-deployment").spec;
-        assert.equal(d.replicas, 2);
-        assert.equal(d.template.spec.containers[0].readinessProbe.httpGet.path, "/ready");
+        assert.equal(d.replicas, 3);
+        assert.equal(d.template.spec.containers[0].readinessProbe.httpGet.path, "/ok");
+        assert.deepEqual(d.template.spec.containers[0].env, [{ name: "PORT", value: "3000" }]);
         assert.equal(mocks.registered.filter(r => r.type.endsWith(":HorizontalPodAutoscaler")).length, 0, "no HPA unless asked");
     });
 
-    it("App reads a LoadBalancer address from the Service status by default", async () => {
-        const app = new App("web2", appBase());
-        assert.equal(await valueOf(app.url), `http://${AFTER_DEPLOY.loadBalancerAddress}`);
+    it("App's URL: the load balancer's address from the Service status, with the port unless it is 80", async () => {
+        assert.equal(await valueOf(new App("web2", appBase()).url), `http://${AFTER_DEPLOY.loadBalancerAddress}`);
+        assert.equal(await valueOf(new App("web3", { ...appBase(), servicePort: 443 }).url), `http://${AFTER_DEPLOY.loadBalancerAddress}:443`);
+    });
+
+    it("App's URL: the in-cluster name for a ClusterIP Service, the Ingress host (https with TLS) when there is one", async () => {
+        assert.equal(await valueOf(new App("web4", { ...appBase(), serviceType: "ClusterIP", servicePort: 8000 }).url), "http://app.ns.svc.cluster.local:8000");
+        const ingress = { host: "shop.example.com", tlsSecretName: "shop-tls" };
+        assert.equal(await valueOf(new App("web5", { ...appBase(), ingress }).url), "https://shop.example.com");
+        assert.equal(await valueOf(new App("web6", { ...appBase(), ingress: { host: "shop.example.com" } }).url), "http://shop.example.com");
     });
 
     it("connectionUrl percent-encodes every credential character", () => {

@@ -1,8 +1,7 @@
 /** Pieces the cluster layers share. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ManagedCloud, Settings } from "../config";
-import { CLOUD_FACTS, DEFAULTS, WEEKDAYS } from "../config";
+import { WEEKDAYS, type ManagedCloud, type Settings, type SettingsOn, type Weekday } from "../config";
 
 /** The app's repository in a registry kubeship does not create (kind's and a local cluster's). */
 export function localRepository(server: string): string {
@@ -29,26 +28,20 @@ export function clusterName(stack: string): string {
     return `kubeship-${stack}`;
 }
 
-/** Stable identity for the Kubernetes provider: changing it replaces every workload. */
+/** Stable identity for the Kubernetes provider, `<cloud>-<stack>`: changing it replaces every workload. */
 export function clusterIdentifier(settings: Pick<Settings, "cloud" | "stack">): string {
     return `${settings.cloud}-${settings.stack}`;
 }
 
 /** Arguments the layers for clusters kubeship does not pay for (kind's and an existing one) share. */
 export interface UnmanagedClusterArgs {
-    /**
-     * Stable identity of this cluster for the Kubernetes provider: changing it replaces every resource.
-     * @default "<cloud>-<stack>", such as `kind-dev` (see `clusterIdentifier`)
-     */
-    clusterIdentifier?: string;
-    /**
-     * StorageClass for Postgres volumes.
-     * @default the cluster's default StorageClass (kind's is `standard`, local-path volumes)
-     */
+    /** Stable identity of this cluster for the Kubernetes provider: changing it replaces every resource. */
+    clusterIdentifier: string;
+    /** StorageClass for Postgres volumes; undefined = the cluster's default StorageClass (kind's is `standard`, local-path). */
     storageClassName?: string;
 }
 
-/** Arguments every managed cluster layer (GKE, EKS, DOKS) takes. */
+/** Arguments every managed cluster layer (GKE, EKS, DOKS) takes, resolved by the config parser. */
 export interface ManagedClusterArgs {
     /** The cloud's region (`kubeship:region`). */
     region: string;
@@ -56,29 +49,27 @@ export interface ManagedClusterArgs {
     clusterName: string;
     /** Kubernetes provider identity; change it only for a new cluster. */
     clusterIdentifier: string;
-    /** Node machine type, instance type or droplet size. @default each layer's own (see its class) */
-    nodeSize?: string;
-    /** Node pool autoscaling bounds for the whole cluster. @default 3 */
-    minNodes?: number;
-    /** @default 6 */
-    maxNodes?: number;
+    /** Node machine type, instance type or droplet size. */
+    nodeSize: string;
+    /** Node pool autoscaling bounds for the whole cluster. */
+    minNodes: number;
+    maxNodes: number;
     /** CIDR blocks that may reach the Kubernetes API. */
     authorizedNetworks: string[];
 }
 
-/** The node pool settings every managed layer resolves the same way, from the one defaults table. */
-export function nodePoolDefaults(args: ManagedClusterArgs & { kubernetesVersion?: string }, cloud: ManagedCloud) {
+/** The arguments every managed layer takes, from a stack's settings. */
+export function managedArgs(settings: SettingsOn<ManagedCloud>): ManagedClusterArgs {
+    const c = settings.cluster;
     return {
-        nodeSize: args.nodeSize ?? CLOUD_FACTS[cloud].nodeSize.default,
-        minNodes: args.minNodes ?? DEFAULTS.cluster.minNodes,
-        maxNodes: args.maxNodes ?? DEFAULTS.cluster.maxNodes,
-        version: args.kubernetesVersion ?? DEFAULTS.cluster.kubernetesVersion,
+        region: settings.region,
+        clusterName: clusterName(settings.stack),
+        clusterIdentifier: clusterIdentifier(settings),
+        nodeSize: c.nodeSize,
+        minNodes: c.minNodes,
+        maxNodes: c.maxNodes,
+        authorizedNetworks: [...c.authorizedNetworks],
     };
-}
-
-/** The weekly maintenance window, defaulted from the same table. */
-export function maintenanceDefaults(args: { maintenanceDay?: (typeof WEEKDAYS)[number]; maintenanceStartTime?: string }) {
-    return { day: args.maintenanceDay ?? DEFAULTS.cluster.maintenanceDay, startTime: args.maintenanceStartTime ?? DEFAULTS.cluster.maintenanceStartTime };
 }
 
 export interface StorageClassArgs {
@@ -115,7 +106,7 @@ export function databaseStorageClass(name: string, args: StorageClassArgs, paren
  * A weekly window as GKE wants it: RFC 3339 start and end on a date that falls on `day`, plus an RRULE.
  * 12 hours a week keeps GKE's minimum of 48 hours of availability in any 32 days.
  */
-export function weeklyWindow(day: (typeof WEEKDAYS)[number], startTime: string, hours = 12): { startTime: string; endTime: string; recurrence: string } {
+export function weeklyWindow(day: Weekday, startTime: string, hours = 12): { startTime: string; endTime: string; recurrence: string } {
     const monday = Date.UTC(2024, 0, 1); // 2024-01-01 was a Monday
     const [h, m] = startTime.split(":").map(Number);
     const start = new Date(monday + WEEKDAYS.indexOf(day) * 86_400_000 + (h * 60 + m) * 60_000);

@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Cloud } from "../config";
 
 /** Where the app image is pushed and pulled from. */
 export interface RegistryInfo {
@@ -18,7 +17,6 @@ export interface RegistryInfo {
  * only this: nothing cloud-specific leaks past it.
  */
 export interface ClusterContract {
-    readonly cloud: Cloud;
     /** Cluster name as the cloud (or kubeconfig) knows it. */
     readonly name: pulumi.Output<string>;
     /** Kubernetes provider for every workload resource, with a stable `clusterIdentifier`. */
@@ -31,14 +29,4 @@ export interface ClusterContract {
     readonly storageClassName?: pulumi.Input<string>;
     /** Annotations for LoadBalancer Services on this cloud. */
     readonly serviceAnnotations: Record<string, string>;
-    /** Reads the external address from a LoadBalancer Service's status (IP on most clouds, hostname on AWS). */
-    readonly loadBalancerAddress: (service: k8s.core.v1.Service) => pulumi.Output<string>;
-}
-
-/** The address of a LoadBalancer Service: its first ingress IP, else its hostname. */
-export function firstIngressAddress(service: k8s.core.v1.Service): pulumi.Output<string> {
-    return service.status.apply(s => {
-        const ingress = s?.loadBalancer?.ingress?.[0];
-        return ingress?.ip ?? ingress?.hostname ?? "";
-    });
 }

@@ -1,26 +1,26 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WEEKDAYS } from "../config";
-import { kubernetesProvider, maintenanceDefaults, ManagedClusterArgs, nodePoolDefaults } from "./common";
-import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
+import type { SettingsOn, Weekday } from "../config";
+import { kubernetesProvider, ManagedClusterArgs, managedArgs } from "./common";
+import { ClusterContract, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
-/** DOKS arguments; `nodeSize` defaults to "s-2vcpu-4gb", `authorizedNetworks` feed the control-plane firewall. */
+/** DOKS arguments, resolved; `authorizedNetworks` feed the control-plane firewall. */
 export interface DoksClusterArgs extends ManagedClusterArgs {
     /** DigitalOcean API token (`digitalocean:token`), secret. */
     token: pulumi.Input<string>;
-    /** Minor version; the newest patch of it is picked with getKubernetesVersions. @default "1.33" */
-    kubernetesVersion?: string;
-    /** Weekly maintenance window, UTC. @default "sunday", "03:00" */
-    maintenanceDay?: (typeof WEEKDAYS)[number];
-    maintenanceStartTime?: string;
-    /** Keep volumes and load balancers when the cluster is deleted. @default true */
-    keepAssociatedResources?: boolean;
+    /** Minor version; the newest patch of it is picked with getKubernetesVersions. */
+    kubernetesVersion: string;
+    /** Weekly maintenance window, UTC. */
+    maintenanceDay: Weekday;
+    maintenanceStartTime: string;
+    /** Keep volumes and load balancers when the cluster is deleted. */
+    keepAssociatedResources: boolean;
     /** Container registry name (one registry per DigitalOcean account). */
     registryName: string;
-    /** Use the account's existing registry of that name instead of creating it. @default false */
-    existingRegistry?: boolean;
+    /** Use the account's existing registry of that name instead of creating it. */
+    existingRegistry: boolean;
 }
 
 /** Regions that host DigitalOcean Container Registry; elsewhere DigitalOcean picks the registry's region. */
@@ -47,7 +47,6 @@ export function parseDockerCredentials(json: string): { server: string; username
  * integrated for pulls. Its kubeconfig calls doctl, so it keeps working past the 7-day token expiry.
  */
 export class DoksCluster extends pulumi.ComponentResource implements ClusterContract {
-    readonly cloud = "digitalocean" as const;
     readonly name: pulumi.Output<string>;
     readonly provider: k8s.Provider;
     readonly kubeconfig: pulumi.Output<string>;
@@ -56,22 +55,36 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
     readonly storageClassName = "do-block-storage";
     readonly serviceAnnotations: Record<string, string> = {};
     readonly cluster: digitalocean.KubernetesCluster;
-    readonly loadBalancerAddress: (service: k8s.core.v1.Service) => pulumi.Output<string> = firstIngressAddress;
+
+    /** The cluster a stack's settings describe; deletion protection keeps its volumes and load balancers. */
+    static fromSettings(settings: SettingsOn<"digitalocean">, opts?: pulumi.ComponentResourceOptions): DoksCluster {
+        const c = settings.cluster;
+        return new DoksCluster(
+            "cluster",
+            {
+                ...managedArgs(settings),
+                token: settings.digitaloceanToken,
+                kubernetesVersion: c.kubernetesVersion,
+                maintenanceDay: c.maintenanceDay,
+                maintenanceStartTime: c.maintenanceStartTime,
+                keepAssociatedResources: c.deletionProtection,
+                registryName: c.registryName,
+                existingRegistry: c.existingRegistry,
+            },
+            opts,
+        );
+    }
 
     constructor(name: string, args: DoksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Doks", name, {}, opts);
-        const { nodeSize, minNodes, maxNodes, version } = nodePoolDefaults(args, "digitalocean");
-        const maintenance = maintenanceDefaults(args);
-        const keepAssociated = args.keepAssociatedResources ?? true;
-        const existingRegistry = args.existingRegistry ?? false;
 
         const doProvider = new digitalocean.Provider(`${name}-do`, { token: args.token }, { parent: this });
         const child = { parent: this, provider: doProvider };
 
         const vpc = new digitalocean.Vpc(`${name}-vpc`, { name: args.clusterName, region: args.region }, child);
-        const versions = digitalocean.getKubernetesVersionsOutput({ versionPrefix: `${version}.` }, child);
+        const versions = digitalocean.getKubernetesVersionsOutput({ versionPrefix: `${args.kubernetesVersion}.` }, child);
 
-        const registry = existingRegistry
+        const registry = args.existingRegistry
             ? undefined
             : new digitalocean.ContainerRegistry(
                   `${name}-registry`,
@@ -89,16 +102,16 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
                 ha: true,
                 autoUpgrade: true,
                 surgeUpgrade: true,
-                maintenancePolicy: maintenance,
+                maintenancePolicy: { day: args.maintenanceDay, startTime: args.maintenanceStartTime },
                 registryIntegration: true,
-                destroyAllAssociatedResources: !keepAssociated,
+                destroyAllAssociatedResources: !args.keepAssociatedResources,
                 controlPlaneFirewall: { enabled: true, allowedAddresses: args.authorizedNetworks },
                 nodePool: {
                     name: "kubeship",
-                    size: nodeSize,
+                    size: args.nodeSize,
                     autoScale: true,
-                    minNodes,
-                    maxNodes,
+                    minNodes: args.minNodes,
+                    maxNodes: args.maxNodes,
                     labels: { "kubeship.dev/pool": "default" },
                 },
             },

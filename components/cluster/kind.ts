@@ -9,9 +9,9 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { DEFAULTS } from "../config";
-import { clusterIdentifier, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
-import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
+import type { SettingsOn } from "../config";
+import { clusterIdentifier, clusterName, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
+import { ClusterContract, RegistryInfo } from "./contract";
 
 /** kind's registry recipe: the registry image and its port inside the container, and the Docker network of kind's nodes. */
 export const KIND_REGISTRY = { image: "registry:3", port: 5000, network: "kind" } as const;
@@ -120,11 +120,8 @@ export function localRegistryHosting(registry: string): Record<string, string> {
 export interface KindClusterArgs extends UnmanagedClusterArgs {
     /** kind cluster name; kind names its kubeconfig context `kind-<name>`. */
     clusterName: string;
-    /**
-     * The registry as `docker push` and the pods name it, `localhost:<port>`.
-     * @default "localhost:5001", kind's local registry convention
-     */
-    registry?: string;
+    /** The registry as `docker push` and the pods name it, `localhost:<port>`. */
+    registry: string;
 }
 
 /**
@@ -133,18 +130,31 @@ export interface KindClusterArgs extends UnmanagedClusterArgs {
  * for the cluster and the registry wiring on its nodes.
  */
 export class KindCluster extends pulumi.ComponentResource implements ClusterContract {
-    readonly cloud = "kind" as const;
     readonly name: pulumi.Output<string>;
     readonly provider: k8s.Provider;
     readonly kubeconfig: pulumi.Output<string>;
     readonly registry: RegistryInfo;
     readonly storageClassName?: string;
     readonly serviceAnnotations: Record<string, string> = {};
-    readonly loadBalancerAddress: (service: k8s.core.v1.Service) => pulumi.Output<string> = firstIngressAddress;
+
+    /** The cluster a stack's settings describe. */
+    static fromSettings(settings: SettingsOn<"kind">, opts?: pulumi.ComponentResourceOptions): KindCluster {
+        const c = settings.cluster;
+        return new KindCluster(
+            "cluster",
+            {
+                clusterName: clusterName(settings.stack),
+                clusterIdentifier: clusterIdentifier(settings),
+                registry: c.registry,
+                storageClassName: c.storageClass,
+            },
+            opts,
+        );
+    }
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Kind", name, {}, opts);
-        const registry = args.registry ?? DEFAULTS.cluster.registry;
+        const registry = args.registry;
         const scripts = kindScripts(args.clusterName, registry);
         const commands = new command.Provider(`${name}-command`, {}, { parent: this });
         const child = { parent: this, provider: commands };
@@ -167,11 +177,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
         const server = registryContainer.stdout.apply(() => registry);
         this.registry = { server, repository: server.apply(localRepository) };
         this.storageClassName = args.storageClassName;
-        this.provider = kubernetesProvider(
-            name,
-            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier ?? clusterIdentifier({ cloud: this.cloud, stack: pulumi.getStack() }) },
-            { parent: this },
-        );
+        this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier }, { parent: this });
         // A patch (server-side apply) creates the ConfigMap or adopts the one kind's own script made.
         new k8s.core.v1.ConfigMapPatch(
             `${name}-registry-hosting`,

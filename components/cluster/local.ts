@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { SettingsOn } from "../config";
 import { clusterIdentifier, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
-import { ClusterContract, firstIngressAddress, RegistryInfo } from "./contract";
+import { defaultKubeconfigPath, minifyKubeconfig, readKubeconfigFile } from "./kubeconfig";
+import { ClusterContract, RegistryInfo } from "./contract";
 
 export interface LocalClusterArgs extends UnmanagedClusterArgs {
     /**
@@ -10,10 +12,7 @@ export interface LocalClusterArgs extends UnmanagedClusterArgs {
     kubeconfig: string;
     /** Name of the cluster entry in that kubeconfig, reported as the cluster name. */
     clusterName: string;
-    /**
-     * Registry the cluster can pull from.
-     * @default kind's local registry convention, "localhost:5001"
-     */
+    /** Registry the cluster can pull from, as `docker push` and the pods name it. */
     registry: string;
 }
 
@@ -22,24 +21,33 @@ export interface LocalClusterArgs extends UnmanagedClusterArgs {
  * Creates nothing but the Kubernetes provider.
  */
 export class LocalCluster extends pulumi.ComponentResource implements ClusterContract {
-    readonly cloud = "local" as const;
     readonly name: pulumi.Output<string>;
     readonly provider: k8s.Provider;
     readonly kubeconfig: pulumi.Output<string>;
     readonly registry: RegistryInfo;
     readonly storageClassName?: string;
     readonly serviceAnnotations: Record<string, string> = {};
-    readonly loadBalancerAddress: (service: k8s.core.v1.Service) => pulumi.Output<string> = firstIngressAddress;
+
+    /** The cluster of the stack's kubeconfig context (`$KUBECONFIG`, else `~/.kube/config`), trimmed to that context. */
+    static fromSettings(settings: SettingsOn<"local">, opts?: pulumi.ComponentResourceOptions): LocalCluster {
+        const file = defaultKubeconfigPath();
+        const { kubeconfig, cluster } = minifyKubeconfig(readKubeconfigFile(file), settings.kubeContext, file);
+        const c = settings.cluster;
+        return new LocalCluster(
+            "cluster",
+            { kubeconfig, clusterName: cluster, clusterIdentifier: clusterIdentifier(settings), registry: c.registry, storageClassName: c.storageClass },
+            opts,
+        );
+    }
 
     constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Local", name, {}, opts);
-        const identifier = args.clusterIdentifier ?? clusterIdentifier({ cloud: this.cloud, stack: pulumi.getStack() });
 
         this.kubeconfig = pulumi.secret(args.kubeconfig);
         this.name = pulumi.output(args.clusterName);
         this.registry = { server: args.registry, repository: localRepository(args.registry) };
         this.storageClassName = args.storageClassName;
-        this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier: identifier }, { parent: this });
+        this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier }, { parent: this });
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
     }

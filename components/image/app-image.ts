@@ -2,26 +2,19 @@ import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryInfo } from "../cluster/contract";
-import { DEFAULTS, defaultDockerfile } from "../config";
 import { projectRoot } from "./project-root";
 
 export interface AppImageArgs {
     /** Where to push: the cluster contract's registry (push credentials are secrets). */
     registry: RegistryInfo;
-    /**
-     * Build context, relative to the project root or absolute. @default "." (the project root: the sample
-     * app is an npm workspace, and its lockfile is the root one)
-     */
-    context?: string;
-    /** Dockerfile, relative to the context. @default "app/Dockerfile" for the default context, else "Dockerfile" */
-    dockerfile?: string;
-    /** Target platform; the clusters' nodes are amd64, so ARM laptops cross-build. @default "linux/amd64" */
-    platform?: string;
-    /**
-     * The rolling tag pushed with every build and pulled back as build cache. Deployments never use it:
-     * they pin the digest. @default "kubeship-build"
-     */
-    tag?: string;
+    /** Build context, relative to the project root or absolute. */
+    context: string;
+    /** Dockerfile, relative to the context. */
+    dockerfile: string;
+    /** Target platform (cloud nodes are amd64, so ARM laptops cross-build). */
+    platform: string;
+    /** The rolling tag pushed with every build and pulled back as build cache. Deployments never use it: they pin the digest. */
+    tag: string;
 }
 
 /**
@@ -37,11 +30,9 @@ export class AppImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:image:AppImage", name, {}, opts);
-        const d = DEFAULTS.app.build;
-        const context = path.resolve(projectRoot(), args.context ?? d.context);
-        const dockerfile = path.resolve(context, args.dockerfile ?? defaultDockerfile(args.context));
-        const platform = args.platform ?? d.platform;
-        const tag = args.tag ?? d.tag;
+        const context = path.resolve(projectRoot(), args.context);
+        const dockerfile = path.resolve(context, args.dockerfile);
+        const { platform, tag } = args;
 
         const provider = new docker.Provider(`${name}-docker`, {}, { parent: this });
         const imageName = pulumi.interpolate`${args.registry.repository}:${tag}`;

@@ -53,16 +53,6 @@ export interface ResourceSizes {
     memoryLimit: string;
 }
 
-/** Fills unset sizes from `defaults`. */
-export function resolveSizes(args: Partial<ResourceSizes>, defaults: ResourceSizes): ResourceSizes {
-    return {
-        cpu: args.cpu ?? defaults.cpu,
-        memory: args.memory ?? defaults.memory,
-        cpuLimit: args.cpuLimit ?? defaults.cpuLimit,
-        memoryLimit: args.memoryLimit ?? defaults.memoryLimit,
-    };
-}
-
 export function resources(r: ResourceSizes): k8s.types.input.core.v1.ResourceRequirements {
     return { requests: { cpu: r.cpu, memory: r.memory }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } };
 }

@@ -13,13 +13,10 @@ export interface EnvironmentArgs {
     provider: k8s.Provider;
     /** Namespace name for this environment. */
     namespace: string;
-    /**
-     * Protect Postgres data and the namespace from deletion by Pulumi.
-     * @default false
-     */
-    protectData?: boolean;
-    /** The app (see AppArgs for each field's default); its `database` and `redis` endpoints are wired here. */
-    app: Omit<Own<AppArgs>, "namespaceName" | "database" | "redis">;
+    /** Protect Postgres data and the namespace from deletion by Pulumi. */
+    protectData: boolean;
+    /** The app (see AppArgs); its `database` and `redis` endpoints are wired here. */
+    app: Omit<Own<AppArgs>, "database" | "redis">;
     /** Postgres (see PostgresArgs); protection follows `protectData`. */
     postgres: Omit<Own<PostgresArgs>, "protect">;
     /** Redis (see RedisArgs). */
@@ -38,7 +35,7 @@ export class Environment extends pulumi.ComponentResource {
 
     constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Environment", name, {}, opts);
-        const protectData = args.protectData ?? false;
+        const protectData = args.protectData;
         const provider = args.provider;
 
         const namespace = new Namespace(`${name}-namespace`, { provider, name: args.namespace, protect: protectData }, { parent: this });
@@ -56,7 +53,6 @@ export class Environment extends pulumi.ComponentResource {
                 ...args.app,
                 provider,
                 namespace: ns,
-                namespaceName: args.namespace,
                 database: {
                     host: this.postgres.host,
                     port: this.postgres.port,

@@ -7,11 +7,8 @@ export interface NamespaceArgs {
     provider: k8s.Provider;
     /** Namespace name (a DNS-1123 label). */
     name: string;
-    /**
-     * Protect the namespace from deletion by Pulumi (deleting it deletes the Postgres volumes in it).
-     * @default false
-     */
-    protect?: boolean;
+    /** Protect the namespace from deletion by Pulumi (deleting it deletes the Postgres volumes in it). */
+    protect: boolean;
 }
 
 /** The environment's namespace, enforcing Pod Security Standards "restricted". */
@@ -21,7 +18,6 @@ export class Namespace extends pulumi.ComponentResource {
 
     constructor(name: string, args: NamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Namespace", name, {}, opts);
-        const protect = args.protect ?? false;
 
         const ns = new k8s.core.v1.Namespace(
             `${name}-namespace`,
@@ -39,7 +35,7 @@ export class Namespace extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, provider: args.provider, ...dataProtection(protect) },
+            { parent: this, provider: args.provider, ...dataProtection(args.protect) },
         );
 
         this.name = ns.metadata.name;

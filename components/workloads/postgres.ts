@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "../config";
 import {
     containerSecurity,
     dataProtection,
@@ -9,17 +8,13 @@ import {
     PASSWORD_VERSION_ANNOTATION,
     meta,
     podSecurity,
-    resolveSizes,
     resources,
     ResourceSizes,
     selector,
 } from "./common";
 
-/**
- * Postgres arguments. The inherited `cpu`, `memory`, `cpuLimit` and `memoryLimit` default to
- * "250m", "512Mi", "1" and "1Gi".
- */
-export interface PostgresArgs extends Partial<ResourceSizes> {
+/** Postgres arguments, resolved (the config parser applies the defaults), with the container's sizes. */
+export interface PostgresArgs extends ResourceSizes {
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
     /** Namespace (the Namespace resource's output, so deletes are ordered). */
@@ -27,33 +22,25 @@ export interface PostgresArgs extends Partial<ResourceSizes> {
     /**
      * Postgres image; the Debian-based official image (UID 999) is assumed.
      * PostgreSQL 18+ images keep PGDATA elsewhere: this component is written for 17 and below.
-     * @default "postgres:17.6"
      */
-    image?: string;
-    /** Database created on first start. @default "app" */
-    database?: string;
-    /** Owner role of that database. @default "app" */
-    user?: string;
-    /** Size of the data volume. @default "10Gi" */
-    storageSize?: string;
-    /** StorageClass of the data volume. @default the cluster's default StorageClass */
+    image: string;
+    /** Database created on first start. */
+    database: string;
+    /** Owner role of that database. */
+    user: string;
+    /** Size of the data volume. */
+    storageSize: string;
+    /** StorageClass of the data volume; undefined = the cluster's default StorageClass. */
     storageClassName?: pulumi.Input<string>;
-    /**
-     * Seconds Postgres gets to shut down cleanly (it flushes to disk on SIGINT/SIGTERM).
-     * @default 120
-     */
-    terminationGracePeriodSeconds?: number;
+    /** Seconds Postgres gets to shut down cleanly (it flushes to disk on SIGINT/SIGTERM). */
+    terminationGracePeriodSeconds: number;
     /**
      * Protect the StatefulSet, its Service and Secret from deletion by Pulumi (protect + retainOnDelete).
      * Volumes are always retained when the StatefulSet is deleted.
-     * @default false
      */
-    protect?: boolean;
-    /**
-     * Bump it to rotate the password: a new one is generated, Postgres restarts and sets it on its role.
-     * @default 1
-     */
-    passwordVersion?: number;
+    protect: boolean;
+    /** Bump it to rotate the password: a new one is generated, Postgres restarts and sets it on its role. */
+    passwordVersion: number;
 }
 
 const UID = 999; // the postgres user of the official Debian-based image
@@ -98,18 +85,13 @@ export class Postgres extends pulumi.ComponentResource {
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Postgres", name, {}, opts);
-        const d = DEFAULTS.postgres;
-        const image = args.image ?? d.image;
-        const storageSize = args.storageSize ?? d.storageSize;
-        const grace = args.terminationGracePeriodSeconds ?? d.terminationGracePeriodSeconds;
-        const sizes = resolveSizes(args, d);
-        const protect = dataProtection(args.protect ?? false);
-        const passwordVersion = args.passwordVersion ?? 1;
+        const protect = dataProtection(args.protect);
+        const passwordVersion = args.passwordVersion;
         this.passwordVersion = passwordVersion;
         const child = { parent: this, provider: args.provider };
         this.host = "postgres";
-        this.user = args.user ?? d.user;
-        this.database = args.database ?? d.database;
+        this.user = args.user;
+        this.database = args.database;
 
         // Not protected: Postgres sets whatever password the Secret holds at each start (postStart hook).
         this.password = generatedPassword(`${name}-password`, passwordVersion, { parent: this });
@@ -152,11 +134,11 @@ export class Postgres extends pulumi.ComponentResource {
                         spec: {
                             automountServiceAccountToken: false,
                             securityContext: podSecurity(UID),
-                            terminationGracePeriodSeconds: grace,
+                            terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
                             containers: [
                                 {
                                     name: "postgres",
-                                    image,
+                                    image: args.image,
                                     ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
                                     env: [
                                         { name: "POSTGRES_USER", value: this.user },
@@ -166,7 +148,7 @@ export class Postgres extends pulumi.ComponentResource {
                                         // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
                                         { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
                                     ],
-                                    resources: resources(sizes),
+                                    resources: resources(args),
                                     securityContext: containerSecurity(UID),
                                     startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
                                     readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
@@ -193,7 +175,7 @@ export class Postgres extends pulumi.ComponentResource {
                             spec: {
                                 accessModes: ["ReadWriteOnce"],
                                 storageClassName: args.storageClassName,
-                                resources: { requests: { storage: storageSize } },
+                                resources: { requests: { storage: args.storageSize } },
                             },
                         },
                     ],

@@ -1,37 +1,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { parseQuantity } from "../config/quantity";
-import { DEFAULTS } from "../config";
-import {
-    containerSecurity,
-    generatedPassword,
-    labels,
-    PASSWORD_VERSION_ANNOTATION,
-    meta,
-    podSecurity,
-    resolveSizes,
-    resources,
-    ResourceSizes,
-    selector,
-} from "./common";
+import { containerSecurity, generatedPassword, labels, PASSWORD_VERSION_ANNOTATION, meta, podSecurity, resources, ResourceSizes, selector } from "./common";
 
-/**
- * Redis arguments. The inherited `cpu`, `memory`, `cpuLimit` and `memoryLimit` default to
- * "100m", "128Mi", "500m" and "256Mi".
- */
-export interface RedisArgs extends Partial<ResourceSizes> {
+/** Redis arguments, resolved (the config parser applies the defaults), with the container's sizes. */
+export interface RedisArgs extends ResourceSizes {
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
     /** Namespace (the Namespace resource's output, so deletes are ordered). */
     namespace: pulumi.Input<string>;
-    /** Redis image; the official Debian-based image (UID 999) is assumed. @default "redis:7.4.5" */
-    image?: string;
-    /** `maxmemory` in bytes; keep it below the memory limit. @default 80% of `memoryLimit` */
-    maxmemory?: number;
-    /** `maxmemory-policy`. @default "allkeys-lru" (a cache) */
-    maxmemoryPolicy?: string;
-    /** Bump it to rotate the password; Redis restarts with the new one. @default 1 */
-    passwordVersion?: number;
+    /** Redis image; the official Debian-based image (UID 999) is assumed. */
+    image: string;
+    /** `maxmemory` in bytes, below the memory limit so that Redis evicts before the kernel kills it. */
+    maxmemory: number;
+    /** `maxmemory-policy`. */
+    maxmemoryPolicy: string;
+    /** Bump it to rotate the password; Redis restarts with the new one. */
+    passwordVersion: number;
 }
 
 const UID = 999;
@@ -54,15 +38,10 @@ export class Redis extends pulumi.ComponentResource {
 
     constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Redis", name, {}, opts);
-        const d = DEFAULTS.redis;
-        const image = args.image ?? d.image;
-        const sizes = resolveSizes(args, d);
-        const maxmemory = args.maxmemory ?? Math.floor(parseQuantity(sizes.memoryLimit)! * d.maxmemoryShare);
-        const maxmemoryPolicy = args.maxmemoryPolicy ?? d.maxmemoryPolicy;
         const child = { parent: this, provider: args.provider };
         this.host = "redis";
 
-        const passwordVersion = args.passwordVersion ?? 1;
+        const passwordVersion = args.passwordVersion;
         this.passwordVersion = passwordVersion;
         this.password = generatedPassword(`${name}-password`, passwordVersion, { parent: this });
 
@@ -97,7 +76,7 @@ export class Redis extends pulumi.ComponentResource {
                             containers: [
                                 {
                                     name: "redis",
-                                    image,
+                                    image: args.image,
                                     command: ["redis-server"],
                                     args: [
                                         "--port",
@@ -105,9 +84,9 @@ export class Redis extends pulumi.ComponentResource {
                                         "--include",
                                         `${AUTH_MOUNT}/auth.conf`,
                                         "--maxmemory",
-                                        String(maxmemory),
+                                        String(args.maxmemory),
                                         "--maxmemory-policy",
-                                        maxmemoryPolicy,
+                                        args.maxmemoryPolicy,
                                         "--save",
                                         "",
                                         "--appendonly",
@@ -115,7 +94,7 @@ export class Redis extends pulumi.ComponentResource {
                                     ],
                                     ports: [{ name: "redis", containerPort: PORT, protocol: "TCP" }],
                                     env: [{ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "password" } } }],
-                                    resources: resources(sizes),
+                                    resources: resources(args),
                                     securityContext: containerSecurity(UID),
                                     readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
                                     livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 3 },

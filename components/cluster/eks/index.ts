@@ -1,0 +1,138 @@
+/**
+ * EKS with terraform-aws-eks' production defaults, built from named parts: its own VPC across 3 AZs
+ * (network.ts), the control plane with API authentication, KMS envelope encryption of Secrets and
+ * logs (control-plane.ts), the managed add-ons and node group (nodes.ts), ECR (registry.ts), then the
+ * exec kubeconfig, the Kubernetes provider and an encrypted gp3 StorageClass.
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { SettingsOn } from "../../config";
+import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs } from "../common";
+import { ClusterContract, RegistryInfo } from "../contract";
+import { execKubeconfig } from "../kubeconfig";
+import { controlPlane } from "./control-plane";
+import { partition } from "./iam";
+import { network } from "./network";
+import { nodes } from "./nodes";
+import { registry } from "./registry";
+
+export { eksAmiType } from "./nodes";
+
+/** EKS arguments, resolved. Graviton node types (m7g, c7g, …) get ARM nodes. */
+export interface EksClusterArgs extends ManagedClusterArgs {
+    /** Kubernetes version, pinned. */
+    kubernetesVersion: string;
+    /** NAT gateways: one per AZ, or a single shared one. */
+    natGateways: "perAz" | "single";
+    /** Refuse to delete the cluster. */
+    deletionProtection: boolean;
+    /** Retention of the control-plane log group, days. */
+    logRetentionDays: number;
+    /** AWS CLI profile, for the provider and baked into the kubeconfig; undefined = the ambient credentials. */
+    awsProfile?: string;
+    /** Role the kubeconfig assumes; it gets the cluster-admin access entry. Undefined = the deploying identity. */
+    assumeRoleArn?: string;
+    /** Keep database volumes when their claims are deleted. */
+    retainVolumes: boolean;
+    /** The one tag ECR lets pushes overwrite: the image build's rolling cache tag. Every other tag is immutable. */
+    rollingTag: string;
+}
+
+export class EksCluster extends pulumi.ComponentResource implements ClusterContract {
+    readonly name: pulumi.Output<string>;
+    readonly provider: k8s.Provider;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly registry: RegistryInfo;
+    readonly storageClassName: pulumi.Output<string>;
+    readonly serviceAnnotations: Record<string, string> = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
+    readonly cluster: aws.eks.Cluster;
+    readonly nodeGroup: aws.eks.NodeGroup;
+
+    /** The cluster a stack's settings describe. */
+    static fromSettings(settings: SettingsOn<"aws">, opts?: pulumi.ComponentResourceOptions): EksCluster {
+        const c = settings.cluster;
+        return new EksCluster(
+            "cluster",
+            {
+                ...managedArgs(settings),
+                kubernetesVersion: c.kubernetesVersion,
+                natGateways: c.natGateways,
+                deletionProtection: c.deletionProtection,
+                logRetentionDays: c.logRetentionDays,
+                awsProfile: c.awsProfile,
+                assumeRoleArn: c.assumeRoleArn,
+                retainVolumes: settings.protectData,
+                rollingTag: settings.app.build.tag,
+            },
+            opts,
+        );
+    }
+
+    constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kubeship:cluster:Eks", name, {}, opts);
+        const clusterName = args.clusterName;
+        const awsProvider = new aws.Provider(
+            `${name}-aws`,
+            { region: args.region as aws.Region, profile: args.awsProfile, defaultTags: { tags: { "kubeship:cluster": clusterName, "managed-by": "pulumi" } } },
+            { parent: this },
+        );
+        const child = { parent: this, provider: awsProvider };
+        const part = partition(child);
+
+        const net = network(name, { clusterName, natGateways: args.natGateways }, child);
+        const subnetIds = net.privateSubnets.map(s => s.id);
+        const plane = controlPlane(name, { ...args, subnetIds, partition: part }, child);
+        this.cluster = plane.cluster;
+        const pool = nodes(name, { ...args, cluster: this.cluster, subnetIds, partition: part }, child);
+        this.nodeGroup = pool.nodeGroup;
+        this.registry = registry(name, { clusterName, rollingTag: args.rollingTag }, child);
+
+        this.name = this.cluster.name;
+        this.kubeconfig = eksKubeconfig(this.cluster, args);
+        this.provider = kubernetesProvider(
+            name,
+            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier },
+            { parent: this, dependsOn: [this.nodeGroup, plane.adminPolicy, ...pool.afterNodes] },
+        );
+        const storageClass = databaseStorageClass(
+            name,
+            {
+                provider: this.provider,
+                provisioner: "ebs.csi.aws.com",
+                parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+                isDefault: true, // new EKS clusters have no default StorageClass
+                retain: args.retainVolumes,
+            },
+            this,
+        );
+        this.storageClassName = storageClass.metadata.name;
+
+        this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig, storageClassName: this.storageClassName });
+    }
+}
+
+/** A kubeconfig whose credentials come from `aws eks get-token` at each use (as the profile or role), a secret. */
+function eksKubeconfig(cluster: aws.eks.Cluster, args: Pick<EksClusterArgs, "region" | "clusterName" | "assumeRoleArn" | "awsProfile">): pulumi.Output<string> {
+    const execArgs = [
+        "--region",
+        args.region,
+        "eks",
+        "get-token",
+        "--cluster-name",
+        args.clusterName,
+        "--output",
+        "json",
+        ...(args.assumeRoleArn ? ["--role-arn", args.assumeRoleArn] : []),
+    ];
+    return pulumi.secret(
+        pulumi.all([cluster.arn, cluster.endpoint, cluster.certificateAuthority]).apply(([arn, endpoint, ca]) =>
+            execKubeconfig(arn, endpoint, ca.data ?? "", {
+                command: "aws",
+                args: execArgs,
+                env: args.awsProfile ? { AWS_PROFILE: args.awsProfile } : undefined,
+                installHint: "Install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
+            }),
+        ),
+    );
+}

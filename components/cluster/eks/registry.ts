@@ -1,0 +1,45 @@
+/** ECR for the app image: scanned on push, immutable tags except the build's rolling tag, old images expired. */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { RegistryInfo } from "../contract";
+
+/** The lifecycle: untagged images go after 7 days, and only the 30 newest stay. */
+const LIFECYCLE = JSON.stringify({
+    rules: [
+        {
+            rulePriority: 1,
+            description: "expire untagged images after 7 days",
+            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+            action: { type: "expire" },
+        },
+        {
+            rulePriority: 2,
+            description: "keep the 30 newest images",
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 },
+            action: { type: "expire" },
+        },
+    ],
+});
+
+/** @param rollingTag the one tag pushes may overwrite: the image build's cache tag. */
+export function registry(name: string, args: { clusterName: string; rollingTag: string }, opts: pulumi.CustomResourceOptions): RegistryInfo {
+    const repository = new aws.ecr.Repository(
+        `${name}-registry`,
+        {
+            name: `${args.clusterName}/app`,
+            imageScanningConfiguration: { scanOnPush: true },
+            imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+            imageTagMutabilityExclusionFilters: [{ filter: args.rollingTag, filterType: "WILDCARD" }],
+            encryptionConfigurations: [{ encryptionType: "AES256" }],
+        },
+        opts,
+    );
+    new aws.ecr.LifecyclePolicy(`${name}-registry-lifecycle`, { repository: repository.name, policy: LIFECYCLE }, opts);
+    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, opts);
+    return {
+        server: repository.repositoryUrl.apply(url => url.split("/")[0]),
+        repository: repository.repositoryUrl,
+        username: token.userName,
+        password: pulumi.secret(token.password),
+    };
+}

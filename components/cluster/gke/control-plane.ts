@@ -1,0 +1,99 @@
+/**
+ * The GKE cluster and its node pool: a regional private-node cluster on a release channel, with
+ * Workload Identity, Shielded Nodes, Dataplane V2, Secrets encrypted with the KMS key and Binary
+ * Authorization, whose default pool is removed for an autoscaling pool of hardened nodes.
+ */
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import type { Weekday } from "../../config";
+import { weeklyWindow } from "../common";
+import type { Identity } from "./identity";
+import { RANGES, type Network } from "./network";
+
+export interface ControlPlaneArgs {
+    clusterName: string;
+    project: string;
+    region: string;
+    releaseChannel: "RAPID" | "REGULAR" | "STABLE";
+    authorizedNetworks: string[];
+    maintenanceDay: Weekday;
+    maintenanceStartTime: string;
+    deletionProtection: boolean;
+    nodeSize: string;
+    minNodes: number;
+    maxNodes: number;
+}
+
+/** What every node runs with: the nodes' account, Shielded VM, no legacy metadata. */
+const SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
+const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
+
+export function controlPlane(
+    name: string,
+    args: ControlPlaneArgs,
+    deps: { network: Network; identity: Identity; apis: pulumi.Resource[] },
+    opts: pulumi.CustomResourceOptions,
+): { cluster: gcp.container.Cluster; nodePool: gcp.container.NodePool } {
+    const { network, identity } = deps;
+    const cluster = new gcp.container.Cluster(
+        `${name}-cluster`,
+        {
+            name: args.clusterName,
+            location: args.region,
+            network: network.network.id,
+            subnetwork: network.subnet.id,
+            networkingMode: "VPC_NATIVE",
+            ipAllocationPolicy: { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" },
+            removeDefaultNodePool: true,
+            initialNodeCount: 1,
+            // The default pool exists for a moment: give it the node account rather than the Compute default.
+            nodeConfig: { serviceAccount: identity.nodeAccount.email, oauthScopes: SCOPES, shieldedInstanceConfig: SHIELDED },
+            releaseChannel: { channel: args.releaseChannel },
+            privateClusterConfig: {
+                enablePrivateNodes: true,
+                enablePrivateEndpoint: false,
+                masterIpv4CidrBlock: RANGES.controlPlane,
+                masterGlobalAccessConfig: { enabled: true },
+            },
+            masterAuthorizedNetworksConfig: { cidrBlocks: args.authorizedNetworks.map(cidrBlock => ({ cidrBlock, displayName: `kubeship ${cidrBlock}` })) },
+            masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+            workloadIdentityConfig: { workloadPool: `${args.project}.svc.id.goog` },
+            enableShieldedNodes: true,
+            datapathProvider: "ADVANCED_DATAPATH",
+            databaseEncryption: { state: "ENCRYPTED", keyName: identity.secretsKey.id },
+            binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
+            addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true }, httpLoadBalancing: { disabled: false } },
+            loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
+            monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } },
+            maintenancePolicy: { recurringWindow: weeklyWindow(args.maintenanceDay, args.maintenanceStartTime) },
+            deletionProtection: args.deletionProtection,
+        },
+        { ...opts, dependsOn: [...deps.apis, identity.keyAccess], ignoreChanges: ["nodeConfig", "initialNodeCount"] },
+    );
+    const nodePool = new gcp.container.NodePool(
+        `${name}-nodes`,
+        {
+            name: "kubeship",
+            cluster: cluster.id,
+            location: args.region,
+            initialNodeCount: 1,
+            autoscaling: { totalMinNodeCount: args.minNodes, totalMaxNodeCount: args.maxNodes, locationPolicy: "BALANCED" },
+            management: { autoRepair: true, autoUpgrade: true },
+            upgradeSettings: { strategy: "SURGE", maxSurge: 1, maxUnavailable: 0 },
+            nodeConfig: {
+                machineType: args.nodeSize,
+                imageType: "COS_CONTAINERD",
+                diskType: "pd-balanced",
+                diskSizeGb: 50,
+                serviceAccount: identity.nodeAccount.email,
+                oauthScopes: SCOPES,
+                shieldedInstanceConfig: SHIELDED,
+                workloadMetadataConfig: { mode: "GKE_METADATA" },
+                metadata: { "disable-legacy-endpoints": "true" },
+                labels: { "kubeship.dev/pool": "default" },
+            },
+        },
+        { ...opts, ignoreChanges: ["initialNodeCount"] },
+    );
+    return { cluster, nodePool };
+}
