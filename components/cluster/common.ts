@@ -1,7 +1,7 @@
 /** Pieces the cluster layers share. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WEEKDAYS, type ManagedCloud, type Settings, type SettingsOn, type Weekday } from "../config";
+import { WEEKDAYS, type ClusterSettings, type ManagedCloud, type Settings, type SettingsOn, type Weekday } from "../config";
 
 /** The app's repository in a registry kubeship does not create (kind's and a local cluster's). */
 export function localRepository(server: string): string {
@@ -56,6 +56,11 @@ export interface ManagedClusterArgs {
     maxNodes: number;
     /** CIDR blocks that may reach the Kubernetes API. */
     authorizedNetworks: string[];
+}
+
+/** The named cluster settings, as a layer's arguments of the same names. */
+export function pick<K extends keyof ClusterSettings>(cluster: ClusterSettings, ...keys: K[]): Pick<ClusterSettings, K> {
+    return Object.fromEntries(keys.map(k => [k, cluster[k]])) as Pick<ClusterSettings, K>;
 }
 
 /** The arguments every managed layer takes, from a stack's settings. */

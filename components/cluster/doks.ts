@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn, Weekday } from "../config";
-import { kubernetesProvider, ManagedClusterArgs, managedArgs } from "./common";
+import { kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "./common";
 import { ClusterContract, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
@@ -59,18 +59,10 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
     /** The cluster a stack's settings describe; deletion protection keeps its volumes and load balancers. */
     static fromSettings(settings: SettingsOn<"digitalocean">, opts?: pulumi.ComponentResourceOptions): DoksCluster {
         const c = settings.cluster;
+        const own = pick(c, "kubernetesVersion", "maintenanceDay", "maintenanceStartTime", "registryName", "existingRegistry");
         return new DoksCluster(
             "cluster",
-            {
-                ...managedArgs(settings),
-                token: settings.digitaloceanToken,
-                kubernetesVersion: c.kubernetesVersion,
-                maintenanceDay: c.maintenanceDay,
-                maintenanceStartTime: c.maintenanceStartTime,
-                keepAssociatedResources: c.deletionProtection,
-                registryName: c.registryName,
-                existingRegistry: c.existingRegistry,
-            },
+            { ...managedArgs(settings), ...own, token: settings.digitaloceanToken, keepAssociatedResources: c.deletionProtection },
             opts,
         );
     }

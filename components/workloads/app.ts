@@ -1,29 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { containerSecurity, labels, meta, PASSWORD_VERSION_ANNOTATION, podSecurity, resources, ResourceSizes, selector } from "./common";
+import { containerSecurity, Endpoint, hardenedPod, meta, resources, ResourceSizes, selector, templateMeta } from "./common";
 import { expose, ExposureArgs } from "./exposure";
 
-/** Where the app finds Postgres. Host and port are plain values so the app never waits for the database. */
-export interface DatabaseEndpoint {
-    /** Changes when the password is rotated; the app restarts to read the new one. */
-    passwordVersion: number;
-    /** Service name in the namespace. */
-    host: string;
-    port: number;
-    user: string;
-    database: string;
-    /** Secret. */
-    password: pulumi.Input<string>;
-}
-
-/** Where the app finds Redis; plain host and port, like DatabaseEndpoint. */
-export interface RedisEndpoint {
-    /** Changes when the password is rotated. */
-    passwordVersion: number;
-    host: string;
-    port: number;
-    /** Secret. */
-    password: pulumi.Input<string>;
+/** Where the app finds Postgres: an endpoint, its role and its database. */
+export interface DatabaseEndpoint extends Endpoint {
+    readonly user: string;
+    readonly database: string;
 }
 
 /** App arguments, resolved (the config parser applies the defaults), with the container's sizes. */
@@ -43,7 +26,7 @@ export interface AppArgs extends ResourceSizes, Omit<ExposureArgs, "namespace" |
     /** Postgres endpoint, written into DATABASE_URL. */
     database: DatabaseEndpoint;
     /** Redis endpoint, written into REDIS_URL. */
-    redis: RedisEndpoint;
+    redis: Endpoint;
 }
 
 const UID = 10001; // a high, non-root UID: kube-score and Checkov want > 10000
@@ -119,14 +102,10 @@ export class App extends pulumi.ComponentResource {
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
                         // envFrom is read at start: a rotated password rolls the app.
-                        metadata: {
-                            labels: labels("app"),
-                            annotations: { [PASSWORD_VERSION_ANNOTATION]: `postgres-${db.passwordVersion}.redis-${redis.passwordVersion}` },
-                        },
+                        metadata: templateMeta("app", `postgres-${db.passwordVersion}.redis-${redis.passwordVersion}`),
                         spec: {
                             serviceAccountName: account.metadata.name,
-                            automountServiceAccountToken: false,
-                            securityContext: podSecurity(UID),
+                            ...hardenedPod(UID),
                             terminationGracePeriodSeconds: 30,
                             topologySpreadConstraints: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
                             containers: [

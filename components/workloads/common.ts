@@ -57,6 +57,20 @@ export function resources(r: ResourceSizes): k8s.types.input.core.v1.ResourceReq
     return { requests: { cpu: r.cpu, memory: r.memory }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } };
 }
 
+/**
+ * A data service the app reaches: where it is and its generated password. Host and port are plain values
+ * (the Service's name, not an output of it), so the app never waits for the service to be ready.
+ */
+export interface Endpoint {
+    /** Service host name in the namespace. */
+    readonly host: string;
+    readonly port: number;
+    /** Generated password, secret. */
+    readonly password: pulumi.Input<string>;
+    /** Changes when the password is rotated: what reads it restarts. */
+    readonly passwordVersion: number;
+}
+
 /** Metadata of a namespaced object. `namespace` is the Namespace resource's output, so deletes are ordered. */
 export function meta(name: string, namespace: Input<string>, component: string): k8s.types.input.meta.v1.ObjectMeta {
     return { name, namespace, labels: labels(component) };
@@ -75,6 +89,16 @@ export const PASSWORD_SPECIALS = "!#%&*()-_=+[]{}<>:?@/";
 
 /** Pod-template annotation whose change restarts the pods (a rotated password must be re-read). */
 export const PASSWORD_VERSION_ANNOTATION = "kubeship.dev/password-version";
+
+/** A pod template's metadata: the component's labels, and the password version whose change restarts the pods. */
+export function templateMeta(component: string, passwordVersion: string): k8s.types.input.meta.v1.ObjectMeta {
+    return { labels: labels(component), annotations: { [PASSWORD_VERSION_ANNOTATION]: passwordVersion } };
+}
+
+/** The pod-level hardening every workload shares: no API token mounted, Pod Security "restricted" as `uid`. */
+export function hardenedPod(uid: number): { automountServiceAccountToken: false; securityContext: k8s.types.input.core.v1.PodSecurityContext } {
+    return { automountServiceAccountToken: false, securityContext: podSecurity(uid) };
+}
 
 /**
  * A generated 32-character password (RandomPassword, on the inherited random provider), as a secret.

@@ -53,15 +53,8 @@ export class Environment extends pulumi.ComponentResource {
                 ...args.app,
                 provider,
                 namespace: ns,
-                database: {
-                    host: this.postgres.host,
-                    port: this.postgres.port,
-                    user: this.postgres.user,
-                    database: this.postgres.database,
-                    password: this.postgres.password,
-                    passwordVersion: this.postgres.passwordVersion,
-                },
-                redis: { host: this.redis.host, port: this.redis.port, password: this.redis.password, passwordVersion: this.redis.passwordVersion },
+                database: this.postgres,
+                redis: this.redis,
             },
             { parent: this },
         );

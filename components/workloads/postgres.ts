@@ -1,17 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    containerSecurity,
-    dataProtection,
-    generatedPassword,
-    labels,
-    PASSWORD_VERSION_ANNOTATION,
-    meta,
-    podSecurity,
-    resources,
-    ResourceSizes,
-    selector,
-} from "./common";
+import type { DatabaseEndpoint } from "./app";
+import { containerSecurity, dataProtection, generatedPassword, hardenedPod, labels, meta, resources, ResourceSizes, selector, templateMeta } from "./common";
 
 /** Postgres arguments, resolved (the config parser applies the defaults), with the container's sizes. */
 export interface PostgresArgs extends ResourceSizes {
@@ -70,7 +60,7 @@ export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SEC
 }
 
 /** Postgres as a single-replica StatefulSet with a volume, a headless Service and a generated password. */
-export class Postgres extends pulumi.ComponentResource {
+export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoint {
     /** Service host name inside the namespace (computed, not read from the Service: the app must not wait for it). */
     readonly host: string;
     readonly port = PORT;
@@ -130,10 +120,9 @@ export class Postgres extends pulumi.ComponentResource {
                     selector: { matchLabels: this.selector },
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                     template: {
-                        metadata: { labels: labels("postgres"), annotations: { [PASSWORD_VERSION_ANNOTATION]: String(passwordVersion) } },
+                        metadata: templateMeta("postgres", String(passwordVersion)),
                         spec: {
-                            automountServiceAccountToken: false,
-                            securityContext: podSecurity(UID),
+                            ...hardenedPod(UID),
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
                             containers: [
                                 {

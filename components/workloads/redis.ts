@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { containerSecurity, generatedPassword, labels, PASSWORD_VERSION_ANNOTATION, meta, podSecurity, resources, ResourceSizes, selector } from "./common";
+import { containerSecurity, Endpoint, generatedPassword, hardenedPod, meta, resources, ResourceSizes, selector, templateMeta } from "./common";
 
 /** Redis arguments, resolved (the config parser applies the defaults), with the container's sizes. */
 export interface RedisArgs extends ResourceSizes {
@@ -26,7 +26,7 @@ const AUTH_MOUNT = "/etc/redis-auth";
  * Redis as a cache: one replica, no persistence, a generated password in a Secret-mounted config file
  * (so it never appears in the process arguments), and `maxmemory` below the memory limit.
  */
-export class Redis extends pulumi.ComponentResource {
+export class Redis extends pulumi.ComponentResource implements Endpoint {
     /** Service host name inside the namespace (computed: the app must not wait for the Service). */
     readonly host: string;
     readonly port = PORT;
@@ -69,10 +69,9 @@ export class Redis extends pulumi.ComponentResource {
                     selector: { matchLabels: this.selector },
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
-                        metadata: { labels: labels("redis"), annotations: { [PASSWORD_VERSION_ANNOTATION]: String(passwordVersion) } },
+                        metadata: templateMeta("redis", String(passwordVersion)),
                         spec: {
-                            automountServiceAccountToken: false,
-                            securityContext: podSecurity(UID),
+                            ...hardenedPod(UID),
                             containers: [
                                 {
                                     name: "redis",

@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn } from "../../config";
-import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs } from "../common";
+import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
 import { ClusterContract, RegistryInfo } from "../contract";
 import { execKubeconfig } from "../kubeconfig";
 import { controlPlane } from "./control-plane";
@@ -51,22 +51,9 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
 
     /** The cluster a stack's settings describe. */
     static fromSettings(settings: SettingsOn<"aws">, opts?: pulumi.ComponentResourceOptions): EksCluster {
-        const c = settings.cluster;
-        return new EksCluster(
-            "cluster",
-            {
-                ...managedArgs(settings),
-                kubernetesVersion: c.kubernetesVersion,
-                natGateways: c.natGateways,
-                deletionProtection: c.deletionProtection,
-                logRetentionDays: c.logRetentionDays,
-                awsProfile: c.awsProfile,
-                assumeRoleArn: c.assumeRoleArn,
-                retainVolumes: settings.protectData,
-                rollingTag: settings.app.build.tag,
-            },
-            opts,
-        );
+        const own = pick(settings.cluster, "kubernetesVersion", "natGateways", "deletionProtection", "logRetentionDays", "awsProfile", "assumeRoleArn");
+        // The build's rolling tag is the one ECR lets pushes overwrite.
+        return new EksCluster("cluster", { ...managedArgs(settings), ...own, retainVolumes: settings.protectData, rollingTag: settings.app.build.tag }, opts);
     }
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {

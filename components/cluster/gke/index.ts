@@ -9,7 +9,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn, Weekday } from "../../config";
-import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs } from "../common";
+import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
 import { ClusterContract, RegistryInfo } from "../contract";
 import { execKubeconfig } from "../kubeconfig";
 import { controlPlane } from "./control-plane";
@@ -46,20 +46,8 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
 
     /** The cluster a stack's settings describe. */
     static fromSettings(settings: SettingsOn<"gcp">, opts?: pulumi.ComponentResourceOptions): GkeCluster {
-        const c = settings.cluster;
-        return new GkeCluster(
-            "cluster",
-            {
-                ...managedArgs(settings),
-                project: settings.gcpProject,
-                releaseChannel: c.releaseChannel,
-                deletionProtection: c.deletionProtection,
-                maintenanceDay: c.maintenanceDay,
-                maintenanceStartTime: c.maintenanceStartTime,
-                retainVolumes: settings.protectData,
-            },
-            opts,
-        );
+        const own = pick(settings.cluster, "releaseChannel", "deletionProtection", "maintenanceDay", "maintenanceStartTime");
+        return new GkeCluster("cluster", { ...managedArgs(settings), ...own, project: settings.gcpProject, retainVolumes: settings.protectData }, opts);
     }
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
