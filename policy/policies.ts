@@ -3,9 +3,7 @@
  * gRPC server), so the tests can run them.
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { Manifest, networkPolicies, OBJECT_RULES, protectedData } from "./rules";
-
-const isKubernetesObject = (type: string) => type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm");
+import { isKubernetesObject, Manifest, networkPolicies, OBJECT_RULES, protectedData } from "./rules";
 
 export const objectPolicies: ResourceValidationPolicy[] = Object.entries(OBJECT_RULES).map(([name, rule]) => ({
     name,

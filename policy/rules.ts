@@ -134,3 +134,18 @@ export function protectedData(resources: Resource[], protectedStacks: string[]):
             .map(r => `Namespace ${r.props.metadata?.name} holds data volumes but is not protected`),
     ];
 }
+
+/** The resources the rules look at: Kubernetes objects, not providers or Helm releases (their objects are rendered elsewhere). */
+export function isKubernetesObject(type: string): boolean {
+    return type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm");
+}
+
+/** Every violation of every rule over a stack's resources, each prefixed with its rule's name: what the pack reports. */
+export function violations(resources: Resource[], protectedStacks: string[]): string[] {
+    const objects = resources.filter(r => isKubernetesObject(r.type));
+    return [
+        ...Object.entries(OBJECT_RULES).flatMap(([name, rule]) => objects.flatMap(r => rule.check(r.props).map(v => `${name}: ${v}`))),
+        ...networkPolicies(objects.map(r => r.props)).map(v => `network-policy-present: ${v}`),
+        ...protectedData(objects, protectedStacks).map(v => `prod-data-protected: ${v}`),
+    ];
+}

@@ -1,7 +1,7 @@
 // The offline checkers must catch what they claim to, or every test built on them proves nothing.
 import * as assert from "node:assert/strict";
 import { podSpecOf, restrictedViolations } from "../policy/pss";
-import { modelPath, schemaErrors } from "./support/schema";
+import { modelPath, schemaErrors } from "../tools/render/schema";
 
 const goodContainer = () => ({
     name: "c",

@@ -8,12 +8,13 @@ import { eksAmiType } from "../components/cluster/eks";
 import { parseDockerCredentials, registryRegion } from "../components/cluster/doks";
 import { weeklyWindow } from "../components/cluster/common";
 import { execKubeconfig } from "../components/cluster/kubeconfig";
-import { runProgram, RunResult } from "./support/harness";
-import { manifests } from "./support/manifests";
-import { AFTER_DEPLOY, FAKE_CREDENTIALS, redact } from "./support/mocks";
-import { renderStackOnce, Rendered } from "./support/render-stack";
+import { runProgram, RunResult } from "../tools/render/harness";
+import { manifests } from "../tools/render/manifests";
+import { AFTER_DEPLOY, FAKE_CREDENTIALS, redact, unwrap } from "../tools/render/mocks";
+import { renderStackOnce, Rendered } from "../tools/render/render-stack";
 import { all, dependencyClosure, isUnder, one, spec } from "./support/query";
-import { readStackConfig } from "./support/stack-config";
+import { overrideCloud } from "../tools/render/cloud-override";
+import { readStackConfig } from "../tools/render/stack-config";
 
 const CLOUDS = ["gcp", "aws", "digitalocean"] as const;
 const PACKAGES = { gcp: "gcp", aws: "aws", digitalocean: "digitalocean" };
@@ -23,25 +24,11 @@ const CLUSTER_TYPES = {
     digitalocean: "digitalocean:index/kubernetesCluster:KubernetesCluster",
 };
 
-/** Runs the prod stack file on `cloud`, with cluster settings merged in. */
-async function prodOn(cloud: string, cluster: Record<string, unknown> = {}, extra: Record<string, string> = {}): Promise<RunResult> {
-    const { config, secretKeys } = readStackConfig("prod");
-    const base = JSON.parse(config["kubeship:cluster"]);
-    delete base.nodeSize;
-    const regions: Record<string, string> = { gcp: "europe-west1", aws: "eu-west-1", digitalocean: "ams3" };
-    return runProgram({
-        stack: "prod",
-        config: {
-            ...config,
-            "kubeship:cloud": cloud,
-            "kubeship:region": regions[cloud],
-            "gcp:project": "acme-prod",
-            "digitalocean:token": "dop_v1_fake",
-            "kubeship:cluster": JSON.stringify({ ...base, ...cluster }),
-            ...extra,
-        },
-        secretKeys: [...secretKeys, "digitalocean:token"],
-    });
+/** Runs the prod stack file on `cloud` (with the render's stand-ins for what that cloud needs), cluster settings merged in. */
+async function prodOn(cloud: string, cluster: Record<string, unknown> = {}): Promise<RunResult> {
+    const { config, secretKeys } = overrideCloud(readStackConfig("prod"), cloud);
+    const merged = { ...JSON.parse(config["kubeship:cluster"]), ...cluster };
+    return runProgram({ stack: "prod", config: { ...config, "kubeship:cluster": JSON.stringify(merged) }, secretKeys });
 }
 
 function kubeconfigOf(r: RunResult): any {
@@ -153,7 +140,7 @@ describe("GKE production defaults", () => {
 
     it("enables Workload Identity, Shielded Nodes, Dataplane V2 and KMS encryption of Secrets in the same region", () => {
         const c = spec(one(r, "gcp:container/cluster:Cluster"));
-        assert.deepEqual(c.workloadIdentityConfig, { workloadPool: "acme-prod.svc.id.goog" });
+        assert.deepEqual(c.workloadIdentityConfig, { workloadPool: "render-stand-in-project.svc.id.goog" });
         assert.equal(c.enableShieldedNodes, true);
         assert.equal(c.datapathProvider, "ADVANCED_DATAPATH");
         assert.equal(c.databaseEncryption.state, "ENCRYPTED");
@@ -385,7 +372,8 @@ describe("DOKS production defaults", () => {
         const exec = kubeconfigOf(r).users[0].user.exec;
         assert.deepEqual(exec.args, ["kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", "cluster-cluster-id"]);
         const provider = one(r, "pulumi:providers:digitalocean");
-        assert.ok(!JSON.stringify(redact(provider.inputs)).includes("dop_v1_fake"), "token is secret in the provider inputs");
+        assert.equal((unwrap(provider.inputs) as { token: string }).token, "render-stand-in-token", "the provider gets the token");
+        assert.ok(!JSON.stringify(redact(provider.inputs)).includes("render-stand-in-token"), "as a secret");
     });
 });
 

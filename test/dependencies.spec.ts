@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROOT } from "./support/stack-config";
+import { ROOT } from "../tools/render/stack-config";
 
 const json = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8"));
 const EXACT = /^(\d+\.\d+\.\d+(-[\w.]+)?|npm:[\w@/.-]+@\d+\.\d+\.\d+)$/;

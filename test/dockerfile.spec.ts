@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { DEFAULTS } from "../components/config";
-import { ROOT } from "./support/stack-config";
+import { ROOT } from "../tools/render/stack-config";
 
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 

@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks } from "./support/mocks";
-import { ROOT } from "./support/stack-config";
+import { installMocks } from "../tools/render/mocks";
+import { ROOT } from "../tools/render/stack-config";
 
 describe("guards that keep the suite honest", () => {
     it("an unhandled rejection fails the mocha run", function () {

@@ -2,7 +2,7 @@
  * Mocha root hooks: an unhandled rejection (a throwing mock, a failed registration) fails the test
  * instead of passing silently.
  */
-import "./support/fast-stacks";
+import "../tools/render/fast-stacks";
 
 const seen: unknown[] = [];
 process.on("unhandledRejection", reason => {

@@ -4,10 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { AppImage, projectRoot } from "../components/image";
-import { runProgram, RunResult } from "./support/harness";
-import { FAKE_CREDENTIALS, installMocks, redact, valueOf } from "./support/mocks";
+import { runProgram, RunResult } from "../tools/render/harness";
+import { FAKE_CREDENTIALS, installMocks, redact, valueOf } from "../tools/render/mocks";
 import { all, dependencyClosure, one, spec } from "./support/query";
-import { readStackConfig, ROOT } from "./support/stack-config";
+import { readStackConfig, ROOT } from "../tools/render/stack-config";
 
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
 

@@ -11,11 +11,11 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { KIND_REGISTRY, kindConfig, kindScripts, registryContainer, registryHostsToml } from "../components/cluster/kind";
 import { parseSettings } from "../components/config";
-import { runProgram, RunResult } from "./support/harness";
+import { runProgram, RunResult } from "../tools/render/harness";
 import { dependencyClosure, one, spec } from "./support/query";
-import { readStackConfig } from "./support/stack-config";
+import { readStackConfig } from "../tools/render/stack-config";
 import { throwsConfig } from "./support/assert";
-import { redact } from "./support/mocks";
+import { redact } from "../tools/render/mocks";
 
 const commandNamed = (r: RunResult, name: string) => one(r, "command:local:Command", name);
 

@@ -12,10 +12,10 @@ import {
     resources,
     stackOf,
 } from "../policy/rules";
-import { policyViolations } from "./support/policy-check";
-import { renderStackOnce } from "./support/render-stack";
-import { runProgram } from "./support/harness";
-import { readStackConfig, stackNames } from "./support/stack-config";
+import { policyViolations } from "../tools/render/policy-resources";
+import { renderStackOnce } from "../tools/render/render-stack";
+import { runProgram } from "../tools/render/harness";
+import { readStackConfig, stackNames } from "../tools/render/stack-config";
 
 const container = (extra: Manifest = {}): Manifest => ({
     name: "c",

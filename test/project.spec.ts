@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { PLAIN_SETTINGS, SECTION_KEYS } from "../components/config";
-import { readProject, readStackConfig, readYaml, ROOT, stackNames } from "./support/stack-config";
+import { readProject, readStackConfig, readYaml, ROOT, stackNames } from "../tools/render/stack-config";
 import { throwsConfig } from "./support/assert";
 
 describe("Pulumi.yaml", () => {

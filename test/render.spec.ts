@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { parseRenderArgs, renderCommand } from "./support/render-cli";
-import { ROOT } from "./support/stack-config";
+import { parseRenderArgs, renderCommand } from "../tools/render/cli";
+import { ROOT } from "../tools/render/stack-config";
 
 function capture() {
     const lines = { log: [] as string[], error: [] as string[] };
@@ -104,8 +104,8 @@ describe("npm run render -- <stack> --cloud", () => {
     });
 
     it("keeps a stack's own settings when the cloud does not change", async () => {
-        const { overrideCloud } = await import("./support/cloud-override");
-        const { readStackConfig } = await import("./support/stack-config");
+        const { overrideCloud } = await import("../tools/render/cloud-override");
+        const { readStackConfig } = await import("../tools/render/stack-config");
         const prod = readStackConfig("prod");
         assert.deepEqual(overrideCloud(prod, "aws").substituted, []);
         assert.deepEqual(overrideCloud(prod, "aws").config, prod.config);

@@ -6,10 +6,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { applyConfigCommand, parseConfigCommand, shellWords } from "./support/config-commands";
-import { runProgram } from "./support/harness";
+import { runProgram } from "../tools/render/harness";
 import { one, spec } from "./support/query";
-import { policyViolations } from "./support/policy-check";
-import { readStackConfig, ROOT } from "./support/stack-config";
+import { policyViolations } from "../tools/render/policy-resources";
+import { readStackConfig, ROOT } from "../tools/render/stack-config";
 
 const markdown = fs.readFileSync(path.join(ROOT, "docs", "runbooks.md"), "utf8");
 /** Each ```sh block's config commands, with the runbook (section) it belongs to, in document order. */

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { missingServers, onPath, runToEnd, startProcess } from "./support/servers";
-import { ROOT } from "./support/stack-config";
+import { ROOT } from "../tools/render/stack-config";
 
 describe("integration servers", () => {
     it("finds executables on PATH", () => {

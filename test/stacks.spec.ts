@@ -4,11 +4,11 @@
  * text, ordered deletes, data protection where configured, and a fast dependency graph.
  */
 import * as assert from "node:assert/strict";
-import { FAKE_CLIENT_KEY, kubernetesObjects } from "./support/harness";
-import { redact } from "./support/mocks";
-import { renderStack, renderStackOnce, Rendered } from "./support/render-stack";
+import { FAKE_CLIENT_KEY, kubernetesObjects } from "../tools/render/harness";
+import { redact } from "../tools/render/mocks";
+import { renderStack, renderStackOnce, Rendered } from "../tools/render/render-stack";
 import { all, dependencyClosure, isUnder, one, spec } from "./support/query";
-import { readStackConfig, stackNames } from "./support/stack-config";
+import { readStackConfig, stackNames } from "../tools/render/stack-config";
 
 for (const stack of stackNames()) {
     const { config } = readStackConfig(stack);

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { contentKey } from "../tools/cache";
 import { commandLines } from "../tools/cluster/cluster";
 import { RECIPES } from "../tools/recipes";
-import { ROOT } from "./support/stack-config";
+import { ROOT } from "../tools/render/stack-config";
 
 const recipe = (name: string) => RECIPES.find(r => r.name === name)!;
 const goMod = (tool: string) => fs.readFileSync(path.join(ROOT, "tools", tool, "go.mod"), "utf8");

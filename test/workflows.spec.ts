@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { CLOUDS, isManaged, type Cloud } from "../components/config";
-import { readStackConfig, ROOT, stackNames } from "./support/stack-config";
+import { readStackConfig, ROOT, stackNames } from "../tools/render/stack-config";
 
 const dir = path.join(ROOT, ".github", "workflows");
 const load = (name: string): any => YAML.parse(fs.readFileSync(path.join(dir, name), "utf8"), { merge: false });

@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { kubeship } from "../components/program";
 import { App, connectionUrl, Postgres, Redis } from "../components/workloads";
-import { runProgram, RunResult } from "./support/harness";
-import { AFTER_DEPLOY, installMocks, isSecretWrapper, valueOf } from "./support/mocks";
+import { runProgram, RunResult } from "../tools/render/harness";
+import { AFTER_DEPLOY, installMocks, isSecretWrapper, valueOf } from "../tools/render/mocks";
 import { all, one, spec } from "./support/query";
 
 const IMAGE = "ghcr.io/acme/shop:2.3.1";

@@ -12,9 +12,9 @@ import { ensureTools } from "../../tools/build";
 import { KubeApi } from "../../tools/cluster/api";
 import { CONTEXT, down, up, type ClusterState } from "../../tools/cluster/cluster";
 import { Run, stepsOf, typeAndName, Workspace } from "../support/e2e";
-import { runProgram } from "../support/harness";
-import { manifests } from "../support/manifests";
-import { readStackConfig } from "../support/stack-config";
+import { runProgram } from "../../tools/render/harness";
+import { manifests } from "../../tools/render/manifests";
+import { readStackConfig } from "../../tools/render/stack-config";
 
 const STACK = "dev";
 const DIGEST_1 = `registry.kubeship.invalid/kubeship-app@sha256:${"1".repeat(64)}`;

@@ -8,10 +8,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runProgram, RunResult } from "../support/harness";
+import { runProgram, RunResult } from "../../tools/render/harness";
 import { one, spec } from "../support/query";
 import { freePort, postgresBin, PostgresServer, Proc, runToEnd, startProcess, waitFor } from "../support/servers";
-import { readStackConfig, ROOT } from "../support/stack-config";
+import { readStackConfig, ROOT } from "../../tools/render/stack-config";
 
 /** Replaces the value after `flag` in an argument list, asserting the flag is there once. */
 function replaceArg(args: string[], flag: string, value: string): string[] {

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT } from "./stack-config";
+import { ROOT } from "../../tools/render/stack-config";
 
 export interface Run {
     code: number | null;

@@ -1,6 +1,6 @@
 /** Small lookups over a run's registrations, for assertions. */
-import type { RunResult } from "./harness";
-import { Registered, unwrap } from "./mocks";
+import type { RunResult } from "../../tools/render/harness";
+import { Registered, unwrap } from "../../tools/render/mocks";
 
 /** The one registration of `type` whose Kubernetes name (or Pulumi name) is `name`. */
 export function one(run: RunResult, type: string, name?: string): Registered {

@@ -1,7 +1,7 @@
 import { overrideCloud } from "./cloud-override";
 import { runProgram, RunResult } from "./harness";
 import { manifests, manifestsYaml, outputsYaml, resourceListing } from "./manifests";
-import { policyViolations } from "./policy-check";
+import { policyViolations } from "./policy-resources";
 import { schemaErrors } from "./schema";
 import { readStackConfig } from "./stack-config";
 

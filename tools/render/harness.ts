@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../../components/config";
 import { kubeship } from "../../components/program";
+import { isKubernetesObject } from "../../policy/rules";
 import { fakeKubeconfig, installMocks, MockRun, Registered } from "./mocks";
 
 export { FAKE_CLIENT_KEY } from "./mocks";
@@ -57,7 +58,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     }
 }
 
-/** Kubernetes object resources (not providers, not components). */
+/** Kubernetes object resources (not providers, not components), as the policy pack sees them. */
 export function kubernetesObjects(resources: Registered[]): Registered[] {
-    return resources.filter(r => r.custom && r.type.startsWith("kubernetes:"));
+    return resources.filter(r => r.custom && isKubernetesObject(r.type));
 }

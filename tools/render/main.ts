@@ -6,7 +6,7 @@
  * after a deployment are placeholders. The manifests are checked against the Kubernetes schema and
  * Pod Security "restricted"; a violation or a config error exits non-zero.
  */
-import "./support/fast-stacks";
-import { renderCommand } from "./support/render-cli";
+import "./fast-stacks";
+import { renderCommand } from "./cli";
 
 void renderCommand(process.argv.slice(2), { log: l => console.log(l), error: l => console.error(l) }).then(code => process.exit(code));
