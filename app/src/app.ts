@@ -90,7 +90,8 @@ export function createApp(deps: AppDeps): App {
     const paths = new Set(Object.keys(routes).map(r => r.split(" ")[1]));
 
     const send = (res: ServerResponse, status: number, body: unknown) => {
-        res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+        // Once draining, clients learn not to reuse the connection: it closes after this answer.
+        res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...(draining ? { connection: "close" } : {}) });
         res.end(JSON.stringify(body));
     };
 

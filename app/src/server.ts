@@ -8,6 +8,7 @@ import { loadConfig } from "./config";
 import { describe, jsonLogger } from "./log";
 import { PostgresCounter } from "./postgres";
 import { RedisCache } from "./redis";
+import { gracefulShutdown } from "./shutdown";
 
 function main(): void {
     const log = jsonLogger();
@@ -19,25 +20,7 @@ function main(): void {
     const server = http.createServer((req, res) => app.handle(req, res));
     server.listen(config.port, () => log.info("listening", { port: config.port }));
 
-    let stopping = false;
-    const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info("shutting down", { signal });
-        app.startDraining();
-        const force = setTimeout(() => {
-            log.warn("in-flight requests did not finish in time; closing their connections");
-            server.closeAllConnections();
-        }, config.shutdownTimeoutMs);
-        const finish = async () => {
-            clearTimeout(force);
-            await Promise.allSettled([counter.close(), cache.close()]);
-            log.info("stopped");
-            process.exit(0);
-        };
-        server.close(() => void finish());
-        server.closeIdleConnections();
-    };
+    const shutdown = gracefulShutdown({ server, app, pools: [counter, cache], timeoutMs: config.shutdownTimeoutMs, log, exit: code => process.exit(code) });
     process.on("SIGTERM", () => shutdown("SIGTERM"));
     process.on("SIGINT", () => shutdown("SIGINT"));
     process.on("unhandledRejection", e => log.error("unhandled rejection", { error: describe(e) }));

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { App, Cache, Counter, createApp, withTimeout } from "../../app/src/app";
 import { loadConfig, parseRedisUrl } from "../../app/src/config";
 import { jsonLogger } from "../../app/src/log";
+import { gracefulShutdown } from "../../app/src/shutdown";
 
 /** In-memory stand-ins whose availability the tests switch. */
 class FakeCounter implements Counter {
@@ -173,5 +174,68 @@ describe("sample app config", () => {
         assert.throws(() => loadConfig({ DATABASE_URL: env.DATABASE_URL }), /REDIS_URL is required/);
         assert.throws(() => loadConfig({ ...env, PORT: "http" }), /PORT must be a TCP port/);
         assert.throws(() => loadConfig({ ...env, DATABASE_URL: "mysql://x" }), /must start with postgresql/);
+    });
+});
+
+describe("sample app shutdown", () => {
+    /** A server whose handler waits for `release` before answering: a request in flight. */
+    async function slowServer() {
+        let release = () => undefined as void;
+        const held = new Promise<void>(resolve => (release = resolve));
+        const server = http.createServer((_req, res) => void held.then(() => res.end("done")));
+        await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+        return { server, release, port: (server.address() as AddressInfo).port };
+    }
+    const quiet = jsonLogger(() => undefined);
+    /** Waits up to 2 s for `events` to hold `n` entries (the shutdown finishes asynchronously). */
+    const settled = async (events: string[], n: number) => {
+        for (let i = 0; i < 40 && events.length < n; i++) await new Promise(resolve => setTimeout(resolve, 50));
+    };
+
+    it("on SIGTERM drains readiness, stops accepting, lets the request in flight finish, then closes the pools and exits 0", async () => {
+        const { server, release, port } = await slowServer();
+        const events: string[] = [];
+        const shutdown = gracefulShutdown({
+            server,
+            app: { startDraining: () => events.push("draining") },
+            pools: [{ close: async () => void events.push("postgres closed") }, { close: async () => void events.push("redis closed") }],
+            timeoutMs: 5000,
+            log: quiet,
+            exit: code => events.push(`exit ${code}`),
+        });
+        const inFlight = fetch(`http://127.0.0.1:${port}/`).then(r => r.text());
+        await new Promise(resolve => setTimeout(resolve, 50));
+        shutdown("SIGTERM");
+        shutdown("SIGTERM");
+        assert.deepEqual(events, ["draining"], "readiness drains first, once");
+        await assert.rejects(fetch(`http://127.0.0.1:${port}/`), "no new connections");
+        assert.deepEqual(events, ["draining"], "nothing closes while a request is in flight");
+        release();
+        assert.equal(await inFlight, "done");
+        // The client keeps its connection alive: the shutdown must not wait out the keep-alive timeout (5 s).
+        await settled(events, 4);
+        assert.deepEqual(events, ["draining", "postgres closed", "redis closed", "exit 0"]);
+    });
+
+    it("closes connections that outlive the timeout, and still exits 0", async () => {
+        const { server, port } = await slowServer();
+        const events: string[] = [];
+        const shutdown = gracefulShutdown({
+            server,
+            app: { startDraining: () => undefined },
+            pools: [],
+            timeoutMs: 100,
+            log: quiet,
+            exit: code => events.push(`exit ${code}`),
+        });
+        const stuck = fetch(`http://127.0.0.1:${port}/`).then(
+            () => "answered",
+            () => "cut",
+        );
+        await new Promise(resolve => setTimeout(resolve, 50));
+        shutdown("SIGINT");
+        assert.equal(await stuck, "cut");
+        await settled(events, 1);
+        assert.deepEqual(events, ["exit 0"]);
     });
 });

@@ -18,16 +18,23 @@ export function spec(r: Registered): any {
     return unwrap(r.inputs);
 }
 
-/** Every URN `urn` depends on, directly or through its dependencies. */
+/**
+ * Every URN `urn` waits for: its dependencies and its ancestors' (a child waits for what its parent
+ * component depends on), and theirs in turn.
+ */
 export function dependencyClosure(run: RunResult, urn: string): Set<string> {
     const byUrn = new Map(run.registered.map(r => [r.urn, r]));
     const seen = new Set<string>();
-    const stack = [...(byUrn.get(urn)?.dependencies ?? [])];
+    const stack = [urn];
     while (stack.length) {
-        const next = stack.pop()!;
-        if (seen.has(next)) continue;
-        seen.add(next);
-        stack.push(...(byUrn.get(next)?.dependencies ?? []));
+        for (let r = byUrn.get(stack.pop()!); r; r = byUrn.get(r.parent)) {
+            for (const d of r.dependencies) {
+                if (!seen.has(d)) {
+                    seen.add(d);
+                    stack.push(d);
+                }
+            }
+        }
     }
     return seen;
 }
