@@ -3,14 +3,21 @@
  * kubeconfig shape, and workloads that do not change with the cloud.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import * as YAML from "yaml";
+import { createCluster } from "../components/cluster";
+import { parseSettings } from "../components/config";
 import { eksAmiType } from "../components/cluster/eks";
 import { parseDockerCredentials, registryRegion } from "../components/cluster/doks";
 import { weeklyWindow } from "../components/cluster/common";
 import { execKubeconfig } from "../components/cluster/kubeconfig";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { manifests } from "../tools/render/manifests";
-import { AFTER_DEPLOY, FAKE_CREDENTIALS, redact, unwrap } from "../tools/render/mocks";
+import { AFTER_DEPLOY, fakeKubeconfig, FAKE_CREDENTIALS, installMocks, redact, unwrap } from "../tools/render/mocks";
 import { renderStackOnce, Rendered } from "../tools/render/render-stack";
 import { all, dependencyClosure, isUnder, one, spec } from "./support/query";
 import { overrideCloud } from "../tools/render/cloud-override";
@@ -401,6 +408,33 @@ describe("workloads do not depend on the cloud", () => {
         const local = await normalized("local");
         for (const other of ["kind", ...CLOUDS]) assert.deepEqual(await normalized(other), local, other);
     });
+});
+
+describe("the contract's secrets, on every cloud", () => {
+    for (const cloud of ["gcp", "aws", "digitalocean", "kind", "local"]) {
+        it(`${cloud}: the kubeconfig and the registry's push credentials are Pulumi secrets`, async () => {
+            await installMocks(`contract-${cloud}`);
+            const { config, secretKeys } = overrideCloud(readStackConfig("prod"), cloud);
+            pulumi.runtime.setAllConfig(config, secretKeys);
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-kc-"));
+            fs.writeFileSync(path.join(dir, "config"), fakeKubeconfig("kind-kubeship"));
+            const saved = process.env.KUBECONFIG;
+            process.env.KUBECONFIG = path.join(dir, "config");
+            try {
+                const contract = createCluster(parseSettings(pulumi.runtime.allConfig(), "prod"), { providers: [new random.Provider(`random-${cloud}`, {})] });
+                assert.equal(await pulumi.isSecret(pulumi.output(contract.kubeconfig)), true, "kubeconfig");
+                const { username, password } = contract.registry;
+                assert.equal(username === undefined, password === undefined, "credentials come in pairs");
+                if (password !== undefined) assert.equal(await pulumi.isSecret(pulumi.output(password)), true, "registry password");
+                if (cloud === "digitalocean") assert.equal(await pulumi.isSecret(pulumi.output(username!)), true, "DOCR's user name is part of its token");
+                if (cloud === "kind" || cloud === "local") assert.equal(password, undefined, "a local registry takes no credentials");
+            } finally {
+                if (saved === undefined) delete process.env.KUBECONFIG;
+                else process.env.KUBECONFIG = saved;
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
 });
 
 describe("cluster helpers", () => {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, ConfigErrors, DEFAULTS, parseSettings, RawConfig } from "../components/config";
+import { ConfigError, ConfigErrors, parseSettings, RawConfig } from "../components/config";
 import { throwsConfig } from "./support/assert";
 
 const IMAGE = "ghcr.io/acme/app:1.0.0";
@@ -20,7 +20,7 @@ describe("parseSettings", () => {
         assert.equal(s.namespace, "dev", "namespace defaults to the stack name");
         assert.equal(s.protectData, false);
         assert.equal(s.kubeContext, undefined);
-        assert.equal(s.app.replicas, DEFAULTS.app.replicas);
+        assert.equal(s.app.replicas, 2);
         assert.equal(s.app.port, 8080);
         assert.equal(s.app.serviceType, "LoadBalancer");
         assert.deepEqual(s.app.autoscaling, { maxReplicas: 6, targetCPUUtilization: 70 });
@@ -401,6 +401,74 @@ describe("parseSettings", () => {
         ];
         for (const [what, raw, key, shown, allowed] of cases) {
             it(what, () => throwsConfig(() => parseSettings(raw, what.startsWith("stack name") ? "Dev_1" : "dev"), key, shown, allowed));
+        }
+    });
+});
+
+describe("enum-like and bounded settings", () => {
+    const NET = ["198.51.100.7/32"];
+    const managed = (extra: Record<string, unknown>) => ({
+        "kubeship:cloud": "aws",
+        "kubeship:region": "eu-west-1",
+        "kubeship:cluster": JSON.stringify({ authorizedNetworks: NET, ...extra }),
+    });
+    const app = (extra: Record<string, unknown>) => ({ "kubeship:cloud": "local", "kubeship:app": JSON.stringify(extra) });
+
+    /** Each enum-like key, a config putting a value into it, and one accepted value. */
+    const ENUMS: [string, (value: string) => Record<string, string>, string][] = [
+        ["kubeship:cloud", v => ({ ...managed({}), "kubeship:cloud": v }), "aws"],
+        ["kubeship:app.serviceType", v => app({ serviceType: v }), "ClusterIP"],
+        ["kubeship:redis.maxmemoryPolicy", v => ({ "kubeship:cloud": "local", "kubeship:redis": JSON.stringify({ maxmemoryPolicy: v }) }), "allkeys-lru"],
+        ["kubeship:cluster.releaseChannel", v => managed({ releaseChannel: v }), "REGULAR"],
+        ["kubeship:cluster.natGateways", v => managed({ natGateways: v }), "perAz"],
+        ["kubeship:cluster.maintenanceDay", v => managed({ maintenanceDay: v }), "sunday"],
+    ];
+    for (const [key, config, good] of ENUMS) {
+        it(`${key} takes its exact spelling only: odd casing and whitespace are refused, not half-accepted`, () => {
+            assert.doesNotThrow(() => parseSettings(config(good), "prod"));
+            const upper = good.toUpperCase() === good ? good.toLowerCase() : good.toUpperCase();
+            for (const odd of [
+                upper,
+                ` ${good}`,
+                `${good} `,
+                `${good[0].toUpperCase() === good[0] ? good[0].toLowerCase() : good[0].toUpperCase()}${good.slice(1)}`,
+            ]) {
+                throwsConfig(() => parseSettings(config(odd), "prod"), key, JSON.stringify(odd), /^Invalid config .*: must be one of "/);
+            }
+        });
+    }
+
+    /** Bounded keys at their edges: the last accepted value on each side, and the first refused one. */
+    const BOUNDS: [string, (n: number) => Record<string, string>, number, number][] = [
+        ["kubeship:app.port", n => app({ port: n }), 1, 65535],
+        ["kubeship:app.servicePort", n => app({ servicePort: n }), 1, 65535],
+        ["kubeship:app.autoscaling.targetCPUUtilization", n => app({ autoscaling: { targetCPUUtilization: n } }), 1, 100],
+        [
+            "kubeship:postgres.terminationGracePeriodSeconds",
+            n => ({ "kubeship:cloud": "local", "kubeship:postgres": JSON.stringify({ terminationGracePeriodSeconds: n }) }),
+            30,
+            3600,
+        ],
+        ["kubeship:cluster.minNodes", n => managed({ minNodes: n, maxNodes: 1000 }), 1, 1000],
+        ["kubeship:cluster.maxNodes", n => managed({ minNodes: 1, maxNodes: n }), 1, 1000],
+    ];
+    for (const [key, config, low, high] of BOUNDS) {
+        it(`${key} accepts ${low} to ${high}, and refuses ${low - 1} and ${high + 1}`, () => {
+            assert.doesNotThrow(() => parseSettings(config(low), "prod"));
+            assert.doesNotThrow(() => parseSettings(config(high), "prod"));
+            throwsConfig(() => parseSettings(config(low - 1), "prod"), key, String(low - 1), new RegExp(`from ${low} to ${high}`));
+            throwsConfig(() => parseSettings(config(high + 1), "prod"), key, String(high + 1), new RegExp(`from ${low} to ${high}`));
+        });
+    }
+
+    it("refuses the first value below each lower bound: replicas, maxReplicas and the password versions", () => {
+        throwsConfig(() => parseSettings(app({ replicas: 0 }), "dev"), "kubeship:app.replicas", "0", /an integer >= 1/);
+        assert.equal(parseSettings(app({ replicas: 1 }), "dev").app.replicas, 1);
+        throwsConfig(() => parseSettings(app({ autoscaling: { maxReplicas: 0 } }), "dev"), "kubeship:app.autoscaling.maxReplicas", "0", /an integer >= 1/);
+        for (const section of ["postgres", "redis"]) {
+            const raw = (n: number) => ({ "kubeship:cloud": "local", [`kubeship:${section}`]: JSON.stringify({ passwordVersion: n }) });
+            throwsConfig(() => parseSettings(raw(0), "dev"), `kubeship:${section}.passwordVersion`, "0", /an integer >= 1/);
+            assert.equal(parseSettings(raw(1), "dev")[section as "postgres" | "redis"].passwordVersion, 1);
         }
     });
 });

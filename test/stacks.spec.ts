@@ -69,6 +69,31 @@ for (const stack of stackNames()) {
             }
         });
 
+        it("hardens every pod and every container of every workload, field by field", () => {
+            const workloads = kubernetesObjects(r.run.registered).filter(x => /:(Deployment|StatefulSet)$/.test(x.type));
+            assert.equal(workloads.length, 3);
+            for (const w of workloads) {
+                const pod = spec(w).spec.template.spec;
+                const at = spec(w).metadata.name;
+                assert.equal(pod.automountServiceAccountToken, false, `${at}: no API token`);
+                assert.equal(pod.securityContext.runAsNonRoot, true, at);
+                assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" }, at);
+                for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+                    const where = `${at}/${c.name}`;
+                    assert.equal(c.securityContext.runAsNonRoot, true, where);
+                    assert.ok(c.securityContext.runAsUser >= 999, where);
+                    assert.equal(c.securityContext.allowPrivilegeEscalation, false, where);
+                    assert.equal(c.securityContext.privileged, false, where);
+                    assert.equal(c.securityContext.readOnlyRootFilesystem, true, where);
+                    assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"] }, where);
+                    assert.deepEqual(c.securityContext.seccompProfile, { type: "RuntimeDefault" }, where);
+                    for (const kind of ["requests", "limits"])
+                        for (const res of ["cpu", "memory"]) assert.ok(c.resources[kind][res], `${where}: ${kind}.${res}`);
+                    assert.ok(c.readinessProbe && c.livenessProbe, `${where}: probes`);
+                }
+            }
+        });
+
         it("does not make the app wait for Postgres or Redis to be ready", () => {
             const app = one(r.run, "kubernetes:apps/v1:Deployment", "app");
             const waitsOn = [...dependencyClosure(r.run, app.urn)].map(urn => r.run.registered.find(x => x.urn === urn)!);
