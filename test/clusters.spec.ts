@@ -189,10 +189,20 @@ describe("GKE production defaults", () => {
         const repo = spec(one(r, "gcp:artifactregistry/repository:Repository"));
         assert.equal(repo.format, "DOCKER");
         assert.equal(repo.location, "europe-west1");
-        assert.deepEqual(
-            repo.cleanupPolicies.map((p: any) => p.id),
-            ["delete-untagged", "keep-recent"],
-        );
+        assert.deepEqual(repo.cleanupPolicies, [
+            { id: "delete-untagged", action: "DELETE", condition: { tagState: "UNTAGGED", olderThan: "604800s" } },
+            { id: "keep-recent", action: "KEEP", mostRecentVersions: { keepCount: 20 } },
+        ]);
+    });
+
+    it("creates an expandable pd-balanced StorageClass bound at first consumer, not the default (GKE ships one)", () => {
+        const sc = spec(one(r, "kubernetes:storage.k8s.io/v1:StorageClass"));
+        assert.equal(sc.provisioner, "pd.csi.storage.gke.io");
+        assert.deepEqual(sc.parameters, { type: "pd-balanced" });
+        assert.equal(sc.volumeBindingMode, "WaitForFirstConsumer");
+        assert.equal(sc.allowVolumeExpansion, true);
+        assert.equal(sc.reclaimPolicy, "Retain", "prod keeps database volumes");
+        assert.deepEqual(sc.metadata.annotations, {});
     });
 
     it("pushes to Artifact Registry with an access token, and builds the kubeconfig for gke-gcloud-auth-plugin", async () => {
@@ -222,6 +232,24 @@ describe("EKS production defaults", () => {
             .filter(s => spec(s).tags["kubernetes.io/role/internal-elb"])
             .map(s => `${s.name}-id`);
         assert.deepEqual(nodeSubnets, privateIds, "nodes only in private subnets");
+    });
+
+    it("routes each private subnet out through the NAT gateway of its own zone; public subnets hand out no public IPs", () => {
+        const subnets = all(r, "aws:ec2/subnet:Subnet");
+        const zoneOf = new Map(subnets.map(x => [`${x.name}-id`, spec(x).availabilityZone as string]));
+        const natZone = new Map(all(r, "aws:ec2/natGateway:NatGateway").map(n => [`${n.name}-id`, zoneOf.get(spec(n).subnetId)]));
+        const tables = new Map(all(r, "aws:ec2/routeTable:RouteTable").map(t => [`${t.name}-id`, spec(t)]));
+        const natRoutes = all(r, "aws:ec2/routeTableAssociation:RouteTableAssociation")
+            .map(a => ({ zone: zoneOf.get(spec(a).subnetId), nat: tables.get(spec(a).routeTableId).routes[0].natGatewayId as string | undefined }))
+            .filter(x => x.nat !== undefined);
+        assert.equal(natRoutes.length, 3, "three private subnets route through NAT");
+        for (const { zone, nat } of natRoutes) assert.equal(natZone.get(nat!), zone, `the private subnet in ${zone} uses its own zone's NAT`);
+        for (const x of subnets) assert.equal(spec(x).mapPublicIpOnLaunch ?? false, false, x.name);
+    });
+
+    it("gives Postgres a configured storageClass rather than its own", async () => {
+        const own = await prodOn("aws", { storageClass: "io2-fast" });
+        assert.equal(spec(one(own, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.volumeClaimTemplates[0].spec.storageClassName, "io2-fast");
     });
 
     it("can share one NAT gateway to save money", async () => {
@@ -256,6 +284,7 @@ describe("EKS production defaults", () => {
         const c = one(r, "aws:eks/cluster:Cluster");
         const cs = spec(c);
         assert.equal(cs.version, "1.32");
+        assert.deepEqual(cs.upgradePolicy, { supportType: "STANDARD" }, "no silent move to paid extended support");
         assert.deepEqual(cs.encryptionConfig.resources, ["secrets"]);
         assert.equal(spec(one(r, "aws:kms/key:Key")).enableKeyRotation, true);
         assert.deepEqual(cs.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
@@ -279,7 +308,9 @@ describe("EKS production defaults", () => {
         for (const before of ["vpc-cni", "eks-pod-identity-agent"]) assert.ok(nodeGroup.dependencies.includes(addons[before].urn), `${before} before nodes`);
         for (const after of ["coredns", "aws-ebs-csi-driver"]) assert.ok(addons[after].dependencies.includes(nodeGroup.urn), `${after} after nodes`);
         const ebsRole = all(r, "aws:iam/role:Role").find(x => x.name.includes("ebs-csi"))!;
-        assert.equal(JSON.parse(spec(ebsRole).assumeRolePolicy).Statement[0].Principal.Service, "pods.eks.amazonaws.com");
+        const trust = JSON.parse(spec(ebsRole).assumeRolePolicy).Statement[0];
+        assert.equal(trust.Principal.Service, "pods.eks.amazonaws.com");
+        assert.deepEqual(trust.Action, ["sts:AssumeRole", "sts:TagSession"], "Pod Identity tags the sessions it assumes");
     });
 
     it("runs a managed node group through a launch template with IMDSv2 and encrypted gp3, within bounds", () => {
@@ -299,7 +330,8 @@ describe("EKS production defaults", () => {
         assert.deepEqual(sc.parameters, { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" });
         assert.equal(sc.volumeBindingMode, "WaitForFirstConsumer");
         assert.equal(sc.reclaimPolicy, "Retain", "prod keeps database volumes");
-        assert.equal(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
+        assert.equal(sc.allowVolumeExpansion, true);
+        assert.equal(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true", "EKS ships no default class");
     });
 
     it("has an ECR repository scanned on push with a lifecycle policy", () => {

@@ -2,7 +2,6 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { AppImage, projectRoot } from "../components/image";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { FAKE_CREDENTIALS, installMocks, redact, valueOf } from "../tools/render/mocks";
@@ -12,14 +11,14 @@ import { readStackConfig, ROOT } from "../tools/render/stack-config";
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 describe("AppImage", () => {
-    it("builds the given Dockerfile from a context below the project root, with inline cache, and pins the digest", async () => {
+    it("builds the given Dockerfile from a context below the project root, with inline cache, pins the digest, and keeps the push password secret even when handed over plain", async () => {
         const mocks = await installMocks("image");
         const image = new AppImage("app", {
             registry: {
                 server: "registry.example.com",
                 repository: "registry.example.com/acme/app",
                 username: "u",
-                password: pulumi.secret(FAKE_CREDENTIALS.ecrPassword),
+                password: FAKE_CREDENTIALS.ecrPassword,
             },
             context: ".",
             dockerfile: "app/Dockerfile",

@@ -35,7 +35,10 @@ describe("cluster layer: kind", () => {
         const cluster = spec(commandNamed(r, "cluster-kind"));
         assert.deepEqual({ create: cluster.create, delete: cluster.delete }, scripts.cluster);
         assert.equal(cluster.stdin, kindConfig("kubeship-dev"));
-        assert.equal(spec(commandNamed(r, "cluster-registry-wiring")).create, scripts.wiring.create);
+        const wiring = commandNamed(r, "cluster-registry-wiring");
+        assert.equal(spec(wiring).create, scripts.wiring.create);
+        // The wiring runs again whenever kind or the registry container is made anew (their ids change).
+        assert.deepEqual(spec(wiring).triggers, [`${commandNamed(r, "cluster-kind").name}-id`, `${commandNamed(r, "cluster-registry").name}-id`]);
         for (const c of ["cluster-registry", "cluster-kind", "cluster-registry-wiring"]) {
             assert.match(commandNamed(r, c).provider, /pulumi:providers:command::cluster-command::/, `${c}: explicit command provider`);
         }

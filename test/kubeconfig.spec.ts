@@ -33,6 +33,14 @@ describe("local kubeconfig", () => {
         const doc = YAML.parse(kubeconfig);
         assert.equal(doc["current-context"], "kind-kubeship");
         assert.deepEqual(doc.users, [{ name: "kind-kubeship", user: { token: "local-token" } }]);
+        assert.deepEqual(
+            doc.contexts.map((c: { name: string }) => c.name),
+            ["kind-kubeship"],
+        );
+        assert.deepEqual(
+            doc.clusters.map((c: { name: string }) => c.name),
+            ["kind-kubeship"],
+        );
     });
 
     it("uses the current context when none is configured", () => {

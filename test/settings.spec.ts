@@ -144,6 +144,13 @@ describe("parseSettings", () => {
             assert.equal(parseSettings(cloud("digitalocean", "ams3"), "qa").cluster.registryName, "kubeship-qa");
         });
 
+        it("raises the default maxNodes to a larger minNodes, so minNodes alone is enough", () => {
+            const s = parseSettings(cloud("aws", "eu-west-1", { minNodes: 8 }), "s");
+            assert.deepEqual([s.cluster.minNodes, s.cluster.maxNodes], [8, 8]);
+            const small = parseSettings(cloud("aws", "eu-west-1", { minNodes: 2 }), "s");
+            assert.deepEqual([small.cluster.minNodes, small.cluster.maxNodes], [2, 6]);
+        });
+
         it("accepts each cloud's own size and region names", () => {
             for (const [c, region, size] of [
                 ["gcp", "us-central1", "n2d-highmem-8"],
@@ -321,6 +328,13 @@ describe("parseSettings", () => {
                 /defaults to the stack name "Dev_1", which is not a valid namespace \(must be a DNS-1123 label.*\); set one with: pulumi config set kubeship:namespace <name>$/,
             ],
             ["ingress host not DNS-1123", base({}, { ingress: { host: "App_Host" } }), "kubeship:app.ingress.host", '"App_Host"', /DNS-1123 subdomain/],
+            [
+                "ingress class not DNS-1123",
+                base({}, { ingress: { host: "app.example.com", className: "Nginx_Public" } }),
+                "kubeship:app.ingress.className",
+                '"Nginx_Public"',
+                /DNS-1123 subdomain/,
+            ],
             ["unknown key in app (typo)", base({}, { replcas: 3 }), "kubeship:app.replcas", "3", /unknown key "replcas" \(did you mean "replicas"\?\)/],
             [
                 "unknown key in postgres",

@@ -91,6 +91,22 @@ describe("validators", () => {
         v.ordered("min", 2, "max", 2);
         throwsConfig(() => v.ordered("min", 3, "max", 2), "max", "2", /at least min \(3\)/);
         v.quantityAtMost("req", "500m", "lim", "1");
+        v.quantityAtMost("req", "1Gi", "lim", "1024Mi"); // equal: the Guaranteed QoS class
         throwsConfig(() => v.quantityAtMost("req", "2Gi", "lim", "1Gi"), "req", '"2Gi"', /must not exceed lim \(1Gi\)/);
+        throwsConfig(() => v.quantityAtMost("req", "1025Mi", "lim", "1Gi"), "req", '"1025Mi"', /must not exceed lim \(1Gi\)/);
+    });
+
+    it("cidr wants an IPv4 block: four octets up to 255 and a prefix up to 32", () => {
+        for (const ok of ["0.0.0.0/0", "203.0.113.7/32", "255.255.255.255/32", "10.0.0.0/8"]) assert.equal(v.cidr("c", ok), ok);
+        for (const bad of ["10.0.0.0/33", "256.0.0.0/8", "10.0.0.0", "10.0.0/8", "::/0", "10.0.0.0/-1"]) {
+            throwsConfig(() => v.cidr("c", bad), "c", JSON.stringify(bad), /IPv4 CIDR block/);
+        }
+    });
+
+    it("kubernetesMinor reads a number the way it was written: 1.3 set as a YAML number means 1.30", () => {
+        assert.equal(v.kubernetesMinor("k", "1.33"), "1.33");
+        assert.equal(v.kubernetesMinor("k", 1.34), "1.34");
+        assert.equal(v.kubernetesMinor("k", 1.3), "1.30");
+        for (const bad of ["1.3", "2.30", "1.33.1", "v1.33"]) throwsConfig(() => v.kubernetesMinor("k", bad), "k", JSON.stringify(bad), /minor version/);
     });
 });

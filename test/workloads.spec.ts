@@ -76,6 +76,7 @@ describe("workloads", () => {
             const secretMount = c.volumeMounts.find((m: any) => m.name === "secret");
             assert.equal(env.POSTGRES_PASSWORD_FILE, `${secretMount.mountPath}/password`);
             assert.equal(secretMount.readOnly, true);
+            assert.equal(env.POSTGRES_INITDB_ARGS, "--auth-host=scram-sha-256", "passwords are hashed with SCRAM, not md5");
             const secret = spec(one(run, "kubernetes:core/v1:Secret", "postgres"));
             assert.equal(secret.stringData.password, run.generatedSecrets[0]);
         });
@@ -83,6 +84,9 @@ describe("workloads", () => {
         it("probes with pg_isready, sets requests and limits, and runs as the image's non-root user", () => {
             const c = container(one(run, "kubernetes:apps/v1:StatefulSet", "postgres"));
             for (const p of ["startupProbe", "readinessProbe", "livenessProbe"]) assert.equal(c[p].exec.command[0], "pg_isready", p);
+            const host = (p: string) => c[p].exec.command[c[p].exec.command.indexOf("-h") + 1];
+            // Ready only once it accepts TCP connections, as the app makes them; alive while its socket answers.
+            assert.deepEqual([host("startupProbe"), host("readinessProbe"), host("livenessProbe")], ["127.0.0.1", "127.0.0.1", "/var/run/postgresql"]);
             assert.deepEqual(c.resources, { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
             const pod = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
             assert.equal(pod.securityContext.runAsUser, 999);
@@ -105,6 +109,13 @@ describe("workloads", () => {
             assert.ok(Number(arg("--maxmemory")) < 512 * 2 ** 20);
             assert.equal(arg("--maxmemory-policy"), "volatile-lru");
             assert.equal(c.resources.limits.memory, "512Mi");
+        });
+
+        it("is a cache: no RDB snapshots and no append-only file", () => {
+            const c = container(one(run, "kubernetes:apps/v1:Deployment", "redis"));
+            const arg = (flag: string) => c.args[c.args.indexOf(flag) + 1];
+            assert.equal(arg("--save"), "");
+            assert.equal(arg("--appendonly"), "no");
         });
 
         it("takes its password from a Secret-mounted file, never from its arguments", () => {
@@ -131,11 +142,18 @@ describe("workloads", () => {
         it("rolls out with zero unavailable and spreads across zones and nodes", () => {
             const d = spec(one(run, "kubernetes:apps/v1:Deployment", "app")).spec;
             assert.equal(d.replicas, 3);
+            assert.equal(d.minReadySeconds, 5, "a pod must stay ready for 5 s to count as rolled out");
             assert.deepEqual(d.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
             assert.deepEqual(
                 d.template.spec.topologySpreadConstraints.map((t: any) => t.topologyKey),
                 ["topology.kubernetes.io/zone", "kubernetes.io/hostname"],
             );
+        });
+
+        it("keeps serving for 5 s after it is told to stop, well within its grace period, while load balancers drop it", () => {
+            const pod = spec(one(run, "kubernetes:apps/v1:Deployment", "app")).spec.template.spec;
+            assert.deepEqual(pod.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
+            assert.equal(pod.terminationGracePeriodSeconds, 30);
         });
 
         it("probes the configured paths on the configured port", () => {
@@ -246,6 +264,31 @@ describe("workloads", () => {
         });
     });
 
+    it("mounts every Secret read-only, readable by the pod's group only (0440)", () => {
+        const workloads = [...all(run, "kubernetes:apps/v1:Deployment"), ...all(run, "kubernetes:apps/v1:StatefulSet")].map(w => spec(w));
+        const secretVolumes = workloads.flatMap(w => w.spec.template.spec.volumes.filter((v: any) => v.secret).map((v: any) => ({ w, v })));
+        assert.deepEqual(
+            secretVolumes.map(({ w }) => w.metadata.name as string).sort((a, b) => a.localeCompare(b)),
+            ["postgres", "redis"],
+        );
+        for (const { w, v } of secretVolumes) {
+            assert.equal(v.secret.defaultMode, 0o440, `${w.metadata.name} ${v.name}`);
+            const mounts = w.spec.template.spec.containers.flatMap((c: any) => c.volumeMounts).filter((m: any) => m.name === v.name);
+            assert.ok(mounts.length > 0 && mounts.every((m: any) => m.readOnly === true), `${w.metadata.name} mounts ${v.name} read-only`);
+        }
+    });
+
+    it("generates 32-character passwords of every character class, from an alphabet that needs no quoting", () => {
+        const passwords = all(run, "random:index/randomPassword:RandomPassword").map(p => spec(p));
+        assert.equal(passwords.length, 2);
+        for (const p of passwords) {
+            assert.equal(p.length, 32);
+            assert.equal(p.special, true);
+            for (const min of ["minLower", "minUpper", "minNumeric", "minSpecial"]) assert.ok(p[min] >= 2, min);
+            assert.doesNotMatch(p.overrideSpecial, /["'`\\$\s]/);
+        }
+    });
+
     describe("password rotation", () => {
         it("sets each pod template's password version, and re-applies the Secret's password on every Postgres start", () => {
             const annotation = (type: string, name: string) => spec(one(run, type, name)).spec.template.metadata.annotations["kubeship.dev/password-version"];
@@ -282,6 +325,11 @@ describe("workloads", () => {
             assert.equal(ing.ingressClassName, "nginx");
             assert.deepEqual(ing.tls, [{ hosts: ["shop.example.com"], secretName: "shop-tls" }]);
             assert.equal(ing.rules[0].host, "shop.example.com");
+            assert.deepEqual(
+                ing.rules[0].http.paths.map((p: any) => [p.path, p.pathType]),
+                [["/", "Prefix"]],
+                "every path goes to the app",
+            );
             assert.deepEqual(ing.rules[0].http.paths[0].backend.service, { name: "app", port: { name: "http" } });
             assert.equal(r.outputs.appUrl.value, "https://shop.example.com");
         });
@@ -426,6 +474,14 @@ describe("components on their own", () => {
         const ingress = { host: "shop.example.com", tlsSecretName: "shop-tls" };
         assert.equal(await valueOf(new App("web5", { ...appBase(), ingress }).url), "https://shop.example.com");
         assert.equal(await valueOf(new App("web6", { ...appBase(), ingress: { host: "shop.example.com" } }).url), "http://shop.example.com");
+    });
+
+    it("App puts the cloud's load balancer annotations on a LoadBalancer Service only", async () => {
+        const serviceAnnotations = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
+        await valueOf(new App("lb", { ...appBase(), serviceAnnotations }).service.metadata);
+        await valueOf(new App("internal", { ...appBase(), serviceAnnotations, serviceType: "ClusterIP" }).service.metadata);
+        assert.deepEqual(registered("kubernetes:core/v1:Service", "lb-service").metadata.annotations, serviceAnnotations);
+        assert.deepEqual(registered("kubernetes:core/v1:Service", "internal-service").metadata.annotations, {});
     });
 
     it("connectionUrl percent-encodes every credential character", () => {

@@ -1,0 +1,31 @@
+/**
+ * The mutants of the mutation run (npm run test:mutation) still fit the code, so a change to
+ * components/ that moves a mutant's text is caught in the quick loop, not after a long run.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { mutate } from "../tools/mutation/main";
+import { MUTANTS } from "../tools/mutation/mutants";
+import { ROOT } from "../tools/render/stack-config";
+
+describe("mutation run", () => {
+    it("has mutants with distinct names, each in a file under components/", () => {
+        assert.equal(new Set(MUTANTS.map(m => m.id)).size, MUTANTS.length);
+        for (const m of MUTANTS) assert.match(m.file, /^components\/.+\.ts$/, m.id);
+    });
+
+    it("finds every mutant's text exactly once in its file, and changes it", () => {
+        for (const m of MUTANTS) {
+            const source = fs.readFileSync(path.join(ROOT, m.file), "utf8");
+            assert.notEqual(mutate(source, m), source, m.id);
+        }
+    });
+
+    it("refuses a mutant whose text is missing or repeated", () => {
+        const m = { id: "x", file: "f.ts", replace: "y", defect: "d" };
+        assert.throws(() => mutate("a a", { ...m, find: "a" }), /occurs 2 times in f\.ts/);
+        assert.throws(() => mutate("b", { ...m, find: "a" }), /occurs 0 times in f\.ts/);
+        assert.equal(mutate("a $& b", { ...m, find: "b", replace: "$&c" }), "a $& $&c", "the replacement is taken literally");
+    });
+});
