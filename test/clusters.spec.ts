@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
 import { createCluster } from "../components/cluster";
-import { parseSettings } from "../components/config";
+import { CLOUDS as ALL_CLOUDS, MANAGED_CLOUDS, parseSettings, type ManagedCloud } from "../components/config";
 import { eksAmiType } from "../components/cluster/eks";
 import { parseDockerCredentials, registryRegion } from "../components/cluster/doks";
 import { weeklyWindow } from "../components/cluster/common";
@@ -23,12 +23,34 @@ import { all, dependencyClosure, isUnder, one, spec } from "./support/query";
 import { overrideCloud } from "../tools/render/cloud-override";
 import { readStackConfig } from "../tools/render/stack-config";
 
-const CLOUDS = ["gcp", "aws", "digitalocean"] as const;
-const PACKAGES = { gcp: "gcp", aws: "aws", digitalocean: "digitalocean" };
-const CLUSTER_TYPES = {
-    gcp: "gcp:container/cluster:Cluster",
-    aws: "aws:eks/cluster:Cluster",
-    digitalocean: "digitalocean:index/kubernetesCluster:KubernetesCluster",
+const CLOUDS = MANAGED_CLOUDS;
+
+/** What each managed cloud's layer is made of: a row per cloud of config/clouds.ts (the compiler asks for a new cloud's row). */
+const LAYERS: Record<ManagedCloud, { pkg: string; component: string; cluster: string; registry: string; kubeconfigCommand: string; storageClass: string }> = {
+    gcp: {
+        pkg: "gcp",
+        component: "kubeship:cluster:Gke",
+        cluster: "gcp:container/cluster:Cluster",
+        registry: "gcp:artifactregistry/repository:Repository",
+        kubeconfigCommand: "gke-gcloud-auth-plugin",
+        storageClass: "kubeship",
+    },
+    aws: {
+        pkg: "aws",
+        component: "kubeship:cluster:Eks",
+        cluster: "aws:eks/cluster:Cluster",
+        registry: "aws:ecr/repository:Repository",
+        kubeconfigCommand: "aws",
+        storageClass: "kubeship",
+    },
+    digitalocean: {
+        pkg: "digitalocean",
+        component: "kubeship:cluster:Doks",
+        cluster: "digitalocean:index/kubernetesCluster:KubernetesCluster",
+        registry: "digitalocean:index/containerRegistry:ContainerRegistry",
+        kubeconfigCommand: "doctl",
+        storageClass: "do-block-storage",
+    },
 };
 
 /** Runs the prod stack file on `cloud` (with the render's stand-ins for what that cloud needs), cluster settings merged in. */
@@ -51,16 +73,17 @@ for (const cloud of CLOUDS) {
         });
 
         it("creates exactly one cluster of this cloud and nothing of the others", () => {
-            assert.equal(all(r.run, CLUSTER_TYPES[cloud]).length, 1);
+            assert.equal(all(r.run, LAYERS[cloud].cluster).length, 1);
             for (const other of CLOUDS.filter(c => c !== cloud)) {
-                const leaked = r.run.registered.filter(x => x.type.startsWith(`${PACKAGES[other]}:`) || x.type === `pulumi:providers:${PACKAGES[other]}`);
+                const pkg = LAYERS[other].pkg;
+                const leaked = r.run.registered.filter(x => x.type.startsWith(`${pkg}:`) || x.type === `pulumi:providers:${pkg}`);
                 assert.deepEqual(
                     leaked.map(x => x.type),
                     [],
                     `${other} resources on a ${cloud} stack`,
                 );
             }
-            assert.equal(all(r.run, `pulumi:providers:${PACKAGES[cloud]}`).length, 1, "one explicit provider for the cloud");
+            assert.equal(all(r.run, `pulumi:providers:${LAYERS[cloud].pkg}`).length, 1, "one explicit provider for the cloud");
         });
 
         it("renders valid, restricted manifests with no unmocked invoke", () => {
@@ -69,7 +92,7 @@ for (const cloud of CLOUDS) {
 
         it("puts every workload on this cluster's Kubernetes provider, which waits for nodes", () => {
             const provider = one(r.run, "pulumi:providers:kubernetes");
-            assert.equal(provider.parent, one(r.run, `kubeship:cluster:${{ gcp: "Gke", aws: "Eks", digitalocean: "Doks" }[cloud]}`).urn);
+            assert.equal(provider.parent, one(r.run, LAYERS[cloud].component).urn);
             for (const res of r.run.registered.filter(x => x.type.startsWith("kubernetes:")))
                 assert.equal(res.provider, `${provider.urn}::${provider.name}-id`, res.name);
             assert.equal(spec(provider).clusterIdentifier, `${cloud}-prod`);
@@ -85,20 +108,14 @@ for (const cloud of CLOUDS) {
             assert.equal(kc.clusters[0].cluster["certificate-authority-data"], AFTER_DEPLOY.caData);
             assert.equal(kc.clusters[0].cluster.server, `https://${AFTER_DEPLOY.endpoint}`);
             assert.equal(kc["current-context"], kc.contexts[0].name);
-            const expected = { gcp: "gke-gcloud-auth-plugin", aws: "aws", digitalocean: "doctl" }[cloud];
-            assert.equal(user.exec.command, expected);
+            assert.equal(user.exec.command, LAYERS[cloud].kubeconfigCommand);
             const provider = one(r.run, "pulumi:providers:kubernetes");
             assert.ok(!JSON.stringify(redact(provider.inputs)).includes(AFTER_DEPLOY.caData), "the provider's kubeconfig input is secret");
         });
 
         it("builds the registry without waiting for the cluster, and keeps push credentials secret", () => {
-            const registryTypes = {
-                gcp: "gcp:artifactregistry/repository:Repository",
-                aws: "aws:ecr/repository:Repository",
-                digitalocean: "digitalocean:index/containerRegistry:ContainerRegistry",
-            };
-            const registry = one(r.run, registryTypes[cloud]);
-            const cluster = one(r.run, CLUSTER_TYPES[cloud]);
+            const registry = one(r.run, LAYERS[cloud].registry);
+            const cluster = one(r.run, LAYERS[cloud].cluster);
             assert.ok(!dependencyClosure(r.run, registry.urn).has(cluster.urn), "the registry must not wait for the cluster");
             const visible = r.run.registered.map(x => JSON.stringify(redact(x.inputs))).join("\n") + Object.values(r.files).join("\n");
             for (const secret of Object.values(FAKE_CREDENTIALS)) assert.ok(!visible.includes(secret), `${secret} visible`);
@@ -106,7 +123,7 @@ for (const cloud of CLOUDS) {
 
         it("gives Postgres the cluster layer's storage class", () => {
             const sts = spec(one(r.run, "kubernetes:apps/v1:StatefulSet", "postgres"));
-            assert.equal(sts.spec.volumeClaimTemplates[0].spec.storageClassName, cloud === "digitalocean" ? "do-block-storage" : "kubeship");
+            assert.equal(sts.spec.volumeClaimTemplates[0].spec.storageClassName, LAYERS[cloud].storageClass);
         });
     });
 }
@@ -443,7 +460,7 @@ describe("workloads do not depend on the cloud", () => {
 });
 
 describe("the contract's secrets, on every cloud", () => {
-    for (const cloud of ["gcp", "aws", "digitalocean", "kind", "local"]) {
+    for (const cloud of ALL_CLOUDS) {
         it(`${cloud}: the kubeconfig and the registry's push credentials are Pulumi secrets`, async () => {
             await installMocks(`contract-${cloud}`);
             const { config, secretKeys } = overrideCloud(readStackConfig("prod"), cloud);

@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { mutate } from "../tools/mutation/main";
+import { mutate, SELF_SPEC } from "../tools/mutation/main";
 import { MUTANTS } from "../tools/mutation/mutants";
 import { ROOT } from "../tools/render/stack-config";
 
@@ -13,6 +13,10 @@ describe("mutation run", () => {
     it("has mutants with distinct names, each in a file under components/", () => {
         assert.equal(new Set(MUTANTS.map(m => m.id)).size, MUTANTS.length);
         for (const m of MUTANTS) assert.match(m.file, /^components\/.+\.ts$/, m.id);
+    });
+
+    it("is left out of the mutants' runs by its own name (it fails on every mutant by design)", () => {
+        assert.equal(path.relative(ROOT, __filename), SELF_SPEC);
     });
 
     it("finds every mutant's text exactly once in its file, and changes it", () => {

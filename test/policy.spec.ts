@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { objectPolicies, stackPolicies } from "../policy/policies";
+import { MANAGED_CLOUDS } from "../components/config";
 import {
     isPinnedImage,
     Manifest,
@@ -159,7 +160,7 @@ describe("policy pack", () => {
     it("passes every stack file, and prod on every cloud", async () => {
         const renders = [
             ...stackNames().map(stack => [stack, undefined] as const),
-            ...(["gcp", "aws", "digitalocean", "local"] as const).map(cloud => ["prod", cloud] as const),
+            ...[...MANAGED_CLOUDS, "local" as const].map(cloud => ["prod", cloud] as const),
         ];
         for (const [stack, cloud] of renders) {
             const r = await renderStackOnce(stack, cloud);

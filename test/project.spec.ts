@@ -5,6 +5,7 @@ import * as ts from "typescript";
 import { PLAIN_SETTINGS, SECTION_KEYS } from "../components/config";
 import { readProject, readStackConfig, readYaml, ROOT, stackNames } from "../tools/render/stack-config";
 import { throwsConfig } from "./support/assert";
+import { readmeTestCommands } from "./support/readme";
 
 describe("Pulumi.yaml", () => {
     const project = readProject();
@@ -93,20 +94,14 @@ describe("Pulumi.yaml", () => {
     });
 
     it(".ci/run runs exactly the commands the README lists under Tests", () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-        const tests = readme.slice(readme.indexOf("\n## Tests\n"));
-        const block = /```sh\n([\s\S]*?)```/.exec(tests)![1];
-        const documented = block
-            .split("\n")
-            .map(l => l.replace(/\s+#.*$/, "").trim())
-            .filter(Boolean);
+        const documented = readmeTestCommands();
         const ci = fs
             .readFileSync(path.join(ROOT, ".ci", "run"), "utf8")
             .split("\n")
             .map(l => l.trim())
             .filter(l => /^npm /.test(l));
         assert.deepEqual(ci, documented);
-        assert.deepEqual(documented, ["npm ci", "npm test"], "two commands: install, then test");
+        assert.deepEqual(documented, ["npm ci", "npm test", "npm run test:mutation"], "install, test, then the mutation run");
     });
 
     it("keeps index.ts thin", () => {

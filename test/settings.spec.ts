@@ -80,7 +80,7 @@ describe("parseSettings", () => {
         );
         assert.equal(s.cloud, "digitalocean");
         if (s.cloud !== "digitalocean") return;
-        assert.equal(await pulumi.isSecret(s.digitaloceanToken), true);
+        assert.equal(await pulumi.isSecret(s.credential), true);
     });
 
     it("reports every problem of a config at once, each naming its key, value and what is allowed", () => {
@@ -261,7 +261,13 @@ describe("parseSettings", () => {
 
     describe("refuses bad config with one message naming key, value and what is allowed", () => {
         const cases: [string, RawConfig, string, string, RegExp][] = [
-            ["unknown cloud", base({ "kubeship:cloud": "azure" }), "kubeship:cloud", '"azure"', /must be one of "gcp", "aws", "digitalocean", "kind", "local"/],
+            [
+                "unknown cloud",
+                base({ "kubeship:cloud": "openstack" }),
+                "kubeship:cloud",
+                '"openstack"',
+                /must be one of "gcp", "aws", "digitalocean", "kind", "local"/,
+            ],
             ["missing cloud", { "kubeship:app": JSON.stringify({ image: IMAGE }) }, "kubeship:cloud", "(not set)", /must be one of/],
             [
                 "missing region for a cloud",

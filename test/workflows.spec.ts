@@ -9,6 +9,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { CLOUDS, isManaged, type Cloud } from "../components/config";
 import { readStackConfig, ROOT, stackNames } from "../tools/render/stack-config";
+import { readmeTestCommands } from "./support/readme";
 
 const dir = path.join(ROOT, ".github", "workflows");
 const load = (name: string): any => YAML.parse(fs.readFileSync(path.join(dir, name), "utf8"), { merge: false });
@@ -53,10 +54,19 @@ describe("workflows", () => {
         assert.match(runs, /apt-get install .*postgresql redis-server/);
         const step = (pattern: RegExp) => job.steps.find((s: any) => pattern.test(s.uses ?? ""));
         assert.equal(step(/^actions\/setup-go@/).with["go-version"], "1.26", "the end-to-end tools build with Go 1.26");
-        assert.match(step(/^actions\/cache@/).with.key, /hashFiles\('tools\/\*\*'\)/, "the tool cache is keyed by the pins");
+        assert.match(
+            step(/^actions\/cache@/).with.key,
+            /hashFiles\('tools\/\*\*\/go\.mod', 'tools\/\*\*\/go\.sum', 'tools\/recipes\.ts'\)/,
+            "the tool cache is keyed by the pins",
+        );
         assert.match(step(/^actions\/cache@/).with.path, /~\/\.cache\/kubeship\/tools/);
-        const npm = runs.split("\n").filter(l => /^npm /.test(l.trim()));
-        assert.deepEqual(npm, ["npm ci", "npm test"], "the README's two commands, nothing else");
+        const npmOf = (j: any) =>
+            stepRuns(j)
+                .split("\n")
+                .filter((l: string) => /^npm /.test(l.trim()));
+        assert.deepEqual(npmOf(job), ["npm ci", "npm test"]);
+        assert.deepEqual(npmOf(wf.jobs.mutation), ["npm ci", "npm run test:mutation"], "the mutation run, in a job of its own");
+        assert.deepEqual([...new Set([...npmOf(job), ...npmOf(wf.jobs.mutation)])], readmeTestCommands(), "the README's commands, nothing else");
         assert.match(
             JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.test,
             /npm run test:render/,

@@ -62,7 +62,7 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
         const own = pick(c, "kubernetesVersion", "maintenanceDay", "maintenanceStartTime", "registryName", "existingRegistry");
         return new DoksCluster(
             "cluster",
-            { ...managedArgs(settings), ...own, token: settings.digitaloceanToken, keepAssociatedResources: c.deletionProtection },
+            { ...managedArgs(settings), ...own, token: settings.credential, keepAssociatedResources: c.deletionProtection },
             opts,
         );
     }

@@ -27,11 +27,14 @@ export interface CloudFacts {
         /** The node size when none is configured: the smallest that runs the default workloads with headroom. */
         default: string;
     };
-    /** The provider setting the cloud cannot work without, and how to set it. */
+    /**
+     * The provider setting the cloud cannot work without, and how to set it. The parser requires it and
+     * hands it to the cluster layer as `settings.credential` (a Pulumi secret when `secret`).
+     */
     credential?: { key: string; secret: boolean; howToSet: string };
 }
 
-export const CLOUD_FACTS: Record<ManagedCloud, CloudFacts> = {
+const FACTS = {
     gcp: {
         region: { pattern: /^[a-z]+-[a-z]+[0-9]+$/, example: "europe-west1" },
         nodeSize: {
@@ -50,7 +53,16 @@ export const CLOUD_FACTS: Record<ManagedCloud, CloudFacts> = {
         nodeSize: { pattern: /^[a-z0-9]+(-[a-z0-9]+)+$/, example: "s-2vcpu-4gb", default: "s-2vcpu-4gb" },
         credential: { key: "digitalocean:token", secret: true, howToSet: "pulumi config set --secret digitalocean:token <token>" },
     },
-};
+} as const satisfies Record<ManagedCloud, CloudFacts>;
+
+export const CLOUD_FACTS: Record<ManagedCloud, CloudFacts> = FACTS;
+
+/** `settings.credential` of a cloud: the setting's value (a Pulumi secret when the cloud's facts say so), or nothing. */
+export type CredentialOf<C extends ManagedCloud, Secret> = (typeof FACTS)[C] extends { credential: { secret: true } }
+    ? { credential: Secret }
+    : (typeof FACTS)[C] extends { credential: { secret: false } }
+      ? { credential: string }
+      : unknown;
 
 /** Retention periods CloudWatch Logs accepts (EKS control-plane logs). */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

@@ -62,14 +62,8 @@ function cloudSettings(cloud: (typeof CLOUDS)[number], raw: RawConfig): CloudSet
         // A secret is named, never shown: it is not set anyway.
         throw new ConfigError(name, secret ? undefined : credential, `is required when kubeship:cloud is "${cloud}" (${howToSet})`);
     }
-    switch (cloud) {
-        case "gcp":
-            return { cloud, region, gcpProject: credential! };
-        case "digitalocean":
-            return { cloud, region, digitaloceanToken: pulumi.secret(credential!) };
-        case "aws":
-            return { cloud, region };
-    }
+    if (!facts.credential) return { cloud, region } as CloudSettings;
+    return { cloud, region, credential: facts.credential.secret ? pulumi.secret(credential!) : credential! } as CloudSettings;
 }
 
 /** The namespace: the setting, else the stack name, which need not be a valid one (`Dev_EU` is a fine stack name). */

@@ -2,7 +2,14 @@
  * The keys of kubeship's configuration: the plain settings `Pulumi.yaml` declares (a test holds the two
  * together) and the keys of each structured setting (`Pulumi.yaml`'s comment lists them, tested too).
  */
+import { CLOUD_FACTS, MANAGED_CLOUDS } from "./clouds";
+
 export const PROJECT = "kubeship";
+
+/** "a, b and c". */
+function listed(words: readonly string[], conjunction: string): string {
+    return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} ${conjunction} ${words[words.length - 1]}`;
+}
 
 type Plain = { type: "string" | "integer" | "boolean"; description: string; default?: string | number | boolean };
 
@@ -10,10 +17,16 @@ type Plain = { type: "string" | "integer" | "boolean"; description: string; defa
 export const PLAIN_SETTINGS: Record<string, Plain> = {
     cloud: {
         type: "string",
-        description:
-            "Where the cluster comes from - gcp, aws, digitalocean, kind (a kind cluster and local registry that kubeship creates) or local (an existing cluster from your kubeconfig).",
+        description: `Where the cluster comes from - ${MANAGED_CLOUDS.join(", ")}, kind (a kind cluster and local registry that kubeship creates) or local (an existing cluster from your kubeconfig).`,
     },
-    region: { type: "string", description: "Cloud region (required for gcp, aws and digitalocean), for example europe-west1, eu-west-1 or ams3.", default: "" },
+    region: {
+        type: "string",
+        description: `Cloud region (required for ${listed(MANAGED_CLOUDS, "and")}), for example ${listed(
+            MANAGED_CLOUDS.map(c => CLOUD_FACTS[c].region.example),
+            "or",
+        )}.`,
+        default: "",
+    },
     kubeContext: { type: "string", description: "kubeconfig context for cloud=local; empty uses the current context.", default: "" },
     namespace: { type: "string", description: "Namespace for the environment; empty uses the stack name.", default: "" },
     protectData: {

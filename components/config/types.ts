@@ -3,7 +3,7 @@
  * narrowed by `cloud`, so a cloud's own keys (its region, project or token) are present, not optional.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { Cloud } from "./clouds";
+import type { Cloud, CredentialOf, ManagedCloud } from "./clouds";
 
 export const SERVICE_TYPES = ["LoadBalancer", "ClusterIP"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
@@ -139,13 +139,15 @@ interface CommonSettings {
     redis: RedisSettings;
 }
 
+/**
+ * A managed cloud's own settings: its region and, when its facts name one (CLOUD_FACTS), its provider
+ * credential (`gcp:project` on gcp; `digitalocean:token` on digitalocean, a Pulumi secret).
+ */
+export type ManagedSettings = { [C in ManagedCloud]: { cloud: C; region: string } & CredentialOf<C, pulumi.Output<string>> }[ManagedCloud];
+
 /** Each cloud's own settings. */
 export type CloudSettings =
-    | { cloud: "gcp"; region: string; /** The `gcp:project` setting. */ gcpProject: string }
-    | { cloud: "aws"; region: string }
-    | { cloud: "digitalocean"; region: string; /** The `digitalocean:token` setting, a Pulumi secret. */ digitaloceanToken: pulumi.Output<string> }
-    | { cloud: "kind" }
-    | { cloud: "local"; /** kubeconfig context; undefined = the current context. */ kubeContext?: string };
+    ManagedSettings | { cloud: "kind" } | { cloud: "local"; /** kubeconfig context; undefined = the current context. */ kubeContext?: string };
 
 export type Settings = CommonSettings & CloudSettings;
 

@@ -1001,8 +1001,8 @@ const config: Mutant[] = [
     {
         id: "token-not-secret",
         file: `${K}/parse.ts`,
-        find: "digitaloceanToken: pulumi.secret(credential!)",
-        replace: "digitaloceanToken: credential!",
+        find: "credential: facts.credential.secret ? pulumi.secret(credential!) : credential!",
+        replace: "credential: credential!",
         defect: "the DigitalOcean token flows as a plain value",
     },
     {

@@ -47,7 +47,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
     /** The cluster a stack's settings describe. */
     static fromSettings(settings: SettingsOn<"gcp">, opts?: pulumi.ComponentResourceOptions): GkeCluster {
         const own = pick(settings.cluster, "releaseChannel", "deletionProtection", "maintenanceDay", "maintenanceStartTime");
-        return new GkeCluster("cluster", { ...managedArgs(settings), ...own, project: settings.gcpProject, retainVolumes: settings.protectData }, opts);
+        return new GkeCluster("cluster", { ...managedArgs(settings), ...own, project: settings.credential, retainVolumes: settings.protectData }, opts);
     }
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
