@@ -1,6 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as ts from "typescript";
 import { ConfigError, ConfigErrors, parseSettings, RawConfig } from "../components/config";
+import { ROOT } from "../tools/render/stack-config";
 import { throwsConfig } from "./support/assert";
 
 const IMAGE = "ghcr.io/acme/app:1.0.0";
@@ -490,5 +494,69 @@ describe("enum-like and bounded settings", () => {
             throwsConfig(() => parseSettings(raw(0), "dev"), `kubeship:${section}.passwordVersion`, "0", /an integer >= 1/);
             assert.equal(parseSettings(raw(1), "dev")[section as "postgres" | "redis"].passwordVersion, 1);
         }
+    });
+});
+
+describe("the settings types' @default docs", () => {
+    /** Each documented settings interface and where its fields sit in parsed settings (undefined: shared or optional). */
+    const PATHS: Record<string, string[] | undefined> = {
+        CommonSettings: [],
+        AppSettings: ["app"],
+        BuildSettings: ["app", "build"],
+        AutoscalingSettings: ["app", "autoscaling"],
+        IngressSettings: undefined,
+        PostgresSettings: ["postgres"],
+        RedisSettings: ["redis"],
+        ClusterSettings: ["cluster"],
+        ContainerResources: undefined,
+    };
+    const file = path.join(ROOT, "components", "config", "types.ts");
+    const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
+    const documented = source.statements
+        .filter(ts.isInterfaceDeclaration)
+        .filter(i => i.name.text in PATHS)
+        .flatMap(i =>
+            i.members.filter(ts.isPropertySignature).map(m => ({
+                where: `${i.name.text}.${m.name.getText(source)}`,
+                path: PATHS[i.name.text] && [...PATHS[i.name.text]!, m.name.getText(source)],
+                default: ts
+                    .getJSDocTags(m)
+                    .find(t => t.tagName.text === "default")
+                    ?.comment?.toString()
+                    .trim(),
+            })),
+        );
+
+    it("document a default on every field but the stack's identity and the sections (whose fields have theirs)", () => {
+        assert.deepEqual(
+            Object.keys(PATHS).filter(name => !documented.some(d => d.where.startsWith(`${name}.`))),
+            [],
+            "every interface is in types.ts",
+        );
+        const missing = documented.filter(
+            d => d.default === undefined && !["project", "stack", "app", "postgres", "redis", "cluster"].map(k => `CommonSettings.${k}`).includes(d.where),
+        );
+        assert.deepEqual(
+            missing.map(d => d.where),
+            [],
+        );
+    });
+
+    it("say what the parser applies, wherever the default is a value", () => {
+        const parsed = parseSettings({ "kubeship:cloud": "local" }, "dev") as unknown as Record<string, unknown>;
+        let checked = 0;
+        for (const d of documented) {
+            let literal: unknown;
+            try {
+                literal = JSON.parse(d.default ?? "");
+            } catch {
+                continue; // prose: "the stack name", "80 % of memoryLimit"
+            }
+            assert.ok(d.path, `${d.where}: a value on a shared or optional interface`);
+            const actual = d.path.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], parsed);
+            assert.deepEqual(actual, literal, d.where);
+            checked++;
+        }
+        assert.ok(checked >= 30, `only ${checked} defaults checked`);
     });
 });

@@ -24,67 +24,97 @@ export const NAT_GATEWAYS = ["perAz", "single"] as const;
 export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
+/**
+ * The settings as the parser resolves them. Each field's `@default` is what the parser applies when a
+ * stack leaves it unset (from DEFAULTS in defaults.ts; test/settings.spec.ts holds the two together).
+ */
+
 /** CPU and memory requests and limits of one container, as Kubernetes quantities. */
 export interface ContainerResources {
+    /** @default each workload's own (DEFAULTS.app, .postgres, .redis) */
     cpu: string;
+    /** @default each workload's own */
     memory: string;
+    /** @default each workload's own */
     cpuLimit: string;
+    /** @default each workload's own */
     memoryLimit: string;
 }
 
 export interface IngressSettings {
+    /** Required when `ingress` is set. @default none */
     host: string;
+    /** @default the cluster's default IngressClass */
     className?: string;
+    /** A TLS Secret for `host`; undefined = plain HTTP. @default none */
     tlsSecretName?: string;
 }
 
 export interface AutoscalingSettings {
+    /** @default 6, or `replicas` when that is larger */
     maxReplicas: number;
+    /** @default 70 */
     targetCPUUtilization: number;
 }
 
 /** How `pulumi up` builds the app image when no prebuilt `image` is configured. */
 export interface BuildSettings {
-    /** Context directory, relative to the project root (or absolute). */
+    /** Context directory, relative to the project root (or absolute). @default "." */
     context: string;
-    /** Dockerfile, relative to the context (see `defaultDockerfile`). */
+    /** Dockerfile, relative to the context (see `defaultDockerfile`). @default "app/Dockerfile" */
     dockerfile: string;
+    /** @default "linux/amd64" */
     platform: string;
-    /** Rolling tag pushed with each build and used as cache; deployments pin the digest. */
+    /** Rolling tag pushed with each build and used as cache; deployments pin the digest. @default "kubeship-build" */
     tag: string;
 }
 
 export interface AppSettings extends ContainerResources {
-    /** A prebuilt image (pipelines that build elsewhere); undefined = build from `build`. */
+    /** A prebuilt image (pipelines that build elsewhere); undefined = build from `build`. @default none */
     image?: string;
+    /** @default the sample app, see BuildSettings */
     build: BuildSettings;
+    /** @default 2 */
     replicas: number;
+    /** @default 8080 */
     port: number;
+    /** @default "/health" */
     healthPath: string;
+    /** @default "/ready" */
     readyPath: string;
+    /** @default "LoadBalancer" */
     serviceType: ServiceType;
+    /** @default 80 */
     servicePort: number;
+    /** @default none */
     ingress?: IngressSettings;
-    /** Undefined when autoscaling is disabled. */
+    /** Undefined when autoscaling is disabled. @default on, see AutoscalingSettings */
     autoscaling?: AutoscalingSettings;
 }
 
 export interface PostgresSettings extends ContainerResources {
+    /** @default "postgres:17.6" */
     image: string;
-    /** Bump to rotate the password. */
+    /** Bump to rotate the password. @default 1 */
     passwordVersion: number;
+    /** @default "app" */
     database: string;
+    /** @default "app" */
     user: string;
+    /** @default "10Gi" */
     storageSize: string;
+    /** @default 120 */
     terminationGracePeriodSeconds: number;
 }
 
 export interface RedisSettings extends ContainerResources {
+    /** @default "redis:7.4.5" */
     image: string;
-    /** Bump to rotate the password. */
+    /** Bump to rotate the password. @default 1 */
     passwordVersion: number;
-    /** Bytes. */
+    /** Bytes. @default 80 % of `memoryLimit` */
     maxmemory: number;
+    /** @default "allkeys-lru" */
     maxmemoryPolicy: MaxmemoryPolicy;
 }
 
@@ -93,37 +123,40 @@ export interface ClusterSettings {
      * Registry for `kind` and `local`, as `docker push` and the pods' image references name it. For
      * `kind` it is `localhost:<port>`: the registry container is published on that loopback port and the
      * nodes' containerd maps the same name to the container (kind's local registry convention).
+     * @default "localhost:5001"
      */
     registry: string;
-    /** StorageClass for Postgres volumes; undefined = the cluster layer's class (kind, local: the cluster default). */
+    /** StorageClass for Postgres volumes; undefined = the cluster layer's class (kind, local: the cluster default). @default none */
     storageClass?: string;
-    /** Machine type (gcp), instance type (aws) or droplet size (digitalocean). */
+    /** Machine type (gcp), instance type (aws) or droplet size (digitalocean). @default the cloud's, from CLOUD_FACTS */
     nodeSize: string;
-    /** Node pool autoscaling bounds, in nodes for the whole cluster. */
+    /** Node pool autoscaling bounds, in nodes for the whole cluster. @default 3 */
     minNodes: number;
+    /** @default 6, or `minNodes` when that is larger */
     maxNodes: number;
-    /** Kubernetes minor version: pinned on EKS, the version prefix on DOKS. GKE follows `releaseChannel`. */
+    /** Kubernetes minor version: pinned on EKS, the version prefix on DOKS. GKE follows `releaseChannel`. @default "1.33" */
     kubernetesVersion: string;
-    /** GKE release channel. */
+    /** GKE release channel. @default "REGULAR" */
     releaseChannel: (typeof RELEASE_CHANNELS)[number];
-    /** Refuse to delete the cluster (GKE, EKS); DOKS keeps its volumes and load balancers on delete. */
+    /** Refuse to delete the cluster (GKE, EKS); DOKS keeps its volumes and load balancers on delete. @default `protectData` */
     deletionProtection: boolean;
-    /** CIDR blocks allowed to reach the Kubernetes API. */
+    /** CIDR blocks allowed to reach the Kubernetes API. Required on managed clouds. @default [] */
     authorizedNetworks: string[];
-    /** EKS NAT gateways: one per AZ (resilient) or a single one (cheaper). */
+    /** EKS NAT gateways: one per AZ (resilient) or a single one (cheaper). @default "perAz" */
     natGateways: (typeof NAT_GATEWAYS)[number];
-    /** Weekly maintenance window start (GKE, DOKS), UTC. */
+    /** Weekly maintenance window start (GKE, DOKS), UTC. @default "sunday" */
     maintenanceDay: Weekday;
+    /** @default "03:00" */
     maintenanceStartTime: string;
-    /** EKS control-plane log retention, days. */
+    /** EKS control-plane log retention, days. @default 90 */
     logRetentionDays: number;
-    /** AWS CLI profile baked into the EKS kubeconfig (and used by the AWS provider). */
+    /** AWS CLI profile baked into the EKS kubeconfig (and used by the AWS provider). @default the ambient credentials */
     awsProfile?: string;
-    /** IAM role the EKS kubeconfig assumes; it also gets the cluster-admin access entry. */
+    /** IAM role the EKS kubeconfig assumes; it also gets the cluster-admin access entry. @default the deploying identity */
     assumeRoleArn?: string;
-    /** DigitalOcean container registry name (one per account, globally unique). */
+    /** DigitalOcean container registry name (one per account, globally unique). @default `kubeship-<stack>` */
     registryName: string;
-    /** Use an existing DigitalOcean registry of that name instead of creating one. */
+    /** Use an existing DigitalOcean registry of that name instead of creating one. @default false */
     existingRegistry: boolean;
 }
 
@@ -131,7 +164,9 @@ export interface ClusterSettings {
 interface CommonSettings {
     project: string;
     stack: string;
+    /** @default the stack name */
     namespace: string;
+    /** @default false */
     protectData: boolean;
     cluster: ClusterSettings;
     app: AppSettings;
