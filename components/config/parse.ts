@@ -56,14 +56,12 @@ function cloudSettings(cloud: (typeof CLOUDS)[number], raw: RawConfig): CloudSet
     if (!region) throw new ConfigError(key("region"), region, `is required when kubeship:cloud is "${cloud}"`);
     if (!facts.region.pattern.test(region))
         throw new ConfigError(key("region"), region, `is not a ${cloud} region; expected a name such as "${facts.region.example}"`);
-    const credential = facts.credential && v.optionalString(facts.credential.key, raw[facts.credential.key]);
-    if (facts.credential && !credential) {
-        const { key: name, secret, howToSet } = facts.credential;
-        // A secret is named, never shown: it is not set anyway.
-        throw new ConfigError(name, secret ? undefined : credential, `is required when kubeship:cloud is "${cloud}" (${howToSet})`);
-    }
     if (!facts.credential) return { cloud, region } as CloudSettings;
-    return { cloud, region, credential: facts.credential.secret ? pulumi.secret(credential!) : credential! } as CloudSettings;
+    const { key: name, secret, howToSet } = facts.credential;
+    const credential = v.optionalString(name, raw[name]);
+    // A secret is named, never shown: it is not set anyway.
+    if (!credential) throw new ConfigError(name, secret ? undefined : credential, `is required when kubeship:cloud is "${cloud}" (${howToSet})`);
+    return { cloud, region, credential: secret ? pulumi.secret(credential) : credential } as CloudSettings;
 }
 
 /** The namespace: the setting, else the stack name, which need not be a valid one (`Dev_EU` is a fine stack name). */

@@ -994,15 +994,15 @@ const config: Mutant[] = [
     {
         id: "credential-unchecked",
         file: `${K}/parse.ts`,
-        find: "if (facts.credential && !credential) {",
-        replace: "if (facts.credential && credential === null) {",
+        find: "if (!credential) throw new ConfigError(name,",
+        replace: "if (credential === null) throw new ConfigError(name,",
         defect: "a missing gcp:project or digitalocean:token fails only at `up`",
     },
     {
         id: "token-not-secret",
         file: `${K}/parse.ts`,
-        find: "credential: facts.credential.secret ? pulumi.secret(credential!) : credential!",
-        replace: "credential: credential!",
+        find: "credential: secret ? pulumi.secret(credential) : credential",
+        replace: "credential: credential",
         defect: "the DigitalOcean token flows as a plain value",
     },
     {
