@@ -12,7 +12,7 @@ import * as YAML from "yaml";
 import { createCluster } from "../components/cluster";
 import { CLOUDS as ALL_CLOUDS, MANAGED_CLOUDS, parseSettings, type ManagedCloud } from "../components/config";
 import { eksAmiType } from "../components/cluster/eks";
-import { parseDockerCredentials, registryRegion } from "../components/cluster/doks";
+import { credentialWindow, parseDockerCredentials, registryRegion } from "../components/cluster/doks";
 import { weeklyWindow } from "../components/cluster/common";
 import { execKubeconfig } from "../components/cluster/kubeconfig";
 import { runProgram, RunResult } from "../tools/render/harness";
@@ -49,7 +49,7 @@ const LAYERS: Record<ManagedCloud, { pkg: string; component: string; cluster: st
         cluster: "digitalocean:index/kubernetesCluster:KubernetesCluster",
         registry: "digitalocean:index/containerRegistry:ContainerRegistry",
         kubeconfigCommand: "doctl",
-        storageClass: "do-block-storage",
+        storageClass: "do-block-storage-retain",
     },
 };
 
@@ -96,8 +96,10 @@ for (const cloud of CLOUDS) {
             for (const res of r.run.registered.filter(x => x.type.startsWith("kubernetes:")))
                 assert.equal(res.provider, `${provider.urn}::${provider.name}-id`, res.name);
             assert.equal(spec(provider).clusterIdentifier, `${cloud}-prod`);
-            const nodes = r.run.registered.find(x => /NodePool$|:NodeGroup$|KubernetesCluster$/.test(x.type))!;
+            const nodes = r.run.registered.find(x => /NodePool$|:NodeGroup$/.test(x.type))!;
             assert.ok(dependencyClosure(r.run, provider.urn).has(nodes.urn), "the provider depends on the node pool");
+            // A cluster created anew is empty: the provider, and every object on it, is replaced with it.
+            assert.deepEqual(provider.replaceWith, [one(r.run, LAYERS[cloud].cluster).urn]);
         });
 
         it("hands out a well-formed exec kubeconfig, as a secret", () => {
@@ -402,12 +404,34 @@ describe("DOKS production defaults", () => {
         assert.equal(cs.destroyAllAssociatedResources, false, "prod keeps volumes and load balancers");
     });
 
-    it("autoscales its node pool within the configured bounds", () => {
-        const pool = spec(one(r, "digitalocean:index/kubernetesCluster:KubernetesCluster")).nodePool;
-        assert.equal(pool.autoScale, true);
-        assert.equal(pool.minNodes, 2);
-        assert.equal(pool.maxNodes, 5);
-        assert.equal(pool.size, "s-2vcpu-4gb");
+    it("runs the workloads on a pool of their own, autoscaled within the configured bounds, so a new nodeSize does not replace the cluster", () => {
+        const pool = one(r, "digitalocean:index/kubernetesNodePool:KubernetesNodePool");
+        const ps = spec(pool);
+        assert.equal(ps.clusterId, `${one(r, "digitalocean:index/kubernetesCluster:KubernetesCluster").name}-id`);
+        assert.deepEqual([ps.size, ps.autoScale, ps.minNodes, ps.maxNodes], ["s-2vcpu-4gb", true, 2, 5]);
+        assert.equal(ps.name, undefined, "no fixed name: a replacement pool is created before the old one goes");
+        assert.deepEqual(ps.labels, { "kubeship.dev/pool": "default" });
+        const system = spec(one(r, "digitalocean:index/kubernetesCluster:KubernetesCluster")).nodePool;
+        assert.deepEqual(system, { name: "system", size: "s-2vcpu-2gb", autoScale: true, minNodes: 1, maxNodes: 2, labels: { "kubeship.dev/pool": "system" } });
+        const provider = one(r, "pulumi:providers:kubernetes");
+        assert.ok(provider.dependencies.includes(pool.urn), "workloads wait for their pool");
+    });
+
+    it("keeps database volumes with DOKS' Retain class when data is protected, and uses the default class otherwise", async () => {
+        const sts = (run: RunResult) => spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.volumeClaimTemplates[0].spec;
+        assert.equal(sts(r).storageClassName, "do-block-storage-retain");
+        const { config, secretKeys } = overrideCloud(readStackConfig("dev"), "digitalocean");
+        assert.equal(sts(await runProgram({ stack: "dev", config, secretKeys })).storageClassName, "do-block-storage");
+    });
+
+    it("renews the registry push credentials in the first up of every 30-day window; each set lives 90 days", () => {
+        const creds = one(r, "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials");
+        assert.equal(spec(creds).expirySeconds, 90 * 86_400);
+        assert.equal(creds.replacementTrigger, Math.floor(Date.now() / (30 * 86_400_000)));
+        assert.equal(credentialWindow(new Date("2026-01-30T23:59:59Z")), credentialWindow(new Date("2026-01-01T00:00:00Z")) + 1);
+        assert.equal(credentialWindow(new Date(0)), 0);
+        assert.equal(credentialWindow(new Date(30 * 86_400_000 - 1)), 0);
+        assert.equal(credentialWindow(new Date(30 * 86_400_000)), 1);
     });
 
     it("integrates its registry for pulls, created before the cluster", () => {

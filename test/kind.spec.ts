@@ -94,6 +94,7 @@ describe("cluster layer: kind", () => {
         const provider = one(r, "pulumi:providers:kubernetes");
         assert.equal(JSON.stringify(redact(provider.inputs)).includes("client-key-data"), false, "the provider's kubeconfig is secret");
         assert.equal(spec(provider).clusterIdentifier, "kind-dev");
+        assert.deepEqual(provider.replaceWith, [commandNamed(r, "cluster-kind").urn], "a kind cluster made anew gets every object again");
         assert.equal(r.outputs.clusterName.value, "kubeship-dev");
     });
 

@@ -9,7 +9,9 @@ export function localRepository(server: string): string {
 }
 
 /**
- * The Kubernetes provider a cluster layer hands to the workloads. It updates Secrets in place
+ * The Kubernetes provider a cluster layer hands to the workloads. It is replaced with `cluster` (the
+ * engine's `replaceWith`): a cluster created anew is empty, so every object on the provider is created
+ * again in it rather than left recorded in a cluster that is gone. It updates Secrets in place
  * (`enableSecretMutable`): by default the provider replaces a changed Secret, and as kubeship's Secrets
  * have fixed names it deletes before it creates, which replaces every workload that reads the Secret
  * too: rotating the Postgres password would recreate the StatefulSet. The pods roll through their
@@ -17,10 +19,15 @@ export function localRepository(server: string): string {
  */
 export function kubernetesProvider(
     name: string,
-    args: { kubeconfig: pulumi.Input<string>; clusterIdentifier: string },
+    args: { kubeconfig: pulumi.Input<string>; clusterIdentifier: string; cluster?: pulumi.Resource },
     opts: pulumi.CustomResourceOptions,
 ): k8s.Provider {
-    return new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterIdentifier, enableSecretMutable: true }, opts);
+    const replaceWith = args.cluster ? [args.cluster] : [];
+    return new k8s.Provider(
+        `${name}-k8s`,
+        { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterIdentifier, enableSecretMutable: true },
+        { ...opts, replaceWith },
+    );
 }
 
 /** Cluster name used by every cloud: `kubeship-<stack>`. */

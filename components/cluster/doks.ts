@@ -21,6 +21,32 @@ export interface DoksClusterArgs extends ManagedClusterArgs {
     registryName: string;
     /** Use the account's existing registry of that name instead of creating it. */
     existingRegistry: boolean;
+    /** Keep database volumes when their claims are deleted (DOKS' `do-block-storage-retain` class). */
+    retainVolumes: boolean;
+    /**
+     * The time the push credentials' renewal window is taken from (see CREDENTIALS).
+     * @default the time of the run
+     */
+    now?: Date;
+}
+
+/**
+ * The cluster's own node pool, which DigitalOcean requires and runs its system pods on. Its size can
+ * never change: a new size replaces the whole cluster. So it is small and fixed, and the workloads get a
+ * pool of their own (`nodeSize`), which can be resized by replacing that pool alone.
+ */
+export const SYSTEM_POOL = { name: "system", size: "s-2vcpu-2gb", minNodes: 1, maxNodes: 2 } as const;
+
+/**
+ * The image push credentials: valid for 90 days and replaced by the first `up` of each 30-day window, so
+ * no deploy pushes with expired ones and no `pulumi refresh` is needed (DigitalOcean renews them only on
+ * a refresh or a change).
+ */
+export const CREDENTIALS = { lifetimeDays: 90, renewEveryDays: 30 } as const;
+
+/** The 30-day window `now` falls in: when it changes, the push credentials are replaced. */
+export function credentialWindow(now: Date): number {
+    return Math.floor(now.getTime() / (CREDENTIALS.renewEveryDays * 86_400_000));
 }
 
 /** Regions that host DigitalOcean Container Registry; elsewhere DigitalOcean picks the registry's region. */
@@ -43,16 +69,16 @@ export function parseDockerCredentials(json: string): { server: string; username
 
 /**
  * DOKS: own VPC, version from getKubernetesVersions, HA control plane behind a control-plane firewall,
- * auto-upgrade with surge in a maintenance window, an autoscaling node pool, and a DOCR registry
- * integrated for pulls. Its kubeconfig calls doctl, so it keeps working past the 7-day token expiry.
+ * auto-upgrade with surge in a maintenance window, a small fixed system pool and an autoscaling
+ * workload pool of `nodeSize`, and a DOCR registry integrated for pulls. Its kubeconfig calls doctl, so it keeps working past the 7-day token expiry.
  */
 export class DoksCluster extends pulumi.ComponentResource implements ClusterContract {
     readonly name: pulumi.Output<string>;
     readonly provider: k8s.Provider;
     readonly kubeconfig: pulumi.Output<string>;
     readonly registry: RegistryInfo;
-    /** DigitalOcean's CSI block storage class, installed on every DOKS cluster. */
-    readonly storageClassName = "do-block-storage";
+    /** DigitalOcean's CSI block storage class, installed on every DOKS cluster: the Retain one when volumes are kept. */
+    readonly storageClassName: string;
     readonly serviceAnnotations: Record<string, string> = {};
     readonly cluster: digitalocean.KubernetesCluster;
 
@@ -62,7 +88,13 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
         const own = pick(c, "kubernetesVersion", "maintenanceDay", "maintenanceStartTime", "registryName", "existingRegistry");
         return new DoksCluster(
             "cluster",
-            { ...managedArgs(settings), ...own, token: settings.credential, keepAssociatedResources: c.deletionProtection },
+            {
+                ...managedArgs(settings),
+                ...own,
+                token: settings.credential,
+                keepAssociatedResources: c.deletionProtection,
+                retainVolumes: settings.protectData,
+            },
             opts,
         );
     }
@@ -98,27 +130,33 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
                 registryIntegration: true,
                 destroyAllAssociatedResources: !args.keepAssociatedResources,
                 controlPlaneFirewall: { enabled: true, allowedAddresses: args.authorizedNetworks },
-                nodePool: {
-                    name: "kubeship",
-                    size: args.nodeSize,
-                    autoScale: true,
-                    minNodes: args.minNodes,
-                    maxNodes: args.maxNodes,
-                    labels: { "kubeship.dev/pool": "default" },
-                },
+                nodePool: { ...SYSTEM_POOL, autoScale: true, labels: { "kubeship.dev/pool": "system" } },
             },
             { ...child, dependsOn: registry ? [registry] : [] },
         );
+        // No fixed name: a new size creates the new pool before the old one is deleted.
+        const pool = new digitalocean.KubernetesNodePool(
+            `${name}-nodes`,
+            {
+                clusterId: this.cluster.id,
+                size: args.nodeSize,
+                autoScale: true,
+                minNodes: args.minNodes,
+                maxNodes: args.maxNodes,
+                labels: { "kubeship.dev/pool": "default" },
+            },
+            child,
+        );
 
-        // Push credentials, write access, valid for a year (replace the resource to rotate them).
+        // Push credentials with write access, renewed every window (CREDENTIALS).
         const credentials = new digitalocean.ContainerRegistryDockerCredentials(
             `${name}-registry-credentials`,
             {
                 registryName: registry ? registry.name : args.registryName,
                 write: true,
-                expirySeconds: 365 * 24 * 3600,
+                expirySeconds: CREDENTIALS.lifetimeDays * 86_400,
             },
-            child,
+            { ...child, replacementTrigger: credentialWindow(args.now ?? new Date()) },
         );
         const auth = pulumi.secret(credentials.dockerCredentials.apply(parseDockerCredentials));
         const server = registry ? registry.serverUrl : pulumi.output("registry.digitalocean.com");
@@ -130,6 +168,7 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
         };
 
         this.name = this.cluster.name;
+        this.storageClassName = args.retainVolumes ? "do-block-storage-retain" : "do-block-storage";
         this.kubeconfig = pulumi.secret(
             pulumi.all([this.cluster.id, this.cluster.name, this.cluster.endpoint, this.cluster.kubeConfigs]).apply(([id, n, endpoint, configs]) =>
                 execKubeconfig(`do-${args.region}-${n}`, endpoint, configs[0]?.clusterCaCertificate ?? "", {
@@ -143,8 +182,8 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
 
         this.provider = kubernetesProvider(
             name,
-            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier },
-            { parent: this, dependsOn: [this.cluster] },
+            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier, cluster: this.cluster },
+            { parent: this, dependsOn: [pool] },
         );
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });

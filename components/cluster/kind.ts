@@ -177,7 +177,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
         const server = registryContainer.stdout.apply(() => registry);
         this.registry = { server, repository: server.apply(localRepository) };
         this.storageClassName = args.storageClassName;
-        this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier }, { parent: this });
+        this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier, cluster }, { parent: this });
         // A patch (server-side apply) creates the ConfigMap or adopts the one kind's own script made.
         new k8s.core.v1.ConfigMapPatch(
             `${name}-registry-hosting`,

@@ -897,6 +897,34 @@ const clusters: Mutant[] = [
         replace: "mostRecentVersions: { keepCount: 0 }",
         defect: "the cleanup policy may delete the image that is running",
     },
+    {
+        id: "provider-outlives-cluster",
+        file: `${C}/common.ts`,
+        find: "const replaceWith = args.cluster ? [args.cluster] : [];",
+        replace: "const replaceWith: pulumi.Resource[] = [];",
+        defect: "a replaced cluster leaves every workload recorded in state but gone",
+    },
+    {
+        id: "doks-volumes-not-retained",
+        file: `${C}/doks.ts`,
+        find: 'args.retainVolumes ? "do-block-storage-retain" : "do-block-storage"',
+        replace: '"do-block-storage"',
+        defect: "protectData does not keep Postgres volumes on DOKS",
+    },
+    {
+        id: "doks-credentials-never-renewed",
+        file: `${C}/doks.ts`,
+        find: "{ ...child, replacementTrigger: credentialWindow(args.now ?? new Date()) },",
+        replace: "child,",
+        defect: "the push credentials expire and every deploy fails until a manual refresh",
+    },
+    {
+        id: "doks-workloads-before-pool",
+        file: `${C}/doks.ts`,
+        find: "{ parent: this, dependsOn: [pool] },",
+        replace: "{ parent: this, dependsOn: [this.cluster] },",
+        defect: "workloads are applied before their node pool exists",
+    },
 ];
 
 const config: Mutant[] = [

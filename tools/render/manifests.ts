@@ -66,6 +66,9 @@ export function resourceListing(registered: Registered[]): string {
                 r.protect && "protect",
                 r.retainOnDelete && "retainOnDelete",
                 r.ignoreChanges.length > 0 && `ignoreChanges=${r.ignoreChanges.join(",")}`,
+                r.replaceWith.length > 0 && `replaceWith=${r.replaceWith.map(short).join(",")}`,
+                // The value changes with the clock (a rotation window): shown as set, not as its value.
+                r.replacementTrigger !== undefined && "replacementTrigger",
             ].filter(Boolean);
             return [
                 r.type,

@@ -66,6 +66,10 @@ export interface Registered {
     protect: boolean;
     retainOnDelete: boolean;
     ignoreChanges: string[];
+    /** URNs whose replacement replaces this resource (`replaceWith`). */
+    replaceWith: string[];
+    /** The `replacementTrigger` option's value, when set. */
+    replacementTrigger?: unknown;
     /** Inputs as the provider receives them; secrets are wrapped (see `isSecretWrapper`). */
     inputs: Record<string, unknown>;
 }
@@ -244,6 +248,8 @@ export async function installMocks(stack: string): Promise<MockRun> {
             protect: req.getProtect() === true,
             retainOnDelete: req.getRetainondelete() === true,
             ignoreChanges: req.getIgnorechangesList(),
+            replaceWith: req.getReplaceWithList(),
+            replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
             inputs: deserializeProperties(req.getObject()),
         });
         return register(req, callback);

@@ -79,7 +79,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
         this.kubeconfig = eksKubeconfig(this.cluster, args);
         this.provider = kubernetesProvider(
             name,
-            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier },
+            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier, cluster: this.cluster },
             { parent: this, dependsOn: [this.nodeGroup, plane.adminPolicy, ...pool.afterNodes] },
         );
         const storageClass = databaseStorageClass(

@@ -84,7 +84,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
         // Workloads wait for a node pool, not just a control plane.
         this.provider = kubernetesProvider(
             name,
-            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier },
+            { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier, cluster: this.cluster },
             { parent: this, dependsOn: [this.nodePool] },
         );
         const storageClass = databaseStorageClass(
