@@ -12,12 +12,14 @@ import * as YAML from "yaml";
 import { createCluster } from "../components/cluster";
 import { CLOUDS as ALL_CLOUDS, MANAGED_CLOUDS, parseSettings, type ManagedCloud } from "../components/config";
 import { eksAmiType } from "../components/cluster/eks";
+import { chooseEksVersion } from "../components/cluster/eks/version";
+import { throwsConfig } from "./support/assert";
 import { credentialWindow, parseDockerCredentials, registryRegion } from "../components/cluster/doks";
 import { weeklyWindow } from "../components/cluster/common";
 import { execKubeconfig } from "../components/cluster/kubeconfig";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { manifests } from "../tools/render/manifests";
-import { AFTER_DEPLOY, fakeKubeconfig, FAKE_CREDENTIALS, installMocks, redact, unwrap } from "../tools/render/mocks";
+import { AFTER_DEPLOY, fakeKubeconfig, FAKE_CREDENTIALS, installMocks, redact, unwrap, type Registered } from "../tools/render/mocks";
 import { renderStackOnce, Rendered } from "../tools/render/render-stack";
 import { all, dependencyClosure, isUnder, one, spec } from "./support/query";
 import { overrideCloud } from "../tools/render/cloud-override";
@@ -235,7 +237,7 @@ describe("GKE production defaults", () => {
 describe("EKS production defaults", () => {
     let r: RunResult;
     before(async () => {
-        r = await prodOn("aws", { nodeSize: "m7g.large", minNodes: 3, maxNodes: 9, kubernetesVersion: "1.32" });
+        r = await prodOn("aws", { nodeSize: "m7g.large", minNodes: 3, maxNodes: 9, kubernetesVersion: "1.34" });
     });
 
     it("spreads its own VPC over 3 AZs: tagged public subnets for load balancers, private subnets for nodes, a NAT per AZ", () => {
@@ -302,8 +304,9 @@ describe("EKS production defaults", () => {
     it("encrypts Secrets with a rotating KMS key, logs the control plane with retention, pins the version, limits the endpoint", () => {
         const c = one(r, "aws:eks/cluster:Cluster");
         const cs = spec(c);
-        assert.equal(cs.version, "1.32");
+        assert.equal(cs.version, "1.34");
         assert.deepEqual(cs.upgradePolicy, { supportType: "STANDARD" }, "no silent move to paid extended support");
+        assert.deepEqual(c.ignoreChanges, [], "a pin is applied: changing it upgrades the cluster");
         assert.deepEqual(cs.encryptionConfig.resources, ["secrets"]);
         assert.equal(spec(one(r, "aws:kms/key:Key")).enableKeyRotation, true);
         assert.deepEqual(cs.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
@@ -319,13 +322,20 @@ describe("EKS production defaults", () => {
 
     it("installs the managed add-ons in order, with network policy on and EBS CSI on Pod Identity", () => {
         const addons = Object.fromEntries(all(r, "aws:eks/addon:Addon").map(a => [spec(a).addonName, a]));
-        assert.deepEqual(Object.keys(addons).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
-        assert.deepEqual(JSON.parse(spec(addons["vpc-cni"]).configurationValues), { enableNetworkPolicy: "true" });
+        assert.deepEqual(Object.keys(addons).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "metrics-server", "vpc-cni"]);
+        assert.deepEqual(JSON.parse(spec(addons["vpc-cni"]).configurationValues), {
+            enableNetworkPolicy: "true",
+            env: { NETWORK_POLICY_ENFORCING_MODE: "strict" },
+        });
+        for (const [addonName, addon] of Object.entries(addons) as [string, Registered][]) {
+            assert.equal(spec(addon).addonVersion, `${addonName}-default-for-1.34`, `${addonName}: the version AWS marks default for the cluster's`);
+        }
         const ebs = spec(addons["aws-ebs-csi-driver"]);
         assert.equal(ebs.podIdentityAssociations[0].serviceAccount, "ebs-csi-controller-sa");
         const nodeGroup = one(r, "aws:eks/nodeGroup:NodeGroup");
         for (const before of ["vpc-cni", "eks-pod-identity-agent"]) assert.ok(nodeGroup.dependencies.includes(addons[before].urn), `${before} before nodes`);
-        for (const after of ["coredns", "aws-ebs-csi-driver"]) assert.ok(addons[after].dependencies.includes(nodeGroup.urn), `${after} after nodes`);
+        for (const after of ["coredns", "metrics-server", "aws-ebs-csi-driver"])
+            assert.ok(addons[after].dependencies.includes(nodeGroup.urn), `${after} after nodes`);
         const ebsRole = all(r, "aws:iam/role:Role").find(x => x.name.includes("ebs-csi"))!;
         const trust = JSON.parse(spec(ebsRole).assumeRolePolicy).Statement[0];
         assert.equal(trust.Principal.Service, "pods.eks.amazonaws.com");
@@ -341,6 +351,36 @@ describe("EKS production defaults", () => {
         assert.deepEqual(ng.ignoreChanges, ["scalingConfig.desiredSize"]);
         assert.equal(spec(ng).amiType, "AL2023_ARM_64_STANDARD", "Graviton instance, ARM AMI");
         assert.deepEqual(spec(ng).instanceTypes, ["m7g.large"]);
+        assert.equal(spec(ng).nodeGroupName, undefined, "no fixed name: a replacement group is created before the old one is deleted");
+        assert.equal(spec(ng).version, "1.34", "nodes follow the control plane");
+        assert.equal(spec(ng).releaseVersion, "1.34.0-20261120", "the AMI release AWS recommends, tracked");
+        assert.deepEqual(
+            r.calls.filter(c => c.token === "aws:ssm/getParameter:getParameter").map(c => c.inputs.name),
+            ["/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/release_version"],
+        );
+    });
+
+    it("runs the newest version in standard support when none is pinned, and keeps it in state", async () => {
+        const unpinned = await prodOn("aws", { kubernetesVersion: undefined });
+        const c = one(unpinned, "aws:eks/cluster:Cluster");
+        assert.equal(spec(c).version, "1.36");
+        assert.deepEqual(c.ignoreChanges, ["version"]);
+    });
+
+    it("runs a pin in extended support only when the stack opts in, and then lets EKS keep it there", async () => {
+        const extended = await prodOn("aws", { kubernetesVersion: "1.33", extendedSupport: true });
+        assert.equal(spec(one(extended, "aws:eks/cluster:Cluster")).version, "1.33");
+        assert.deepEqual(spec(one(extended, "aws:eks/cluster:Cluster")).upgradePolicy, { supportType: "EXTENDED" });
+    });
+
+    it("lets destroy delete the registry with its images where data is not protected", async () => {
+        const { config, secretKeys } = overrideCloud(readStackConfig("dev"), "aws");
+        const dev = await runProgram({ stack: "dev", config, secretKeys });
+        assert.equal(spec(one(dev, "aws:ecr/repository:Repository")).forceDelete, true);
+    });
+
+    it("builds the app image for the nodes' platform: arm64 on Graviton", () => {
+        assert.equal(spec(one(r, "docker:index/image:Image")).build.platform, "linux/arm64");
     });
 
     it("creates an encrypted gp3 default StorageClass bound at first consumer", () => {
@@ -362,6 +402,7 @@ describe("EKS production defaults", () => {
             [{ filter: "kubeship-build", filterType: "WILDCARD" }],
             "only the build's rolling tag can be overwritten",
         );
+        assert.equal(repo.forceDelete, false, "prod keeps its images: destroy stops while the repository holds any");
         const rules = JSON.parse(spec(one(r, "aws:ecr/lifecyclePolicy:LifecyclePolicy")).policy).rules;
         assert.deepEqual(
             rules.map((x: any) => x.selection.tagStatus),
@@ -388,13 +429,14 @@ describe("EKS production defaults", () => {
 describe("DOKS production defaults", () => {
     let r: RunResult;
     before(async () => {
-        r = await prodOn("digitalocean", { minNodes: 2, maxNodes: 5, kubernetesVersion: "1.32", maintenanceDay: "saturday", maintenanceStartTime: "02:30" });
+        r = await prodOn("digitalocean", { minNodes: 2, maxNodes: 5, kubernetesVersion: "1.34", maintenanceDay: "saturday", maintenanceStartTime: "02:30" });
     });
 
     it("runs an HA, auto-upgrading cluster in its own VPC, on the newest patch of the configured version", () => {
         const c = one(r, "digitalocean:index/kubernetesCluster:KubernetesCluster");
         const cs = spec(c);
-        assert.equal(cs.version, "1.32.4-do.0");
+        assert.equal(cs.version, "1.34.4-do.0");
+        assert.deepEqual(c.ignoreChanges, [], "a pinned minor follows its newest patch");
         assert.equal(cs.vpcUuid, `${one(r, "digitalocean:index/vpc:Vpc").name}-id`);
         assert.equal(cs.ha, true);
         assert.equal(cs.autoUpgrade, true);
@@ -508,6 +550,36 @@ describe("the contract's secrets, on every cloud", () => {
             }
         });
     }
+});
+
+describe("the EKS version", () => {
+    const offered = [
+        { clusterVersion: "1.33", versionStatus: "EXTENDED_SUPPORT" },
+        { clusterVersion: "1.35", versionStatus: "STANDARD_SUPPORT" },
+        { clusterVersion: "1.34", versionStatus: "STANDARD_SUPPORT" },
+        { clusterVersion: "1.29", versionStatus: "UNSUPPORTED" },
+    ];
+
+    it("is the newest in standard support when none is pinned, whatever order EKS lists them in", () => {
+        assert.equal(chooseEksVersion(offered, undefined, false), "1.35");
+        assert.equal(chooseEksVersion([...offered, { clusterVersion: "1.100", versionStatus: "STANDARD_SUPPORT" }], undefined, false), "1.100");
+    });
+
+    it("is the pin when it is in standard support, or in extended support with the opt-in", () => {
+        assert.equal(chooseEksVersion(offered, "1.34", false), "1.34");
+        assert.equal(chooseEksVersion(offered, "1.33", true), "1.33");
+    });
+
+    it("refuses a pin out of standard support with the versions to choose from", () => {
+        throwsConfig(
+            () => chooseEksVersion(offered, "1.33", false),
+            "kubeship:cluster.kubernetesVersion",
+            '"1.33"',
+            /is in extended support today; pin one in standard support \(1\.34, 1\.35\), or set kubeship:cluster\.extendedSupport to true/,
+        );
+        throwsConfig(() => chooseEksVersion(offered, "1.29", true), "kubeship:cluster.kubernetesVersion", '"1.29"', /is in unsupported today/);
+        throwsConfig(() => chooseEksVersion(offered, "1.40", false), "kubeship:cluster.kubernetesVersion", '"1.40"', /is not offered by EKS today/);
+    });
 });
 
 describe("cluster helpers", () => {

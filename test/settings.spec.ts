@@ -138,7 +138,7 @@ describe("parseSettings", () => {
             const s = parseSettings(cloud("aws", "eu-west-1"), "s");
             assert.deepEqual(
                 [s.cluster.minNodes, s.cluster.maxNodes, s.cluster.kubernetesVersion, s.cluster.natGateways, s.cluster.deletionProtection],
-                [3, 6, "1.33", "perAz", false],
+                [3, 6, undefined, "perAz", false],
             );
             assert.equal(parseSettings(cloud("aws", "eu-west-1", {}, { "kubeship:protectData": "true" }), "s").cluster.deletionProtection, true);
             assert.equal(
@@ -153,6 +153,23 @@ describe("parseSettings", () => {
             assert.deepEqual([s.cluster.minNodes, s.cluster.maxNodes], [8, 8]);
             const small = parseSettings(cloud("aws", "eu-west-1", { minNodes: 2 }), "s");
             assert.deepEqual([small.cluster.minNodes, small.cluster.maxNodes], [2, 6]);
+        });
+
+        it("opens the API to the internet only when asked to, and only on the managed clouds that have one to open", () => {
+            const open = { authorizedNetworks: ["0.0.0.0/0"], allowApiFromInternet: true };
+            assert.deepEqual(parseSettings(cloud("aws", "eu-west-1", open), "s").cluster.authorizedNetworks, ["0.0.0.0/0"]);
+            assert.equal(parseSettings(cloud("aws", "eu-west-1"), "s").cluster.allowApiFromInternet, false);
+        });
+
+        it("builds the app image for the nodes' platform unless told otherwise where the nodes are unknown", () => {
+            const platform = (raw: RawConfig, hostArch?: string) => parseSettings(raw, "s", hostArch).app.build.platform;
+            assert.equal(platform(cloud("aws", "eu-west-1", { nodeSize: "c7gn.xlarge" })), "linux/arm64");
+            assert.equal(platform(cloud("aws", "eu-west-1", { nodeSize: "m7i.large" })), "linux/amd64");
+            assert.equal(platform(cloud("gcp", "europe-west1"), "arm64"), "linux/amd64", "cloud nodes, whatever the laptop");
+            assert.equal(platform(base({ "kubeship:cloud": "kind" }), "arm64"), "linux/arm64", "kind runs on this ARM machine");
+            assert.equal(platform(base({ "kubeship:cloud": "kind" }), "x64"), "linux/amd64");
+            const own = base({ "kubeship:cloud": "local", "kubeship:app": { build: { platform: "linux/amd64" } } });
+            assert.equal(platform(own, "arm64"), "linux/amd64", "a local cluster may run elsewhere: an explicit platform stands");
         });
 
         it("accepts each cloud's own size and region names", () => {
@@ -259,6 +276,27 @@ describe("parseSettings", () => {
                 /IAM role ARN/,
             ],
             ["an unknown cluster key", cloud("aws", "eu-west-1", { minNode: 2 }), "kubeship:cluster.minNode", "2", /did you mean "minNodes"/],
+            [
+                "a version pin on GKE, which follows its release channel",
+                cloud("gcp", "europe-west1", { kubernetesVersion: "1.35" }),
+                "kubeship:cluster.kubernetesVersion",
+                '"1.35"',
+                /is not used on gcp: GKE follows kubeship:cluster.releaseChannel/,
+            ],
+            [
+                "an API open to the whole internet without the opt-in",
+                cloud("digitalocean", "ams3", { authorizedNetworks: ["198.51.100.0/24", "0.0.0.0/0"] }),
+                "kubeship:cluster.authorizedNetworks",
+                '["198.51.100.0/24","0.0.0.0/0"]',
+                /opens the Kubernetes API to the whole internet \(0\.0\.0\.0\/0\); .* set kubeship:cluster\.allowApiFromInternet to true/,
+            ],
+            [
+                "an amd64 build for Graviton nodes",
+                cloud("aws", "eu-west-1", { nodeSize: "m7g.large" }, { "kubeship:app": { build: { platform: "linux/amd64" } } }),
+                "kubeship:app.build.platform",
+                '"linux/amd64"',
+                /must be "linux\/arm64", the platform of the nodes \(kubeship:cluster.nodeSize\)/,
+            ],
         ];
         for (const [what, raw, key, shown, allowed] of cases) it(`refuses ${what}`, () => throwsConfig(() => parseSettings(raw, "s"), key, shown, allowed));
     });

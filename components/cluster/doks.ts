@@ -10,8 +10,11 @@ import { execKubeconfig } from "./kubeconfig";
 export interface DoksClusterArgs extends ManagedClusterArgs {
     /** DigitalOcean API token (`digitalocean:token`), secret. */
     token: pulumi.Input<string>;
-    /** Minor version; the newest patch of it is picked with getKubernetesVersions. */
-    kubernetesVersion: string;
+    /**
+     * Minor version; the newest patch of it is picked with getKubernetesVersions.
+     * @default the newest version DOKS offers when the cluster is created, kept in state
+     */
+    kubernetesVersion?: string;
     /** Weekly maintenance window, UTC. */
     maintenanceDay: Weekday;
     maintenanceStartTime: string;
@@ -106,7 +109,8 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
         const child = { parent: this, provider: doProvider };
 
         const vpc = new digitalocean.Vpc(`${name}-vpc`, { name: args.clusterName, region: args.region }, child);
-        const versions = digitalocean.getKubernetesVersionsOutput({ versionPrefix: `${args.kubernetesVersion}.` }, child);
+        const pinned = args.kubernetesVersion;
+        const versions = digitalocean.getKubernetesVersionsOutput({ versionPrefix: pinned === undefined ? undefined : `${pinned}.` }, child);
 
         const registry = args.existingRegistry
             ? undefined
@@ -132,7 +136,8 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
                 controlPlaneFirewall: { enabled: true, allowedAddresses: args.authorizedNetworks },
                 nodePool: { ...SYSTEM_POOL, autoScale: true, labels: { "kubeship.dev/pool": "system" } },
             },
-            { ...child, dependsOn: registry ? [registry] : [] },
+            // Unpinned, the version chosen at creation stays (auto-upgrade moves its patches): upgrade by pinning.
+            { ...child, dependsOn: registry ? [registry] : [], ignoreChanges: pinned === undefined ? ["version"] : [] },
         );
         // No fixed name: a new size creates the new pool before the old one is deleted.
         const pool = new digitalocean.KubernetesNodePool(

@@ -4,6 +4,8 @@
  * and the tests read them from here; the cluster layers hold everything else about a cloud.
  */
 
+import { DEFAULTS } from "./defaults";
+
 export const CLOUDS = ["gcp", "aws", "digitalocean", "kind", "local"] as const;
 export type Cloud = (typeof CLOUDS)[number];
 /** The clouds whose cluster, network and registry kubeship creates and pays for: they need a region. */
@@ -26,12 +28,16 @@ export interface CloudFacts {
     nodeSize: NameFormat & {
         /** The node size when none is configured: the smallest that runs the default workloads with headroom. */
         default: string;
+        /** Sizes whose nodes are ARM (arm64): the app image is built for them. Undefined: every size is amd64. */
+        arm?: RegExp;
     };
     /**
      * The provider setting the cloud cannot work without, and how to set it. The parser requires it and
      * hands it to the cluster layer as `settings.credential` (a Pulumi secret when `secret`).
      */
     credential?: { key: string; secret: boolean; howToSet: string };
+    /** `kubeship:cluster` keys this cloud refuses, each with what to do instead. */
+    refusedClusterKeys?: Record<string, string>;
 }
 
 const FACTS = {
@@ -43,10 +49,18 @@ const FACTS = {
             default: "e2-standard-2",
         },
         credential: { key: "gcp:project", secret: false, howToSet: "pulumi config set gcp:project <project-id>" },
+        // A pin on a release channel is not honoured: GKE upgrades along the channel.
+        refusedClusterKeys: { kubernetesVersion: "GKE follows kubeship:cluster.releaseChannel; remove it, or choose a channel" },
     },
     aws: {
         region: { pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$/, example: "eu-west-1" },
-        nodeSize: { pattern: /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/, example: "m7i.large", default: "t3.large" },
+        nodeSize: {
+            pattern: /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/,
+            example: "m7i.large",
+            default: "t3.large",
+            // Graviton: a "g" after the generation digit (m7g, c7gn, t4g, r8g).
+            arm: /^[a-z]+[0-9]+g[a-z-]*\./,
+        },
     },
     digitalocean: {
         region: { pattern: /^[a-z]{3}[0-9]$/, example: "ams3" },
@@ -63,6 +77,17 @@ export type CredentialOf<C extends ManagedCloud, Secret> = (typeof FACTS)[C] ext
     : (typeof FACTS)[C] extends { credential: { secret: false } }
       ? { credential: string }
       : unknown;
+
+/**
+ * The platform the app image must be built for: the nodes'. A managed cloud's nodes are named by their
+ * size, so their platform is known; kind and local clusters run on the machine that runs `pulumi up`
+ * (`hostArch`, Node's `process.arch`), which a remote `local` cluster need not share.
+ */
+export function nodePlatform(cloud: Cloud | undefined, nodeSize: string, hostArch: string): { platform: string; known: boolean } {
+    const platform = (arm: boolean) => (arm ? "linux/arm64" : DEFAULTS.app.build.platform);
+    if (cloud !== undefined && isManaged(cloud)) return { platform: platform(CLOUD_FACTS[cloud].nodeSize.arm?.test(nodeSize) ?? false), known: true };
+    return { platform: platform(hostArch === "arm64"), known: false };
+}
 
 /** Retention periods CloudWatch Logs accepts (EKS control-plane logs). */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

@@ -25,7 +25,10 @@ export const DEFAULTS = {
             /** The sample app is an npm workspace: its image builds from the project root, where the lockfile is. */
             context: ".",
             dockerfile: "app/Dockerfile",
-            /** Cloud nodes are amd64: ARM laptops cross-build for them. */
+            /**
+             * The platform of x86 nodes. The build follows the nodes (`nodePlatform`): ARM instance types,
+             * and ARM laptops running kind, get linux/arm64 instead.
+             */
             platform: "linux/amd64",
             /** The rolling tag each build pushes and pulls back as cache; deployments use the digest. */
             tag: "kubeship-build",
@@ -67,7 +70,6 @@ export const DEFAULTS = {
         /** One node per zone across three zones; scaling within the bounds is the cloud's (or Karpenter's). */
         minNodes: 3,
         maxNodes: 6,
-        kubernetesVersion: "1.33",
         /** GKE's own default channel: tested upgrades, not the newest minor. */
         releaseChannel: "REGULAR" as const,
         /** A NAT gateway per AZ: an AZ outage does not cut the other AZs' egress. */

@@ -17,6 +17,24 @@ export class ConfigError extends pulumi.RunError {
     ) {
         super(`Invalid config ${key} = ${hideValue ? "(value not shown)" : show(value)}: ${allowed}`);
         this.name = "ConfigError";
+        // The message is read through the accessors below: drop the own property Error's constructor set.
+        this.text = String(Object.getOwnPropertyDescriptor(this, "message")?.value);
+        delete (this as { message?: string }).message;
+    }
+
+    private readonly text: string;
+
+    /**
+     * The message, as written. A config error found at run time (a check on what a cloud offers) reaches
+     * the user through a resource input, and the runtime prefixes such an error's message with every
+     * property it passed through ("error serializing property …"): this one keeps its own words.
+     */
+    override get message(): string {
+        return this.text;
+    }
+
+    override set message(_prefixed: string) {
+        // Ignored: see the getter.
     }
 }
 

@@ -8,5 +8,5 @@ import type { RawConfig, Settings } from "./types";
  */
 export function loadSettings(): Settings {
     const raw: RawConfig = pulumi.runtime.allConfig();
-    return parseSettings(raw, pulumi.getStack());
+    return parseSettings(raw, pulumi.getStack(), process.arch);
 }

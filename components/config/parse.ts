@@ -3,7 +3,7 @@
  * runtime reader is `load.ts`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CLOUD_FACTS, CLOUDS, isManaged } from "./clouds";
+import { CLOUD_FACTS, CLOUDS, isManaged, nodePlatform } from "./clouds";
 import { ConfigError, Problems } from "./errors";
 import { PLAIN_SETTINGS, PROJECT, SECTION_KEYS } from "./schema";
 import { parseApp, parseCluster, parsePostgres, parseRedis } from "./sections";
@@ -12,8 +12,12 @@ import * as v from "./validators";
 
 const key = (k: string) => `${PROJECT}:${k}`;
 
-/** Builds validated, frozen settings from raw config. Throws a ConfigError, or ConfigErrors listing every problem. */
-export function parseSettings(raw: RawConfig, stack: string): Settings {
+/**
+ * Builds validated, frozen settings from raw config. Throws a ConfigError, or ConfigErrors listing every problem.
+ * @param hostArch the architecture of the machine that runs `pulumi up` (Node's `process.arch`): kind and
+ *   local nodes run on it, so the app image is built for it there.
+ */
+export function parseSettings(raw: RawConfig, stack: string, hostArch = "x64"): Settings {
     const problems = new Problems();
     const knownTop = [...Object.keys(PLAIN_SETTINGS), ...Object.keys(SECTION_KEYS)];
     for (const full of Object.keys(raw).filter(k => k.startsWith(`${PROJECT}:`))) {
@@ -33,13 +37,14 @@ export function parseSettings(raw: RawConfig, stack: string): Settings {
 
     const cloud = problems.check(() => v.oneOf(key("cloud"), raw[key("cloud")], CLOUDS), undefined);
     const protectData = raw[key("protectData")] === undefined ? false : problems.check(() => v.boolean(key("protectData"), raw[key("protectData")]), false);
+    const cluster = parseCluster(key("cluster"), raw[key("cluster")], cloud, stack, protectData, problems);
     const common = {
         project: PROJECT,
         stack,
         namespace: problems.check(() => namespace(key("namespace"), v.optionalString(key("namespace"), raw[key("namespace")]), stack), stack),
         protectData,
-        cluster: parseCluster(key("cluster"), raw[key("cluster")], cloud, stack, protectData, problems),
-        app: parseApp(key("app"), raw[key("app")], problems),
+        cluster,
+        app: parseApp(key("app"), raw[key("app")], problems, nodePlatform(cloud, cluster.nodeSize, hostArch)),
         postgres: parsePostgres(key("postgres"), raw[key("postgres")], problems),
         redis: parseRedis(key("redis"), raw[key("redis")], problems),
     };

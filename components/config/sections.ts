@@ -69,6 +69,21 @@ export function parseCluster(key: string, value: v.Raw, cloud: Cloud | undefined
             ),
         );
     }
+    for (const [refused, instead] of Object.entries(facts?.refusedClusterKeys ?? {})) {
+        if (s.fields[refused] !== undefined)
+            problems.found.push(new ConfigError(`${key}.${refused}`, s.fields[refused], `is not used on ${cloud}: ${instead}`));
+    }
+    const allowApiFromInternet = s.get("allowApiFromInternet", false, v.boolean);
+    const everywhere = authorizedNetworks.filter(block => block.endsWith("/0"));
+    if (facts && everywhere.length > 0 && !allowApiFromInternet) {
+        problems.found.push(
+            new ConfigError(
+                `${key}.authorizedNetworks`,
+                authorizedNetworks,
+                `opens the Kubernetes API to the whole internet (${everywhere.join(", ")}); list your office, VPN or CI egress ranges, or set ${key}.allowApiFromInternet to true to accept it`,
+            ),
+        );
+    }
     const why = 'for kubeship:cloud "kind": the registry container is published on that loopback port, and the kind nodes map the same name to it';
     return {
         registry: s.get("registry", d.registry, (k, x) => (cloud === "kind" ? v.localhostRegistry(k, x, why) : v.requireString(k, x))),
@@ -81,10 +96,12 @@ export function parseCluster(key: string, value: v.Raw, cloud: Cloud | undefined
         }),
         minNodes,
         maxNodes,
-        kubernetesVersion: s.get("kubernetesVersion", d.kubernetesVersion, v.kubernetesMinor),
+        kubernetesVersion: s.get("kubernetesVersion", undefined, v.kubernetesMinor),
+        extendedSupport: s.get("extendedSupport", false, v.boolean),
         releaseChannel: s.get("releaseChannel", d.releaseChannel, (k, x) => v.oneOf(k, x, t.RELEASE_CHANNELS)),
         deletionProtection: s.get("deletionProtection", protectData, v.boolean),
         authorizedNetworks,
+        allowApiFromInternet,
         natGateways: s.get("natGateways", d.natGateways, (k, x) => v.oneOf(k, x, t.NAT_GATEWAYS)),
         maintenanceDay: s.get("maintenanceDay", d.maintenanceDay, (k, x) => v.oneOf(k, x, t.WEEKDAYS)),
         maintenanceStartTime: s.get("maintenanceStartTime", d.maintenanceStartTime, v.timeOfDay),
@@ -98,7 +115,8 @@ export function parseCluster(key: string, value: v.Raw, cloud: Cloud | undefined
     };
 }
 
-export function parseApp(key: string, value: v.Raw, problems: Problems): t.AppSettings {
+/** @param nodes the platform the cluster's nodes run (see `nodePlatform`): the build's default, and, when known, the only one allowed. */
+export function parseApp(key: string, value: v.Raw, problems: Problems, nodes: { platform: string; known: boolean }): t.AppSettings {
     const d = DEFAULTS.app;
     const s = new Section(key, value, SECTION_KEYS.app, problems);
     if (s.fields.image !== undefined && s.fields.build !== undefined) {
@@ -113,7 +131,7 @@ export function parseApp(key: string, value: v.Raw, problems: Problems): t.AppSe
     const replicas = s.get("replicas", d.replicas, (k, x) => v.integer(k, x, 1));
     return {
         image: s.get("image", undefined, v.imageRef),
-        build: parseBuild(s.sub("build", NESTED_KEYS.build)),
+        build: parseBuild(s.sub("build", NESTED_KEYS.build), nodes),
         replicas,
         port: s.get("port", d.port, v.port),
         healthPath: s.get("healthPath", d.healthPath, v.httpPath),
@@ -126,13 +144,24 @@ export function parseApp(key: string, value: v.Raw, problems: Problems): t.AppSe
     };
 }
 
-function parseBuild(s: Section): t.BuildSettings {
+function parseBuild(s: Section, nodes: { platform: string; known: boolean }): t.BuildSettings {
     const d = DEFAULTS.app.build;
     const context = s.get("context", d.context, v.requireString);
+    const platform = s.get("platform", nodes.platform, v.ociPlatform);
+    if (nodes.known && s.fields.platform !== undefined) {
+        s.require(["platform"], () => {
+            if (platform !== nodes.platform)
+                throw new ConfigError(
+                    `${s.key}.platform`,
+                    platform,
+                    `must be "${nodes.platform}", the platform of the nodes (kubeship:cluster.nodeSize) that run the image; leave it unset to follow them`,
+                );
+        });
+    }
     return {
         context,
         dockerfile: s.get("dockerfile", defaultDockerfile(context), v.requireString),
-        platform: s.get("platform", d.platform, v.ociPlatform),
+        platform,
         tag: s.get("tag", d.tag, v.dockerTag),
     };
 }

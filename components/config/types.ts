@@ -63,7 +63,7 @@ export interface BuildSettings {
     context: string;
     /** Dockerfile, relative to the context (see `defaultDockerfile`). @default "app/Dockerfile" */
     dockerfile: string;
-    /** @default "linux/amd64" */
+    /** @default the nodes' platform: "linux/arm64" on ARM node sizes and, for kind and local, on ARM machines; else "linux/amd64" */
     platform: string;
     /** Rolling tag pushed with each build and used as cache; deployments pin the digest. @default "kubeship-build" */
     tag: string;
@@ -134,14 +134,22 @@ export interface ClusterSettings {
     minNodes: number;
     /** @default 6, or `minNodes` when that is larger */
     maxNodes: number;
-    /** Kubernetes minor version: pinned on EKS, the version prefix on DOKS. GKE follows `releaseChannel`. @default "1.33" */
-    kubernetesVersion: string;
+    /**
+     * Kubernetes minor version: pinned on EKS (it must be in standard support unless `extendedSupport`),
+     * the version prefix on DOKS; refused on GKE, which follows `releaseChannel`.
+     * @default the newest version in standard support when the cluster is created, kept in state
+     */
+    kubernetesVersion?: string;
+    /** EKS: let the version run into paid extended support instead of refusing an old pin. @default false */
+    extendedSupport: boolean;
     /** GKE release channel. @default "REGULAR" */
     releaseChannel: (typeof RELEASE_CHANNELS)[number];
     /** Refuse to delete the cluster (GKE, EKS); DOKS keeps its volumes and load balancers on delete. @default `protectData` */
     deletionProtection: boolean;
     /** CIDR blocks allowed to reach the Kubernetes API. Required on managed clouds. @default [] */
     authorizedNetworks: string[];
+    /** Allow a `/0` block in `authorizedNetworks` (the API reachable from the whole internet, still authenticated). @default false */
+    allowApiFromInternet: boolean;
     /** EKS NAT gateways: one per AZ (resilient) or a single one (cheaper). @default "perAz" */
     natGateways: (typeof NAT_GATEWAYS)[number];
     /** Weekly maintenance window start (GKE, DOKS), UTC. @default "sunday" */

@@ -39,6 +39,10 @@ export function overrideCloud(stack: StackConfig, cloud: string): { config: Reco
         cluster.authorizedNetworks = STAND_INS.authorizedNetworks;
         substituted.push(`kubeship:cluster.authorizedNetworks = ${JSON.stringify(STAND_INS.authorizedNetworks)}`);
     }
+    for (const refused of Object.keys(facts.refusedClusterKeys ?? {}).filter(k => cluster[k] !== undefined)) {
+        delete cluster[refused];
+        substituted.push(`kubeship:cluster.${refused} = (not used on ${c})`);
+    }
     if (cluster.nodeSize !== undefined) {
         delete cluster.nodeSize; // sizes are named per cloud: use the target cloud's default
         substituted.push(`kubeship:cluster.nodeSize = (the ${c} default)`);

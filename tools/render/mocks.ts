@@ -203,12 +203,38 @@ const fakeCalls: Record<string, FakeCall> = {
         stderr: "",
     }),
     "digitalocean:index/getKubernetesVersions:getKubernetesVersions": inputs => ({
-        latestVersion: `${inputs.versionPrefix ?? "1.33."}4-do.0`,
-        validVersions: [`${inputs.versionPrefix ?? "1.33."}4-do.0`],
+        latestVersion: `${inputs.versionPrefix ?? "1.35."}4-do.0`,
+        validVersions: [`${inputs.versionPrefix ?? "1.35."}4-do.0`],
         versionPrefix: inputs.versionPrefix,
         id: "versions",
     }),
+    // The versions EKS lists, and their support, as at the end of 2026.
+    "aws:eks/getClusterVersions:getClusterVersions": () => ({
+        clusterVersions: EKS_VERSIONS.map(([clusterVersion, versionStatus]) => ({ clusterVersion, versionStatus, clusterType: "eks" })),
+        id: "eks-versions",
+    }),
+    "aws:eks/getAddonVersion:getAddonVersion": inputs => ({
+        addonName: inputs.addonName,
+        kubernetesVersion: inputs.kubernetesVersion,
+        version: `${inputs.addonName}-default-for-${inputs.kubernetesVersion}`,
+        id: inputs.addonName,
+    }),
+    // The recommended AMI release for a version: `<kubernetes patch>-<date>`.
+    "aws:ssm/getParameter:getParameter": inputs => {
+        const release = `${/optimized-ami\/([0-9.]+)\//.exec(String(inputs.name))?.[1] ?? "unknown"}.0-20261120`;
+        return { name: inputs.name, value: release, insecureValue: release, type: "String", version: 1, arn: "after-deploy", id: inputs.name };
+    },
 };
+
+/** EKS versions and their support status, for `getClusterVersions`. */
+export const EKS_VERSIONS: [string, string][] = [
+    ["1.31", "EXTENDED_SUPPORT"],
+    ["1.32", "EXTENDED_SUPPORT"],
+    ["1.33", "EXTENDED_SUPPORT"],
+    ["1.34", "STANDARD_SUPPORT"],
+    ["1.35", "STANDARD_SUPPORT"],
+    ["1.36", "STANDARD_SUPPORT"],
+];
 
 /** Installs fresh mocks for one program run as `stack` of project `kubeship`. */
 export async function installMocks(stack: string): Promise<MockRun> {

@@ -6,10 +6,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy, type Partition } from "./iam";
+import { eksVersion } from "./version";
 
 export interface ControlPlaneArgs {
     clusterName: string;
-    kubernetesVersion: string;
+    /** Pinned minor version; undefined = the newest in standard support, kept in state. */
+    kubernetesVersion?: string;
+    /** Allow a pin in extended support (and let EKS move the cluster there) instead of refusing it. */
+    extendedSupport: boolean;
     subnetIds: pulumi.Input<string>[];
     authorizedNetworks: string[];
     deletionProtection: boolean;
@@ -53,17 +57,18 @@ export function controlPlane(name: string, args: ControlPlaneArgs, opts: pulumi.
         `${name}-cluster`,
         {
             name: clusterName,
-            version: args.kubernetesVersion,
+            version: eksVersion({ pinned: args.kubernetesVersion, extendedSupport: args.extendedSupport }, opts),
             roleArn: role.arn,
             vpcConfig: { subnetIds: args.subnetIds, endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: args.authorizedNetworks },
             accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
             encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
             enabledClusterLogTypes: ["api", "audit", "authenticator"],
-            upgradePolicy: { supportType: "STANDARD" },
+            upgradePolicy: { supportType: args.extendedSupport ? "EXTENDED" : "STANDARD" },
             bootstrapSelfManagedAddons: false,
             deletionProtection: args.deletionProtection,
         },
-        { ...opts, dependsOn: [policy, keyUse, logGroup] },
+        // Unpinned, the version chosen at creation stays: upgrades are a pin away, never a surprise.
+        { ...opts, dependsOn: [policy, keyUse, logGroup], ignoreChanges: args.kubernetesVersion === undefined ? ["version"] : [] },
     );
 
     // The deploying identity (or the configured role) administers the cluster through an access entry.

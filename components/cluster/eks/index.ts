@@ -21,8 +21,13 @@ export { eksAmiType } from "./nodes";
 
 /** EKS arguments, resolved. Graviton node types (m7g, c7g, …) get ARM nodes. */
 export interface EksClusterArgs extends ManagedClusterArgs {
-    /** Kubernetes version, pinned. */
-    kubernetesVersion: string;
+    /**
+     * Kubernetes minor version, which must be in standard support (or `extendedSupport`).
+     * @default the newest in standard support when the cluster is created, kept in state
+     */
+    kubernetesVersion?: string;
+    /** Accept a pin in paid extended support, and let EKS move the cluster there at the end of standard support. */
+    extendedSupport: boolean;
     /** NAT gateways: one per AZ, or a single shared one. */
     natGateways: "perAz" | "single";
     /** Refuse to delete the cluster. */
@@ -33,7 +38,7 @@ export interface EksClusterArgs extends ManagedClusterArgs {
     awsProfile?: string;
     /** Role the kubeconfig assumes; it gets the cluster-admin access entry. Undefined = the deploying identity. */
     assumeRoleArn?: string;
-    /** Keep database volumes when their claims are deleted. */
+    /** Keep database volumes when their claims are deleted, and the registry's images when the stack is destroyed. */
     retainVolumes: boolean;
     /** The one tag ECR lets pushes overwrite: the image build's rolling cache tag. Every other tag is immutable. */
     rollingTag: string;
@@ -51,7 +56,16 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
 
     /** The cluster a stack's settings describe. */
     static fromSettings(settings: SettingsOn<"aws">, opts?: pulumi.ComponentResourceOptions): EksCluster {
-        const own = pick(settings.cluster, "kubernetesVersion", "natGateways", "deletionProtection", "logRetentionDays", "awsProfile", "assumeRoleArn");
+        const own = pick(
+            settings.cluster,
+            "kubernetesVersion",
+            "extendedSupport",
+            "natGateways",
+            "deletionProtection",
+            "logRetentionDays",
+            "awsProfile",
+            "assumeRoleArn",
+        );
         // The build's rolling tag is the one ECR lets pushes overwrite.
         return new EksCluster("cluster", { ...managedArgs(settings), ...own, retainVolumes: settings.protectData, rollingTag: settings.app.build.tag }, opts);
     }
@@ -73,7 +87,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
         this.cluster = plane.cluster;
         const pool = nodes(name, { ...args, cluster: this.cluster, subnetIds, partition: part }, child);
         this.nodeGroup = pool.nodeGroup;
-        this.registry = registry(name, { clusterName, rollingTag: args.rollingTag }, child);
+        this.registry = registry(name, { clusterName, rollingTag: args.rollingTag, keepImages: args.retainVolumes }, child);
 
         this.name = this.cluster.name;
         this.kubeconfig = eksKubeconfig(this.cluster, args);

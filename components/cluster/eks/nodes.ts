@@ -1,12 +1,27 @@
 /**
- * EKS nodes and add-ons: the add-ons nodes need to join and network (VPC CNI with network policy, Pod
- * Identity agent, kube-proxy) before a managed node group (its role with exactly the three node
- * policies, a launch template with IMDSv2 and encrypted gp3), then the add-ons that run as pods
- * (CoreDNS, EBS CSI with its permissions through Pod Identity).
+ * EKS nodes and add-ons: the add-ons nodes need to join and network (VPC CNI enforcing network policy
+ * in strict mode, Pod Identity agent, kube-proxy) before a managed node group (its role with exactly the
+ * three node policies, a launch template with IMDSv2 and encrypted gp3, the cluster's version and the
+ * AMI release AWS recommends for it), then the add-ons that run as pods (CoreDNS, EBS CSI with its
+ * permissions through Pod Identity, metrics-server). Each add-on runs the version AWS marks default for
+ * the cluster's Kubernetes version.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CLOUD_FACTS } from "../../config";
 import { assumeRolePolicy, type Partition } from "./iam";
+
+/**
+ * The VPC CNI's settings: NetworkPolicies enforced, in strict mode, so a new pod starts with every
+ * connection denied until the policies that select it are in place (standard mode allows all until then).
+ */
+export const VPC_CNI_CONFIG = { enableNetworkPolicy: "true", env: { NETWORK_POLICY_ENFORCING_MODE: "strict" } };
+
+/** The SSM parameter holding the AMI release AWS recommends for a version and AMI type: tracking it keeps nodes patched. */
+export function amiReleaseParameter(kubernetesVersion: string, amiType: string): string {
+    const arch = amiType === "AL2023_ARM_64_STANDARD" ? "arm64" : "x86_64";
+    return `/aws/service/eks/optimized-ami/${kubernetesVersion}/amazon-linux-2023/${arch}/standard/recommended/release_version`;
+}
 
 export interface NodesArgs {
     clusterName: string;
@@ -24,24 +39,32 @@ export interface Nodes {
     afterNodes: aws.eks.Addon[];
 }
 
-/** Graviton instance families (a "g" after the generation digit: m7g, c7gn, t4g, r8g) need ARM AMIs. */
+/** Graviton instance types (CLOUD_FACTS.aws.nodeSize.arm) need ARM AMIs. */
 export function eksAmiType(instanceType: string): string {
-    return /^[a-z]+[0-9]+g[a-z-]*\./.test(instanceType) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+    return isArm(instanceType) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+}
+
+function isArm(instanceType: string): boolean {
+    return CLOUD_FACTS.aws.nodeSize.arm?.test(instanceType) ?? false;
 }
 
 export function nodes(name: string, args: NodesArgs, opts: pulumi.CustomResourceOptions): Nodes {
     const { clusterName, partition } = args;
+    const kubernetesVersion = args.cluster.version;
     const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
         new aws.eks.Addon(
             `${name}-addon-${addonName}`,
-            { clusterName: args.cluster.name, addonName, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", ...extra },
+            {
+                clusterName: args.cluster.name,
+                addonName,
+                addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion }, opts).version,
+                resolveConflictsOnCreate: "OVERWRITE",
+                resolveConflictsOnUpdate: "OVERWRITE",
+                ...extra,
+            },
             { ...opts, dependsOn },
         );
-    const beforeNodes = [
-        addon("vpc-cni", { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) }),
-        addon("eks-pod-identity-agent"),
-        addon("kube-proxy"),
-    ];
+    const beforeNodes = [addon("vpc-cni", { configurationValues: JSON.stringify(VPC_CNI_CONFIG) }), addon("eks-pod-identity-agent"), addon("kube-proxy")];
 
     const role = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com") }, opts);
     const policies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"].map(
@@ -58,14 +81,18 @@ export function nodes(name: string, args: NodesArgs, opts: pulumi.CustomResource
         },
         opts,
     );
+    const amiType = eksAmiType(args.nodeSize);
+    const release = aws.ssm.getParameterOutput({ name: kubernetesVersion.apply(v => amiReleaseParameter(v, amiType)) }, opts);
+    // No fixed name: a replacement group (a new nodeSize) is created before the old one is deleted.
     const nodeGroup = new aws.eks.NodeGroup(
         `${name}-nodes`,
         {
             clusterName: args.cluster.name,
-            nodeGroupName: "kubeship",
+            version: kubernetesVersion,
+            releaseVersion: release.insecureValue,
             nodeRoleArn: role.arn,
             subnetIds: args.subnetIds,
-            amiType: eksAmiType(args.nodeSize),
+            amiType,
             capacityType: "ON_DEMAND",
             instanceTypes: [args.nodeSize],
             scalingConfig: { minSize: args.minNodes, maxSize: args.maxNodes, desiredSize: args.minNodes },
@@ -83,6 +110,8 @@ export function nodes(name: string, args: NodesArgs, opts: pulumi.CustomResource
     );
     const afterNodes = [
         addon("coredns", {}, [nodeGroup]),
+        // The Metrics API the HorizontalPodAutoscaler reads (an EKS community add-on).
+        addon("metrics-server", {}, [nodeGroup]),
         addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [
             nodeGroup,
             beforeNodes[1],

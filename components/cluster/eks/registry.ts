@@ -21,8 +21,15 @@ const LIFECYCLE = JSON.stringify({
     ],
 });
 
-/** @param rollingTag the one tag pushes may overwrite: the image build's cache tag. */
-export function registry(name: string, args: { clusterName: string; rollingTag: string }, opts: pulumi.CustomResourceOptions): RegistryInfo {
+/**
+ * @param rollingTag the one tag pushes may overwrite: the image build's cache tag.
+ * @param keepImages refuse to delete the repository while it holds images; otherwise `destroy` deletes them with it.
+ */
+export function registry(
+    name: string,
+    args: { clusterName: string; rollingTag: string; keepImages: boolean },
+    opts: pulumi.CustomResourceOptions,
+): RegistryInfo {
     const repository = new aws.ecr.Repository(
         `${name}-registry`,
         {
@@ -31,6 +38,7 @@ export function registry(name: string, args: { clusterName: string; rollingTag: 
             imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
             imageTagMutabilityExclusionFilters: [{ filter: args.rollingTag, filterType: "WILDCARD" }],
             encryptionConfigurations: [{ encryptionType: "AES256" }],
+            forceDelete: !args.keepImages,
         },
         opts,
     );
