@@ -342,6 +342,15 @@ describe("EKS production defaults", () => {
         assert.deepEqual(trust.Action, ["sts:AssumeRole", "sts:TagSession"], "Pod Identity tags the sessions it assumes");
     });
 
+    it("lets kube-system's pods talk as in standard mode before its pod add-ons start (strict mode would deny CoreDNS)", () => {
+        const policy = one(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "kubeship-allow-system-traffic");
+        assert.equal(spec(policy).metadata.namespace, "kube-system");
+        assert.deepEqual(spec(policy).spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{}], egress: [{}] });
+        const addons = all(r, "aws:eks/addon:Addon").filter(a => ["coredns", "metrics-server", "aws-ebs-csi-driver"].includes(spec(a).addonName));
+        assert.equal(addons.length, 3);
+        for (const a of addons) assert.ok(a.dependencies.includes(policy.urn), `${spec(a).addonName} waits for the policy`);
+    });
+
     it("runs a managed node group through a launch template with IMDSv2 and encrypted gp3, within bounds", () => {
         const lt = spec(one(r, "aws:ec2/launchTemplate:LaunchTemplate"));
         assert.deepEqual(lt.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });

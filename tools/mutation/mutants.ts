@@ -533,7 +533,7 @@ const clusters: Mutant[] = [
     {
         id: "eks-no-metrics",
         file: `${C}/eks/nodes.ts`,
-        find: 'addon("metrics-server", {}, [nodeGroup]),',
+        find: 'addon("metrics-server", {}, [nodeGroup, ...ready]),',
         replace: "",
         defect: "the HPA has no metrics on EKS and never scales",
     },
@@ -557,6 +557,13 @@ const clusters: Mutant[] = [
         find: 'ignoreChanges: args.kubernetesVersion === undefined ? ["version"] : []',
         replace: "ignoreChanges: []",
         defect: "an unpinned cluster is upgraded by whatever run follows a new EKS release",
+    },
+    {
+        id: "eks-system-pods-denied",
+        file: `${C}/eks/index.ts`,
+        find: "pool.podAddons([systemTraffic(name, this.provider, this)]);",
+        replace: "pool.podAddons([]);",
+        defect: "strict mode denies CoreDNS: no DNS in the cluster, and its add-on never becomes healthy",
     },
     {
         id: "eks-registry-undeletable",
@@ -687,7 +694,7 @@ const clusters: Mutant[] = [
     {
         id: "eks-provider-before-nodes",
         file: `${C}/eks/index.ts`,
-        find: "dependsOn: [this.nodeGroup, plane.adminPolicy, ...pool.afterNodes]",
+        find: "dependsOn: [this.nodeGroup, plane.adminPolicy]",
         replace: "dependsOn: [plane.adminPolicy]",
         defect: "workloads are applied before nodes and CoreDNS exist",
     },

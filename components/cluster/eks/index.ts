@@ -94,8 +94,9 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
         this.provider = kubernetesProvider(
             name,
             { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier, cluster: this.cluster },
-            { parent: this, dependsOn: [this.nodeGroup, plane.adminPolicy, ...pool.afterNodes] },
+            { parent: this, dependsOn: [this.nodeGroup, plane.adminPolicy] },
         );
+        pool.podAddons([systemTraffic(name, this.provider, this)]);
         const storageClass = databaseStorageClass(
             name,
             {
@@ -111,6 +112,23 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig, storageClassName: this.storageClassName });
     }
+}
+
+/**
+ * Strict network-policy mode denies every pod on the pod network until a policy selects it, CoreDNS
+ * included. kube-system keeps standard mode's behaviour: its pods (CoreDNS, the EBS CSI controller,
+ * metrics-server) may reach and be reached by anything. Applied before those add-ons, whose pods would
+ * otherwise never become ready.
+ */
+function systemTraffic(name: string, provider: k8s.Provider, parent: pulumi.Resource): k8s.networking.v1.NetworkPolicy {
+    return new k8s.networking.v1.NetworkPolicy(
+        `${name}-kube-system-traffic`,
+        {
+            metadata: { name: "kubeship-allow-system-traffic", namespace: "kube-system", labels: { "app.kubernetes.io/managed-by": "pulumi" } },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{}], egress: [{}] },
+        },
+        { parent, provider },
+    );
 }
 
 /** A kubeconfig whose credentials come from `aws eks get-token` at each use (as the profile or role), a secret. */

@@ -35,8 +35,11 @@ export interface NodesArgs {
 
 export interface Nodes {
     nodeGroup: aws.eks.NodeGroup;
-    /** The add-ons that need running nodes: the cluster is usable once they are. */
-    afterNodes: aws.eks.Addon[];
+    /**
+     * Installs the add-ons that run as pods (CoreDNS, EBS CSI, metrics-server), after the nodes and after
+     * `ready`: in strict network-policy mode their pods need the policies that let them talk first.
+     */
+    podAddons(ready: pulumi.Resource[]): aws.eks.Addon[];
 }
 
 /** Graviton instance types (CLOUD_FACTS.aws.nodeSize.arm) need ARM AMIs. */
@@ -108,15 +111,16 @@ export function nodes(name: string, args: NodesArgs, opts: pulumi.CustomResource
         { role: ebsRole.name, policyArn: partition.managedPolicy("service-role/AmazonEBSCSIDriverPolicy") },
         opts,
     );
-    const afterNodes = [
-        addon("coredns", {}, [nodeGroup]),
+    const podAddons = (ready: pulumi.Resource[]) => [
+        addon("coredns", {}, [nodeGroup, ...ready]),
         // The Metrics API the HorizontalPodAutoscaler reads (an EKS community add-on).
-        addon("metrics-server", {}, [nodeGroup]),
+        addon("metrics-server", {}, [nodeGroup, ...ready]),
         addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [
             nodeGroup,
             beforeNodes[1],
             ebsPolicy,
+            ...ready,
         ]),
     ];
-    return { nodeGroup, afterNodes };
+    return { nodeGroup, podAddons };
 }
