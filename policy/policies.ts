@@ -18,7 +18,7 @@ export const objectPolicies: ResourceValidationPolicy[] = Object.entries(OBJECT_
 export const stackPolicies: StackValidationPolicy[] = [
     {
         name: "network-policy-present",
-        description: "Every namespace with workloads has a default-deny NetworkPolicy.",
+        description: "Every namespace with workloads has a default-deny NetworkPolicy (the cluster's own kube-* namespaces aside).",
         enforcementLevel: "mandatory",
         validateStack: (args, reportViolation) => {
             const objects = args.resources.filter(r => isKubernetesObject(r.type)).map(r => r.props as Manifest);

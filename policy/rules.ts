@@ -108,10 +108,16 @@ function isDefaultDeny(o: Manifest): boolean {
     return selectsAllPods(o.spec?.podSelector) && types.includes("Ingress") && types.includes("Egress") && !o.spec?.ingress?.length && !o.spec?.egress?.length;
 }
 
-/** Every namespace that runs workloads has a default-deny NetworkPolicy for ingress and egress. */
+/**
+ * Every namespace that runs workloads has a default-deny NetworkPolicy for ingress and egress. The
+ * cluster's own namespaces (`kube-*`) are exempt: they hold the cluster's components, whose traffic
+ * the cluster layer decides.
+ */
 export function networkPolicies(objects: Manifest[]): string[] {
     const denied = new Set(objects.filter(o => o.kind === "NetworkPolicy" && isDefaultDeny(o)).map(o => o.metadata?.namespace));
-    const namespaces = new Set(objects.filter(o => WORKLOADS.includes(o.kind)).map(o => o.metadata?.namespace));
+    const namespaces = new Set(
+        objects.filter(o => WORKLOADS.includes(o.kind) && !String(o.metadata?.namespace).startsWith("kube-")).map(o => o.metadata?.namespace),
+    );
     return [...namespaces].filter(ns => !denied.has(ns)).map(ns => `namespace ${ns} runs workloads without a default-deny NetworkPolicy (ingress and egress)`);
 }
 

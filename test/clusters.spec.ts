@@ -13,13 +13,14 @@ import { createCluster } from "../components/cluster";
 import { CLOUDS as ALL_CLOUDS, MANAGED_CLOUDS, parseSettings, type ManagedCloud } from "../components/config";
 import { eksAmiType } from "../components/cluster/eks";
 import { chooseEksVersion } from "../components/cluster/eks/version";
+import { autoscalerImage } from "../components/cluster/eks/autoscaler";
 import { throwsConfig } from "./support/assert";
 import { credentialWindow, parseDockerCredentials, registryRegion } from "../components/cluster/doks";
 import { weeklyWindow } from "../components/cluster/common";
 import { execKubeconfig } from "../components/cluster/kubeconfig";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { manifests } from "../tools/render/manifests";
-import { AFTER_DEPLOY, fakeKubeconfig, FAKE_CREDENTIALS, installMocks, redact, unwrap, type Registered } from "../tools/render/mocks";
+import { AFTER_DEPLOY, EKS_VERSIONS, fakeKubeconfig, FAKE_CREDENTIALS, installMocks, redact, unwrap, type Registered } from "../tools/render/mocks";
 import { renderStackOnce, Rendered } from "../tools/render/render-stack";
 import { all, dependencyClosure, isUnder, one, spec } from "./support/query";
 import { overrideCloud } from "../tools/render/cloud-override";
@@ -351,6 +352,27 @@ describe("EKS production defaults", () => {
         for (const a of addons) assert.ok(a.dependencies.includes(policy.urn), `${spec(a).addonName} waits for the policy`);
     });
 
+    it("scales the node group within its bounds with Cluster Autoscaler, on AWS permissions scoped to this cluster through Pod Identity", () => {
+        const d = spec(one(r, "kubernetes:apps/v1:Deployment", "cluster-autoscaler"));
+        assert.equal(d.metadata.namespace, "kube-system");
+        const c = d.spec.template.spec.containers[0];
+        assert.equal(c.image, "registry.k8s.io/autoscaling/cluster-autoscaler:v1.34.4", "the release for the cluster's minor");
+        assert.ok(c.command.includes("--cloud-provider=aws"));
+        assert.ok(c.command.includes("--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/kubeship-prod"));
+        assert.ok(c.command.includes("--skip-nodes-with-local-storage=false"), "emptyDir volumes do not pin nodes");
+        assert.deepEqual(c.env, [{ name: "AWS_REGION", value: "eu-west-1" }], "pods cannot ask the instance metadata for it");
+        assert.equal(d.spec.template.spec.serviceAccountName, "cluster-autoscaler");
+        const identity = one(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+        assert.deepEqual([spec(identity).namespace, spec(identity).serviceAccount], ["kube-system", "cluster-autoscaler"]);
+        const role = all(r, "aws:iam/role:Role").find(x => x.name.includes("autoscaler"))!;
+        assert.equal(spec(identity).roleArn, `arn:aws:iam::${AFTER_DEPLOY.account}:role/${role.name}`);
+        assert.equal(JSON.parse(spec(role).assumeRolePolicy).Statement[0].Principal.Service, "pods.eks.amazonaws.com");
+        const policy = JSON.parse(spec(all(r, "aws:iam/rolePolicy:RolePolicy").find(x => x.name.includes("autoscaler"))!).policy);
+        const scaling = policy.Statement.find((st: any) => st.Action.includes("autoscaling:SetDesiredCapacity"));
+        assert.deepEqual(scaling.Condition, { StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/kubeship-prod": "owned" } });
+        assert.ok(one(r, "kubernetes:apps/v1:Deployment", "cluster-autoscaler").dependencies.includes(identity.urn), "its AWS identity exists first");
+    });
+
     it("runs a managed node group through a launch template with IMDSv2 and encrypted gp3, within bounds", () => {
         const lt = spec(one(r, "aws:ec2/launchTemplate:LaunchTemplate"));
         assert.deepEqual(lt.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
@@ -559,6 +581,16 @@ describe("the contract's secrets, on every cloud", () => {
             }
         });
     }
+});
+
+describe("the EKS autoscaler's release", () => {
+    it("matches the cluster's minor, and a minor without a known release stops the run", () => {
+        assert.equal(autoscalerImage("1.36"), "registry.k8s.io/autoscaling/cluster-autoscaler:v1.36.0");
+        assert.equal(autoscalerImage("1.33"), "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.5");
+        assert.throws(() => autoscalerImage("1.37"), /no Cluster Autoscaler release is known for Kubernetes 1\.37/);
+        for (const [version] of EKS_VERSIONS.filter(([, status]) => status === "STANDARD_SUPPORT"))
+            assert.doesNotThrow(() => autoscalerImage(version), version);
+    });
 });
 
 describe("the EKS version", () => {

@@ -92,6 +92,9 @@ describe("policy rules", () => {
         assert.equal(networkPolicies([deployment(), allowAll]).length, 1, "a policy that allows traffic is not a default deny");
         const selective = { ...deny, spec: { ...deny.spec, podSelector: { matchLabels: { app: "x" } } } };
         assert.equal(networkPolicies([deployment(), selective]).length, 1);
+        const system = (namespace: string) => ({ ...deployment(), metadata: { name: "autoscaler", namespace } });
+        assert.deepEqual(networkPolicies([system("kube-system")]), [], "the cluster's own namespaces are the cluster layer's");
+        assert.equal(networkPolicies([system("kubesystem")]).length, 1);
     });
 
     it("prod-data-protected: StatefulSets and their namespace are protected in the listed stacks only", () => {

@@ -995,6 +995,48 @@ const clusters: Mutant[] = [
         replace: "{ parent: this, dependsOn: [this.cluster] },",
         defect: "workloads are applied before their node pool exists",
     },
+    {
+        id: "autoscaler-finds-no-groups",
+        file: `${C}/eks/autoscaler.ts`,
+        find: "k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${args.clusterName}",
+        replace: "k8s.io/cluster-autoscaler/enabled",
+        defect: "the autoscaler would scale other clusters' node groups in the account",
+    },
+    {
+        id: "autoscaler-no-region",
+        file: `${C}/eks/autoscaler.ts`,
+        find: 'env: [{ name: "AWS_REGION", value: args.region }],',
+        replace: "",
+        defect: "the autoscaler cannot find its region (pods cannot reach the instance metadata) and crashes",
+    },
+    {
+        id: "autoscaler-scales-anything",
+        file: `${C}/eks/autoscaler.ts`,
+        find: 'Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" } },',
+        replace: "",
+        defect: "the autoscaler's role may resize every Auto Scaling group in the account",
+    },
+    {
+        id: "autoscaler-wrong-release",
+        file: `${C}/eks/autoscaler.ts`,
+        find: "const release = AUTOSCALER_RELEASES[kubernetesVersion];",
+        replace: 'const release = AUTOSCALER_RELEASES["1.33"];',
+        defect: "an autoscaler built for another Kubernetes minor misjudges scheduling",
+    },
+    {
+        id: "autoscaler-local-storage-pins",
+        file: `${C}/eks/autoscaler.ts`,
+        find: '"--skip-nodes-with-local-storage=false",',
+        replace: "",
+        defect: "nodes running the app (emptyDir /tmp) are never scaled down",
+    },
+    {
+        id: "autoscaler-without-identity",
+        file: `${C}/eks/autoscaler.ts`,
+        find: "{ ...opts, dependsOn: [identity, clusterBinding, nsBinding] },",
+        replace: "{ ...opts, dependsOn: [clusterBinding, nsBinding] },",
+        defect: "the autoscaler starts before its AWS identity exists and crash-loops",
+    },
 ];
 
 const config: Mutant[] = [

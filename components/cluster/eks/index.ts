@@ -11,6 +11,7 @@ import type { SettingsOn } from "../../config";
 import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
 import { ClusterContract, RegistryInfo } from "../contract";
 import { execKubeconfig } from "../kubeconfig";
+import { clusterAutoscaler } from "./autoscaler";
 import { controlPlane } from "./control-plane";
 import { partition } from "./iam";
 import { network } from "./network";
@@ -97,6 +98,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
             { parent: this, dependsOn: [this.nodeGroup, plane.adminPolicy] },
         );
         pool.podAddons([systemTraffic(name, this.provider, this)]);
+        clusterAutoscaler(name, { clusterName, cluster: this.cluster, region: args.region, provider: this.provider }, child, this);
         const storageClass = databaseStorageClass(
             name,
             {
