@@ -186,6 +186,33 @@ describe("GKE production defaults", () => {
         );
     });
 
+    it("deploys into a fresh project on the first up: APIs first, the GKE service agent before its key binding, node permissions before nodes", () => {
+        const apis = all(r, "gcp:projects/service:Service").map(x => spec(x).service as string);
+        assert.deepEqual(apis.sort(), [
+            "artifactregistry.googleapis.com",
+            "binaryauthorization.googleapis.com",
+            "cloudkms.googleapis.com",
+            "cloudresourcemanager.googleapis.com",
+            "compute.googleapis.com",
+            "container.googleapis.com",
+            "iam.googleapis.com",
+        ]);
+        const api = (service: string) => all(r, "gcp:projects/service:Service").find(x => spec(x).service === service)!.urn;
+        const agent = one(r, "gcp:projects/serviceIdentity:ServiceIdentity");
+        assert.equal(spec(agent).service, "container.googleapis.com");
+        assert.ok(dependencyClosure(r, agent.urn).has(api("container.googleapis.com")), "the agent after the API");
+        const keyAccess = one(r, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember");
+        assert.ok(keyAccess.dependencies.includes(agent.urn), "the binding names the agent once it exists");
+        for (const [type, service] of [
+            ["gcp:serviceaccount/account:Account", "iam.googleapis.com"],
+            ["gcp:projects/iAMMember:IAMMember", "cloudresourcemanager.googleapis.com"],
+        ])
+            assert.ok(dependencyClosure(r, one(r, type).urn).has(api(service)), `${type} after ${service}`);
+        const pool = one(r, "gcp:container/nodePool:NodePool");
+        for (const grant of [one(r, "gcp:projects/iAMMember:IAMMember"), one(r, "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")])
+            assert.ok(pool.dependencies.includes(grant.urn), `${grant.name} before the nodes`);
+    });
+
     it("removes the default pool for an autoscaling pool with its own least-privilege service account", () => {
         assert.equal(spec(one(r, "gcp:container/cluster:Cluster")).removeDefaultNodePool, true);
         const pool = spec(one(r, "gcp:container/nodePool:NodePool"));

@@ -804,6 +804,34 @@ const clusters: Mutant[] = [
         replace: "this.kubeconfig = pulumi.output(",
         defect: "the GKE kubeconfig is stored in plain text",
     },
+    {
+        id: "gke-agent-assumed",
+        file: `${C}/gke/identity.ts`,
+        find: "member: agent.member },",
+        replace: 'member: "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com" },',
+        defect: "on a fresh project the key binding names a service agent that does not exist yet, and fails",
+    },
+    {
+        id: "gke-nodes-before-permissions",
+        file: `${C}/gke/control-plane.ts`,
+        find: '{ ...opts, dependsOn: deps.nodeAccess, ignoreChanges: ["initialNodeCount"] },',
+        replace: '{ ...opts, ignoreChanges: ["initialNodeCount"] },',
+        defect: "nodes start before they may pull images or write logs",
+    },
+    {
+        id: "gke-iam-api-missing",
+        file: `${C}/gke/index.ts`,
+        find: '"binaryauthorization", "iam", "cloudresourcemanager"]',
+        replace: '"binaryauthorization"]',
+        defect: "a fresh project fails on the nodes' service account: the IAM API is off",
+    },
+    {
+        id: "gke-account-before-api",
+        file: `${C}/gke/identity.ts`,
+        find: "displayName: `kubeship ${clusterName} nodes` },\n        afterApis,",
+        replace: "displayName: `kubeship ${clusterName} nodes` },\n        opts,",
+        defect: "the nodes' service account is created before the IAM API is enabled",
+    },
     // DOKS.
     {
         id: "doks-single-control-plane",

@@ -129,6 +129,10 @@ const fakeOutputs: Record<string, Fake> = {
         endpoint: `https://${AFTER_DEPLOY.endpoint}`,
         certificateAuthority: { data: AFTER_DEPLOY.caData },
     }),
+    "gcp:projects/serviceIdentity:ServiceIdentity": args => {
+        const email = `service-123456789012@${String(args.inputs.service).split(".")[0]}-engine-robot.iam.gserviceaccount.com`;
+        return { email, member: `serviceAccount:${email}` };
+    },
     "aws:iam/role:Role": args => ({ arn: `arn:aws:iam::${AFTER_DEPLOY.account}:role/${args.name}`, name: args.name }),
     "aws:kms/key:Key": args => ({ arn: `arn:aws:kms:after-deploy:${AFTER_DEPLOY.account}:key/${args.name}` }),
     "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),

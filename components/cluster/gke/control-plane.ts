@@ -31,7 +31,7 @@ const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
 export function controlPlane(
     name: string,
     args: ControlPlaneArgs,
-    deps: { network: Network; identity: Identity; apis: pulumi.Resource[] },
+    deps: { network: Network; identity: Identity; apis: pulumi.Resource[]; nodeAccess: pulumi.Resource[] },
     opts: pulumi.CustomResourceOptions,
 ): { cluster: gcp.container.Cluster; nodePool: gcp.container.NodePool } {
     const { network, identity } = deps;
@@ -93,7 +93,8 @@ export function controlPlane(
                 labels: { "kubeship.dev/pool": "default" },
             },
         },
-        { ...opts, ignoreChanges: ["initialNodeCount"] },
+        // Nodes start with their permissions in place: logging, metrics and image pulls.
+        { ...opts, dependsOn: deps.nodeAccess, ignoreChanges: ["initialNodeCount"] },
     );
     return { cluster, nodePool };
 }

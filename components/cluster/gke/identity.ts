@@ -1,6 +1,8 @@
 /**
  * What GKE runs as and encrypts with: a regional Cloud KMS key for Secrets that GKE's service agent may
- * use, and the nodes' own service account with only `roles/container.defaultNodeServiceAccount`.
+ * use, and the nodes' own service account with only `roles/container.defaultNodeServiceAccount`. The
+ * service agent is created explicitly (`ServiceIdentity`): on a fresh project it exists only some time
+ * after the API is enabled, and the key's IAM binding would fail before it does.
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,6 +13,8 @@ export interface Identity {
     secretsKey: gcp.kms.CryptoKey;
     keyAccess: gcp.kms.CryptoKeyIAMMember;
     nodeAccount: gcp.serviceaccount.Account;
+    /** The nodes' role binding: node pools wait for it, or their nodes cannot write logs and metrics. */
+    nodeRole: gcp.projects.IAMMember;
     /** `serviceAccount:<node account>`, for IAM bindings. */
     nodeMember: pulumi.Output<string>;
 }
@@ -31,22 +35,22 @@ export function identity(
         { name: "kubernetes-secrets", keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: "7776000s" },
         opts,
     );
-    const projectInfo = gcp.organizations.getProjectOutput({ projectId: project }, opts);
+    const agent = new gcp.projects.ServiceIdentity(`${name}-gke-agent`, { project, service: "container.googleapis.com" }, afterApis);
     const keyAccess = new gcp.kms.CryptoKeyIAMMember(
         `${name}-secrets-key-gke`,
-        {
-            cryptoKeyId: secretsKey.id,
-            role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member: pulumi.interpolate`serviceAccount:service-${projectInfo.number}@container-engine-robot.iam.gserviceaccount.com`,
-        },
+        { cryptoKeyId: secretsKey.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: agent.member },
         afterApis,
     );
     const nodeAccount = new gcp.serviceaccount.Account(
         `${name}-nodes`,
         { accountId: `${clusterName}-nodes`.slice(0, 30).replace(/-+$/, ""), displayName: `kubeship ${clusterName} nodes` },
-        opts,
+        afterApis,
     );
     const nodeMember = pulumi.interpolate`serviceAccount:${nodeAccount.email}`;
-    new gcp.projects.IAMMember(`${name}-nodes-role`, { project, role: "roles/container.defaultNodeServiceAccount", member: nodeMember }, opts);
-    return { secretsKey, keyAccess, nodeAccount, nodeMember };
+    const nodeRole = new gcp.projects.IAMMember(
+        `${name}-nodes-role`,
+        { project, role: "roles/container.defaultNodeServiceAccount", member: nodeMember },
+        afterApis,
+    );
+    return { secretsKey, keyAccess, nodeAccount, nodeMember, nodeRole };
 }

@@ -32,7 +32,8 @@ export interface GkeClusterArgs extends ManagedClusterArgs {
     retainVolumes: boolean;
 }
 
-const APIS = ["compute", "container", "artifactregistry", "cloudkms", "binaryauthorization"];
+/** Every API the resources below use, enabled first: a fresh project deploys on the first `up`. */
+const APIS = ["compute", "container", "artifactregistry", "cloudkms", "binaryauthorization", "iam", "cloudresourcemanager"];
 
 export class GkeCluster extends pulumi.ComponentResource implements ClusterContract {
     readonly name: pulumi.Output<string>;
@@ -67,8 +68,10 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
 
         const net = network(name, args, child, afterApis);
         const who = identity(name, args, this, child, afterApis);
-        this.registry = registry(name, { ...args, nodeMember: who.nodeMember }, child, afterApis);
-        ({ cluster: this.cluster, nodePool: this.nodePool } = controlPlane(name, args, { network: net, identity: who, apis }, child));
+        const repository = registry(name, { ...args, nodeMember: who.nodeMember }, child, afterApis);
+        this.registry = repository.info;
+        const nodeAccess = [who.nodeRole, repository.nodeAccess];
+        ({ cluster: this.cluster, nodePool: this.nodePool } = controlPlane(name, args, { network: net, identity: who, apis, nodeAccess }, child));
 
         this.name = this.cluster.name;
         this.kubeconfig = pulumi.secret(

@@ -8,7 +8,7 @@ export function registry(
     args: { clusterName: string; project: string; region: string; nodeMember: pulumi.Input<string> },
     opts: pulumi.CustomResourceOptions,
     afterApis: pulumi.CustomResourceOptions,
-): RegistryInfo {
+): { info: RegistryInfo; nodeAccess: gcp.artifactregistry.RepositoryIamMember } {
     const { project, region } = args;
     const repository = new gcp.artifactregistry.Repository(
         `${name}-registry`,
@@ -24,16 +24,17 @@ export function registry(
         },
         afterApis,
     );
-    new gcp.artifactregistry.RepositoryIamMember(
+    const nodeAccess = new gcp.artifactregistry.RepositoryIamMember(
         `${name}-registry-nodes`,
         { location: region, repository: repository.name, role: "roles/artifactregistry.reader", member: args.nodeMember },
         opts,
     );
     const server = `${region}-docker.pkg.dev`;
-    return {
+    const info = {
         server,
         repository: pulumi.interpolate`${server}/${project}/${repository.repositoryId}/app`,
         username: "oauth2accesstoken",
         password: pulumi.secret(gcp.organizations.getClientConfigOutput(opts).accessToken),
     };
+    return { info, nodeAccess };
 }
