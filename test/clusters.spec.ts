@@ -349,13 +349,13 @@ describe("EKS production defaults", () => {
     });
 
     it("installs the managed add-ons in order, with network policy on and EBS CSI on Pod Identity", () => {
-        const addons = Object.fromEntries(all(r, "aws:eks/addon:Addon").map(a => [spec(a).addonName, a]));
+        const addons: Record<string, Registered> = Object.fromEntries(all(r, "aws:eks/addon:Addon").map(a => [spec(a).addonName, a]));
         assert.deepEqual(Object.keys(addons).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "metrics-server", "vpc-cni"]);
         assert.deepEqual(JSON.parse(spec(addons["vpc-cni"]).configurationValues), {
             enableNetworkPolicy: "true",
             env: { NETWORK_POLICY_ENFORCING_MODE: "strict" },
         });
-        for (const [addonName, addon] of Object.entries(addons) as [string, Registered][]) {
+        for (const [addonName, addon] of Object.entries(addons)) {
             assert.equal(spec(addon).addonVersion, `${addonName}-default-for-1.34`, `${addonName}: the version AWS marks default for the cluster's`);
         }
         const ebs = spec(addons["aws-ebs-csi-driver"]);
