@@ -3,6 +3,7 @@ import * as random from "@pulumi/random";
 import { createCluster } from "./cluster";
 import { AppSettings, loadSettings, Settings } from "./config";
 import { AppImage } from "./image";
+import { Platform } from "./platform";
 import { Environment } from "./workloads";
 
 /** The stack outputs of kubeship. */
@@ -33,6 +34,9 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
     // A prebuilt image is deployed as configured; otherwise build and push, pinned by digest. The build
     // needs only the registry, so it runs while the cluster is being created.
     const imageRef = app.image !== undefined ? pulumi.output(app.image) : new AppImage("app", { registry: cluster.registry, ...app.build }).ref;
+
+    // What the workloads need from the cluster that it lacks: the Metrics API for an autoscaled app.
+    new Platform("platform", { cluster, metrics: app.autoscaling !== undefined });
 
     const env = new Environment(
         "kubeship",

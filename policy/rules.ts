@@ -46,7 +46,7 @@ export function resources(m: Manifest): string[] {
             c.resources?.requests?.memory === undefined && "a memory request",
             c.resources?.limits?.memory === undefined && "a memory limit",
         ].filter((x): x is string => !!x);
-        return missing.length ? [`${where(m, c)} has no ${missing.join(", ")}`] : [];
+        return missing.length ? [`${where(m, c)} lacks ${missing.join(", ")}`] : [];
     });
 }
 
@@ -71,7 +71,7 @@ export function probes(m: Manifest): string[] {
     return (podSpecOf(m)?.containers ?? []).flatMap((c: Manifest) =>
         [!c.readinessProbe && "a readiness probe", !c.livenessProbe && "a liveness probe"]
             .filter((x): x is string => !!x)
-            .map(missing => `${where(m, c)} has no ${missing}`),
+            .map(missing => `${where(m, c)} lacks ${missing}`),
     );
 }
 

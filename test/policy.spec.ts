@@ -47,10 +47,10 @@ describe("policy rules", () => {
 
     it("resources-set: wants CPU and memory requests and a memory limit", () => {
         assert.deepEqual(resources(deployment(container({ resources: { limits: { memory: "1Gi" } } }))), [
-            "Deployment prod/web container c has no a CPU request, a memory request",
+            "Deployment prod/web container c lacks a CPU request, a memory request",
         ]);
         assert.deepEqual(resources(deployment(container({ resources: undefined }))), [
-            "Deployment prod/web container c has no a CPU request, a memory request, a memory limit",
+            "Deployment prod/web container c lacks a CPU request, a memory request, a memory limit",
         ]);
     });
 
@@ -61,7 +61,7 @@ describe("policy rules", () => {
     });
 
     it("probes-present: long-running containers need readiness and liveness probes; Jobs do not", () => {
-        assert.deepEqual(probes(deployment(container({ readinessProbe: undefined }))), ["Deployment prod/web container c has no a readiness probe"]);
+        assert.deepEqual(probes(deployment(container({ readinessProbe: undefined }))), ["Deployment prod/web container c lacks a readiness probe"]);
         assert.deepEqual(probes(deployment(container({ livenessProbe: undefined, readinessProbe: undefined }), "StatefulSet")).length, 2);
         assert.deepEqual(probes({ kind: "Job", spec: { template: { spec: { containers: [container({ readinessProbe: undefined })] } } } }), []);
     });

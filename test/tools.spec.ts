@@ -50,6 +50,12 @@ describe("tools", () => {
         assert.match(goMod("kwok"), /^tool sigs\.k8s\.io\/kwok\/cmd\/kwok$/m);
     });
 
+    it("builds the add-on renderers, Helm and kustomize, at the versions the recipe stamps", () => {
+        assert.equal(required("helm", "helm.sh/helm/v4"), `v${recipe("helm").pins.helm}`);
+        assert.equal(required("helm", "sigs.k8s.io/kustomize/kustomize/v5"), `v${recipe("helm").pins.kustomize}`);
+        assert.match(goMod("helm"), /^\s+helm\.sh\/helm\/v4\/cmd\/helm$/m);
+    });
+
     it("keys each tool by its folder's content, its pins and its recipe", () => {
         const dir = path.join(ROOT, "tools", "etcd");
         const key = contentKey(["etcd", "go version go1.26.8 linux/amd64"], [dir]);

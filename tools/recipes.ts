@@ -90,6 +90,26 @@ export const RECIPES: Recipe[] = [
         },
     },
     {
+        // The renderers of the platform add-ons' vendored manifests (npm run addons): Helm for charts,
+        // kustomize for kustomize bases. Both are `tool` lines of one module.
+        name: "helm",
+        source: "helm",
+        binaries: ["helm", "kustomize"],
+        coldMinutes: 5,
+        pins: { helm: "4.3.1", kustomize: "5.8.2" },
+        async build(b) {
+            await b.go([
+                "build",
+                "-ldflags",
+                `${STRIP} -X helm.sh/helm/v4/internal/version.version=v${this.pins.helm}`,
+                "-o",
+                b.out("helm"),
+                "helm.sh/helm/v4/cmd/helm",
+            ]);
+            await b.go(["build", "-ldflags", STRIP, "-o", b.out("kustomize"), "sigs.k8s.io/kustomize/kustomize/v5"]);
+        },
+    },
+    {
         // etcd's own main lives in a root module the proxy serves only up to 3.6.8: a one-line main
         // around etcdmain.Main of the server module.
         name: "etcd",

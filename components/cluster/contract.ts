@@ -12,6 +12,14 @@ export interface RegistryInfo {
     password?: pulumi.Input<string>;
 }
 
+/** What a cluster already runs or is, so that the platform add-ons install only what is missing. */
+export interface ClusterFeatures {
+    /** The Metrics API (metrics.k8s.io) the HorizontalPodAutoscaler reads: GKE runs it, EKS installs it as a managed add-on. */
+    readonly metricsApi: boolean;
+    /** The kubelets' serving certificates are signed by the cluster's CA, so metrics-server can verify them (kind's are self-signed). */
+    readonly kubeletCertsVerifiable: boolean;
+}
+
 /**
  * The contract every cluster layer (GKE, EKS, DOKS, local) hands to the workloads. Workloads consume
  * only this: nothing cloud-specific leaks past it.
@@ -29,4 +37,6 @@ export interface ClusterContract {
     readonly storageClassName?: pulumi.Input<string>;
     /** Annotations for LoadBalancer Services on this cloud. */
     readonly serviceAnnotations: Record<string, string>;
+    /** What the cluster already provides. */
+    readonly features: ClusterFeatures;
 }

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn, Weekday } from "../config";
 import { kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "./common";
-import { ClusterContract, RegistryInfo } from "./contract";
+import { ClusterContract, ClusterFeatures, RegistryInfo } from "./contract";
 import { execKubeconfig } from "./kubeconfig";
 
 /** DOKS arguments, resolved; `authorizedNetworks` feed the control-plane firewall. */
@@ -83,6 +83,8 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
     /** DigitalOcean's CSI block storage class, installed on every DOKS cluster: the Retain one when volumes are kept. */
     readonly storageClassName: string;
     readonly serviceAnnotations: Record<string, string> = {};
+    /** DOKS installs no metrics-server; its kubelets serve certificates signed by the cluster CA. */
+    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: true };
     readonly cluster: digitalocean.KubernetesCluster;
 
     /** The cluster a stack's settings describe; deletion protection keeps its volumes and load balancers. */

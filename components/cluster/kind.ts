@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import type { SettingsOn } from "../config";
 import { clusterIdentifier, clusterName, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
-import { ClusterContract, RegistryInfo } from "./contract";
+import { ClusterContract, ClusterFeatures, RegistryInfo } from "./contract";
 
 /** kind's registry recipe: the registry image and its port inside the container, and the Docker network of kind's nodes. */
 export const KIND_REGISTRY = { image: "registry:3", port: 5000, network: "kind" } as const;
@@ -136,6 +136,8 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
     readonly registry: RegistryInfo;
     readonly storageClassName?: string;
     readonly serviceAnnotations: Record<string, string> = {};
+    /** kind runs no metrics-server, and its kubelets serve self-signed certificates. */
+    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false };
 
     /** The cluster a stack's settings describe. */
     static fromSettings(settings: SettingsOn<"kind">, opts?: pulumi.ComponentResourceOptions): KindCluster {

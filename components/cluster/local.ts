@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn } from "../config";
 import { clusterIdentifier, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
 import { defaultKubeconfigPath, minifyKubeconfig, readKubeconfigFile } from "./kubeconfig";
-import { ClusterContract, RegistryInfo } from "./contract";
+import { ClusterContract, ClusterFeatures, RegistryInfo } from "./contract";
 
 export interface LocalClusterArgs extends UnmanagedClusterArgs {
     /**
@@ -27,6 +27,8 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
     readonly registry: RegistryInfo;
     readonly storageClassName?: string;
     readonly serviceAnnotations: Record<string, string> = {};
+    /** Assumed to be like kind (minikube and Docker Desktop are): no metrics-server, self-signed kubelet certificates. */
+    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false };
 
     /** The cluster of the stack's kubeconfig context (`$KUBECONFIG`, else `~/.kube/config`), trimmed to that context. */
     static fromSettings(settings: SettingsOn<"local">, opts?: pulumi.ComponentResourceOptions): LocalCluster {

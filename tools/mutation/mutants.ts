@@ -1395,4 +1395,65 @@ const program: Mutant[] = [
     },
 ];
 
-export const MUTANTS: Mutant[] = [...workloads, ...clusters, ...config, ...program];
+const P = "components/platform";
+
+const platform: Mutant[] = [
+    {
+        id: "metrics-server-everywhere",
+        file: `${P}/index.ts`,
+        find: "if (args.metrics && !cluster.features.metricsApi) {",
+        replace: "if (args.metrics) {",
+        defect: "a second metrics-server fights the cloud's own for the Metrics APIService",
+    },
+    {
+        id: "metrics-server-unasked",
+        file: `${P}/index.ts`,
+        find: "if (args.metrics && !cluster.features.metricsApi) {",
+        replace: "if (!cluster.features.metricsApi) {",
+        defect: "a stack that does not autoscale pays for a metrics-server",
+    },
+    {
+        id: "metrics-server-no-memory-limit",
+        file: `${P}/metrics-server.ts`,
+        find: 'limits: { ...c.resources?.limits, memory: "500Mi" }',
+        replace: "limits: { ...c.resources?.limits }",
+        defect: "a leaking metrics-server takes its node's memory",
+    },
+    {
+        id: "metrics-server-kind-tls",
+        file: `${C}/kind.ts`,
+        find: "features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false }",
+        replace: "features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: true }",
+        defect: "on kind metrics-server rejects the kubelets' self-signed certificates: the HPA never scales",
+    },
+    {
+        id: "metrics-server-insecure-everywhere",
+        file: `${P}/metrics-server.ts`,
+        find: "if (!verifyKubeletCerts) c.args",
+        replace: "c.args",
+        defect: "metrics-server trusts any kubelet certificate on clouds that sign them",
+    },
+    {
+        id: "eks-metrics-claimed-missing",
+        file: `${C}/eks/index.ts`,
+        find: "features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true }",
+        replace: "features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: true }",
+        defect: "EKS gets metrics-server twice: the add-on's and the manifest's fight over the APIService",
+    },
+    {
+        id: "manifests-cr-before-crd",
+        file: `${P}/manifests.ts`,
+        find: "{ ...base, dependsOn: [...base.dependsOn, ...crds.values()] }",
+        replace: "base",
+        defect: "a custom resource is created before its definition: the first `up` fails",
+    },
+    {
+        id: "manifests-default-provider",
+        file: `${P}/manifests.ts`,
+        find: "const base = { parent: opts.parent, provider: opts.provider,",
+        replace: "const base = { parent: opts.parent,",
+        defect: "add-ons go to whatever cluster the ambient kubeconfig names",
+    },
+];
+
+export const MUTANTS: Mutant[] = [...workloads, ...clusters, ...config, ...program, ...platform];

@@ -9,7 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn } from "../../config";
 import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
-import { ClusterContract, RegistryInfo } from "../contract";
+import { ClusterContract, ClusterFeatures, RegistryInfo } from "../contract";
 import { execKubeconfig } from "../kubeconfig";
 import { clusterAutoscaler } from "./autoscaler";
 import { controlPlane } from "./control-plane";
@@ -52,6 +52,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
     readonly registry: RegistryInfo;
     readonly storageClassName: pulumi.Output<string>;
     readonly serviceAnnotations: Record<string, string> = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
+    /** metrics-server runs as a managed add-on (nodes.ts). */
+    readonly features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true };
     readonly cluster: aws.eks.Cluster;
     readonly nodeGroup: aws.eks.NodeGroup;
 

@@ -10,7 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn, Weekday } from "../../config";
 import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
-import { ClusterContract, RegistryInfo } from "../contract";
+import { ClusterContract, ClusterFeatures, RegistryInfo } from "../contract";
 import { execKubeconfig } from "../kubeconfig";
 import { controlPlane } from "./control-plane";
 import { identity } from "./identity";
@@ -42,6 +42,8 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
     readonly registry: RegistryInfo;
     readonly storageClassName: pulumi.Output<string>;
     readonly serviceAnnotations: Record<string, string> = {};
+    /** GKE runs metrics-server itself. */
+    readonly features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true };
     readonly cluster: gcp.container.Cluster;
     readonly nodePool: gcp.container.NodePool;
 
