@@ -17,8 +17,8 @@ export interface StackOutputs {
     imageRef: pulumi.Output<string>;
 }
 
-/** The app settings the workloads take: everything but how its image is made. */
-function withoutBuildSettings({ image: _image, build: _build, ...rest }: AppSettings) {
+/** The app settings the workloads take: everything but how its image is made and where its edge is. */
+function workloadSettings({ image: _image, build: _build, ingress: _ingress, ...rest }: AppSettings) {
     return rest;
 }
 
@@ -35,8 +35,14 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
     // needs only the registry, so it runs while the cluster is being created.
     const imageRef = app.image !== undefined ? pulumi.output(app.image) : new AppImage("app", { registry: cluster.registry, ...app.build }).ref;
 
-    // What the workloads need from the cluster that it lacks: the Metrics API for an autoscaled app.
-    new Platform("platform", { cluster, metrics: app.autoscaling !== undefined });
+    // What the workloads need from the cluster that it lacks: the Metrics API for an autoscaled app, HTTPS
+    // at the edge for its host.
+    const platform = new Platform("platform", {
+        cluster,
+        metrics: app.autoscaling !== undefined,
+        edge: app.ingress && { host: app.ingress.host, routeNamespace: settings.namespace },
+    });
+    const route = app.ingress && platform.route && { host: app.ingress.host, gateway: platform.route };
 
     const env = new Environment(
         "kubeship",
@@ -45,7 +51,7 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
             namespace: settings.namespace,
             protectData: settings.protectData,
             // The app's settings, less the ones the image build reads, plus what the cluster decides.
-            app: { ...withoutBuildSettings(app), image: imageRef, serviceAnnotations: cluster.serviceAnnotations },
+            app: { ...workloadSettings(app), image: imageRef, serviceAnnotations: cluster.serviceAnnotations, route },
             postgres: { ...postgres, storageClassName: settings.cluster.storageClass ?? cluster.storageClassName },
             redis,
         },

@@ -479,8 +479,13 @@ describe("EKS production defaults", () => {
         assert.equal(spec(one(withRole, "pulumi:providers:aws")).profile, "acme-prod");
     });
 
-    it("asks for a network load balancer for the app Service", () => {
-        assert.equal(spec(one(r, "kubernetes:core/v1:Service", "app")).metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
+    it("asks for a network load balancer for the edge's Service; the app's, behind the edge, is internal", () => {
+        const edge = spec(one(r, "kubernetes:core/v1:Service", "traefik"));
+        assert.equal(edge.spec.type, "LoadBalancer");
+        assert.equal(edge.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
+        const app = spec(one(r, "kubernetes:core/v1:Service", "app"));
+        assert.equal(app.spec.type, "ClusterIP");
+        assert.deepEqual(app.metadata.annotations, {});
     });
 });
 

@@ -44,7 +44,8 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
     cluster: t => folder(t) === "config",
     image: t => t === "cluster/contract",
     workloads: () => false,
-    platform: t => t === "cluster/contract",
+    // The add-ons' namespaces are the workloads' restricted Namespace: one owner for Pod Security labels.
+    platform: t => t === "cluster/contract" || t === "workloads/namespace",
     program: () => true,
 };
 

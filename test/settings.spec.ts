@@ -61,14 +61,17 @@ describe("parseSettings", () => {
         const s = parseSettings(
             base(
                 { "kubeship:redis": { memoryLimit: "1Gi", maxmemory: "900Mi" }, "kubeship:protectData": "true" },
-                { replicas: "3", ingress: { host: "app.example.com", className: "nginx", tlsSecretName: "app-tls" }, autoscaling: { enabled: false } },
+                { replicas: "3", ingress: { host: "app.example.com" }, autoscaling: { enabled: false } },
             ),
             "prod",
         );
         assert.equal(s.redis.maxmemory, 900 * 2 ** 20);
         assert.equal(s.app.replicas, 3);
         assert.equal(s.app.autoscaling, undefined);
-        assert.deepEqual({ ...s.app.ingress }, { host: "app.example.com", className: "nginx", tlsSecretName: "app-tls" });
+        assert.deepEqual({ ...s.app.ingress }, { host: "app.example.com" });
+        assert.equal(s.app.serviceType, "ClusterIP", "behind the edge, the app's Service is internal");
+        assert.equal(parseSettings(base(), "prod").app.serviceType, "LoadBalancer", "without an edge, a load balancer");
+        assert.equal(parseSettings(base({}, { ingress: { host: "a.example.com" }, serviceType: "LoadBalancer" }), "prod").app.serviceType, "LoadBalancer");
         assert.equal(s.protectData, true);
     });
 
@@ -377,11 +380,18 @@ describe("parseSettings", () => {
             ],
             ["ingress host not DNS-1123", base({}, { ingress: { host: "App_Host" } }), "kubeship:app.ingress.host", '"App_Host"', /DNS-1123 subdomain/],
             [
-                "ingress class not DNS-1123",
-                base({}, { ingress: { host: "app.example.com", className: "Nginx_Public" } }),
-                "kubeship:app.ingress.className",
-                '"Nginx_Public"',
+                "ingress host a wildcard (HTTP-01 cannot prove one)",
+                base({}, { ingress: { host: "*.example.com" } }),
+                "kubeship:app.ingress.host",
+                '"*.example.com"',
                 /DNS-1123 subdomain/,
+            ],
+            [
+                "ingress with an Ingress-era key",
+                base({}, { ingress: { host: "app.example.com", tlsSecretName: "app-tls" } }),
+                "kubeship:app.ingress.tlsSecretName",
+                '"app-tls"',
+                /unknown key "tlsSecretName"/,
             ],
             ["unknown key in app (typo)", base({}, { replcas: 3 }), "kubeship:app.replcas", "3", /unknown key "replcas" \(did you mean "replicas"\?\)/],
             [

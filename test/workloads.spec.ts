@@ -205,11 +205,11 @@ describe("workloads", () => {
             assert.deepEqual(hpa.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "app" });
         });
 
-        it("is a ClusterIP Service without Ingress, reached in-cluster", () => {
+        it("is a ClusterIP Service without routes, reached in-cluster", () => {
             const svc = spec(one(run, "kubernetes:core/v1:Service", "app")).spec;
             assert.equal(svc.type, "ClusterIP");
             assert.deepEqual(svc.ports, [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }]);
-            assert.equal(all(run, "kubernetes:networking.k8s.io/v1:Ingress").length, 0);
+            assert.equal(all(run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").length, 0);
             assert.equal(run.outputs.appUrl.value, "http://app.shop-prod.svc.cluster.local:8080");
         });
     });
@@ -316,21 +316,22 @@ describe("workloads", () => {
     });
 
     describe("config variations", () => {
-        it("adds an Ingress with class and TLS, and reports its https URL", async () => {
-            const r = await runProgram({
-                stack: "web",
-                config: config({ serviceType: "ClusterIP", ingress: { host: "shop.example.com", className: "nginx", tlsSecretName: "shop-tls" } }),
-            });
-            const ing = spec(one(r, "kubernetes:networking.k8s.io/v1:Ingress")).spec;
-            assert.equal(ing.ingressClassName, "nginx");
-            assert.deepEqual(ing.tls, [{ hosts: ["shop.example.com"], secretName: "shop-tls" }]);
-            assert.equal(ing.rules[0].host, "shop.example.com");
-            assert.deepEqual(
-                ing.rules[0].http.paths.map((p: any) => [p.path, p.pathType]),
-                [["/", "Prefix"]],
-                "every path goes to the app",
-            );
-            assert.deepEqual(ing.rules[0].http.paths[0].backend.service, { name: "app", port: { name: "http" } });
+        it("with a host, routes HTTPS through the edge's Gateway to a ClusterIP Service, redirects HTTP, and reports https://host", async () => {
+            const r = await runProgram({ stack: "web", config: config({ ingress: { host: "shop.example.com" } }) });
+            assert.equal(spec(one(r, "kubernetes:core/v1:Service", "app")).spec.type, "ClusterIP", "the edge is the only way in");
+            const route = (name: string) => spec(one(r, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", name)).spec;
+            const gateway = { kind: "Gateway", name: "kubeship", namespace: "kubeship-edge" };
+            const https = route("app-https");
+            assert.deepEqual(https.parentRefs, [{ ...gateway, sectionName: "https" }]);
+            assert.deepEqual(https.hostnames, ["shop.example.com"]);
+            assert.deepEqual(https.rules, [{ backendRefs: [{ name: "app", port: 80 }] }]);
+            const redirect = route("app-http-redirect");
+            assert.deepEqual(redirect.parentRefs, [{ ...gateway, sectionName: "http" }]);
+            assert.deepEqual(redirect.hostnames, ["shop.example.com"]);
+            assert.deepEqual(redirect.rules, [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }]);
+            for (const name of ["app-https", "app-http-redirect"]) {
+                assert.equal(spec(one(r, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", name)).metadata.namespace, "web");
+            }
             assert.equal(r.outputs.appUrl.value, "https://shop.example.com");
         });
 
@@ -469,11 +470,19 @@ describe("components on their own", () => {
         assert.equal(await valueOf(new App("web3", { ...appBase(), servicePort: 443 }).url), `http://${AFTER_DEPLOY.loadBalancerAddress}:443`);
     });
 
-    it("App's URL: the in-cluster name for a ClusterIP Service, the Ingress host (https with TLS) when there is one", async () => {
+    it("App's URL: the in-cluster name for a ClusterIP Service, https://host behind a Gateway", async () => {
         assert.equal(await valueOf(new App("web4", { ...appBase(), serviceType: "ClusterIP", servicePort: 8000 }).url), "http://app.ns.svc.cluster.local:8000");
-        const ingress = { host: "shop.example.com", tlsSecretName: "shop-tls" };
-        assert.equal(await valueOf(new App("web5", { ...appBase(), ingress }).url), "https://shop.example.com");
-        assert.equal(await valueOf(new App("web6", { ...appBase(), ingress: { host: "shop.example.com" } }).url), "http://shop.example.com");
+        const gateway = { name: "edge", namespace: "edge-ns", httpSection: "plain", httpsSection: "tls" };
+        const app = new App("web5", { ...appBase(), serviceType: "ClusterIP", servicePort: 8000, route: { host: "shop.example.com", gateway } });
+        assert.equal(await valueOf(app.url), "https://shop.example.com");
+        // The routes are registered after the Service; wait for the mock engine to have seen them.
+        for (let i = 0; i < 100 && mocks.registered.filter(r => r.name.startsWith("web5-app-")).length < 2; i++)
+            await new Promise(resolve => setImmediate(resolve));
+        const https = registered("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "web5-app-https").spec;
+        assert.deepEqual(https.parentRefs, [{ kind: "Gateway", name: "edge", namespace: "edge-ns", sectionName: "tls" }]);
+        assert.deepEqual(https.rules[0].backendRefs, [{ name: "app", port: 8000 }]);
+        const redirect = registered("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "web5-app-http-redirect").spec;
+        assert.equal(redirect.parentRefs[0].sectionName, "plain");
     });
 
     it("App puts the cloud's load balancer annotations on a LoadBalancer Service only", async () => {

@@ -18,6 +18,24 @@ export interface ClusterFeatures {
     readonly metricsApi: boolean;
     /** The kubelets' serving certificates are signed by the cluster's CA, so metrics-server can verify them (kind's are self-signed). */
     readonly kubeletCertsVerifiable: boolean;
+    /**
+     * The cluster's own Gateway API implementation, with its CustomResourceDefinitions (GKE's Gateway
+     * controller); undefined where kubeship installs the definitions and a controller (Traefik).
+     */
+    readonly gateway?: GatewayImplementation;
+    /**
+     * A LoadBalancer Service gets an address on the internet, so the edge is public and Let's Encrypt can
+     * check a host over HTTP (ACME HTTP-01). False on kind and local clusters: the edge is a NodePort and
+     * its certificates are self-signed.
+     */
+    readonly publicLoadBalancers: boolean;
+}
+
+/** A GatewayClass and the ports its Gateways' listeners must use. */
+export interface GatewayImplementation {
+    readonly className: string;
+    /** Listener ports: the controller's own (Traefik's entry points) or those the load balancer serves. */
+    readonly ports: { readonly http: number; readonly https: number };
 }
 
 /**

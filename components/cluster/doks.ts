@@ -84,7 +84,7 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
     readonly storageClassName: string;
     readonly serviceAnnotations: Record<string, string> = {};
     /** DOKS installs no metrics-server; its kubelets serve certificates signed by the cluster CA. */
-    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: true };
+    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: true, publicLoadBalancers: true };
     readonly cluster: digitalocean.KubernetesCluster;
 
     /** The cluster a stack's settings describe; deletion protection keeps its volumes and load balancers. */

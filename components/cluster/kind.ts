@@ -137,7 +137,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
     readonly storageClassName?: string;
     readonly serviceAnnotations: Record<string, string> = {};
     /** kind runs no metrics-server, and its kubelets serve self-signed certificates. */
-    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false };
+    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false, publicLoadBalancers: false };
 
     /** The cluster a stack's settings describe. */
     static fromSettings(settings: SettingsOn<"kind">, opts?: pulumi.ComponentResourceOptions): KindCluster {

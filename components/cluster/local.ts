@@ -28,7 +28,7 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
     readonly storageClassName?: string;
     readonly serviceAnnotations: Record<string, string> = {};
     /** Assumed to be like kind (minikube and Docker Desktop are): no metrics-server, self-signed kubelet certificates. */
-    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false };
+    readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false, publicLoadBalancers: false };
 
     /** The cluster of the stack's kubeconfig context (`$KUBECONFIG`, else `~/.kube/config`), trimmed to that context. */
     static fromSettings(settings: SettingsOn<"local">, opts?: pulumi.ComponentResourceOptions): LocalCluster {

@@ -20,6 +20,8 @@ export const DEFAULTS = {
         memoryLimit: "256Mi",
         /** Reachable from outside on every cloud without an ingress controller. */
         serviceType: "LoadBalancer" as ServiceType,
+        /** With `ingress`, the app is reached through the edge only. */
+        serviceTypeBehindEdge: "ClusterIP" as ServiceType,
         servicePort: 80,
         build: {
             /** The sample app is an npm workspace: its image builds from the project root, where the lockfile is. */

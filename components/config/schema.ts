@@ -69,6 +69,6 @@ export const SECTION_KEYS = {
 /** The keys of the maps nested in `kubeship:app`. */
 export const NESTED_KEYS = {
     build: ["context", "dockerfile", "platform", "tag"],
-    ingress: ["host", "className", "tlsSecretName"],
+    ingress: ["host"],
     autoscaling: ["enabled", "maxReplicas", "targetCPUUtilization"],
 } as const;

@@ -137,7 +137,7 @@ export function parseApp(key: string, value: v.Raw, problems: Problems, nodes: {
         healthPath: s.get("healthPath", d.healthPath, v.httpPath),
         readyPath: s.get("readyPath", d.readyPath, v.httpPath),
         ...resources(s, d),
-        serviceType: s.get("serviceType", d.serviceType, (k, x) => v.oneOf(k, x, t.SERVICE_TYPES)),
+        serviceType: s.get("serviceType", s.fields.ingress === undefined ? d.serviceType : d.serviceTypeBehindEdge, (k, x) => v.oneOf(k, x, t.SERVICE_TYPES)),
         servicePort: s.get("servicePort", d.servicePort, v.port),
         ingress: s.fields.ingress === undefined ? undefined : parseIngress(s.sub("ingress", NESTED_KEYS.ingress)),
         autoscaling: parseAutoscaling(s.sub("autoscaling", NESTED_KEYS.autoscaling), replicas, `${key}.replicas`),
@@ -168,9 +168,7 @@ function parseBuild(s: Section, nodes: { platform: string; known: boolean }): t.
 
 function parseIngress(s: Section): t.IngressSettings {
     return {
-        host: s.problems.check(() => v.dns1123Subdomain(`${s.key}.host`, s.fields.host, { wildcard: true }), ""),
-        className: s.get("className", undefined, (k, x) => v.dns1123Subdomain(k, x)),
-        tlsSecretName: s.get("tlsSecretName", undefined, (k, x) => v.dns1123Subdomain(k, x)),
+        host: s.problems.check(() => v.dns1123Subdomain(`${s.key}.host`, s.fields.host), ""),
     };
 }
 

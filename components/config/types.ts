@@ -41,13 +41,10 @@ export interface ContainerResources {
     memoryLimit: string;
 }
 
+/** HTTPS at the edge: a Gateway with a certificate cert-manager issues and renews for `host`. */
 export interface IngressSettings {
-    /** Required when `ingress` is set. @default none */
+    /** The app's DNS name (no wildcard: the certificate is proven over HTTP). Required when `ingress` is set. @default none */
     host: string;
-    /** @default the cluster's default IngressClass */
-    className?: string;
-    /** A TLS Secret for `host`; undefined = plain HTTP. @default none */
-    tlsSecretName?: string;
 }
 
 export interface AutoscalingSettings {
@@ -82,7 +79,7 @@ export interface AppSettings extends ContainerResources {
     healthPath: string;
     /** @default "/ready" */
     readyPath: string;
-    /** @default "LoadBalancer" */
+    /** @default "ClusterIP" with `ingress` (the edge is the way in), else "LoadBalancer" */
     serviceType: ServiceType;
     /** @default 80 */
     servicePort: number;

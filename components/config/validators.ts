@@ -71,11 +71,10 @@ export function dns1123Label(key: string, value: Raw): string {
 }
 
 /** A DNS-1123 subdomain (hosts, object names): dot-separated labels, at most 253 characters. */
-export function dns1123Subdomain(key: string, value: Raw, opts: { wildcard?: boolean } = {}): string {
+export function dns1123Subdomain(key: string, value: Raw): string {
     const text = typeof value === "string" ? value : "";
-    const body = opts.wildcard && text.startsWith("*.") ? text.slice(2) : text;
-    if (typeof value !== "string" || text.length > 253 || body === "" || !body.split(".").every(l => l.length <= 63 && DNS1123_LABEL.test(l))) {
-        throw new ConfigError(key, value, `must be a DNS-1123 subdomain such as "app.example.com"${opts.wildcard ? ' (a leading "*." is allowed)' : ""}`);
+    if (typeof value !== "string" || text.length > 253 || text === "" || !text.split(".").every(l => l.length <= 63 && DNS1123_LABEL.test(l))) {
+        throw new ConfigError(key, value, 'must be a DNS-1123 subdomain such as "app.example.com"');
     }
     return text;
 }

@@ -22,10 +22,20 @@ export interface Manifest {
 /** The folder of vendored manifests (written by `npm run addons`, never by hand). */
 export const VENDOR = path.join(__dirname, "vendor");
 
-/** The objects of a vendored manifest file, one per YAML document; empty documents are skipped. */
-export function readManifests(file: string): Manifest[] {
-    const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(VENDOR, file), "utf8"));
-    return docs.map(d => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null);
+const parsed = new Map<string, readonly Manifest[]>();
+
+/**
+ * The objects of a vendored manifest file, one per YAML document; empty documents are skipped. Parsed
+ * once per process (the files hold megabytes of definitions) and shared: copy an object before changing it.
+ */
+export function readManifests(file: string): readonly Manifest[] {
+    let objects = parsed.get(file);
+    if (!objects) {
+        const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(VENDOR, file), "utf8"));
+        objects = Object.freeze(docs.map(d => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null));
+        parsed.set(file, objects);
+    }
+    return objects;
 }
 
 /** The API groups built into Kubernetes, by the SDK module that holds their kinds. */
@@ -75,7 +85,7 @@ export interface RegisterOptions {
  * Registers the objects: CustomResourceDefinitions first, and every custom resource after all of them.
  * Returns the registered resources in the manifests' order.
  */
-export function registerManifests(name: string, objects: Manifest[], opts: RegisterOptions): pulumi.CustomResource[] {
+export function registerManifests(name: string, objects: readonly Manifest[], opts: RegisterOptions): pulumi.CustomResource[] {
     const base = { parent: opts.parent, provider: opts.provider, dependsOn: opts.dependsOn ?? [] };
     const isCrd = (m: Manifest) => m.kind === "CustomResourceDefinition";
     const crds = new Map(objects.filter(isCrd).map(m => [m, new k8s.apiextensions.v1.CustomResourceDefinition(objectName(name, m), m as never, base)]));
@@ -86,4 +96,22 @@ export function registerManifests(name: string, objects: Manifest[], opts: Regis
         if (typed) return new typed(objectName(name, m), m, base);
         return new k8s.apiextensions.CustomResource(objectName(name, m), m, { ...base, dependsOn: [...base.dependsOn, ...crds.values()] });
     });
+}
+
+/** A container of a vendored workload, as far as kubeship changes it. */
+export interface Container {
+    name: string;
+    args?: string[];
+    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+    livenessProbe?: object;
+    readinessProbe?: object;
+}
+
+/** A copy of a Deployment whose named container `patch` changes; an error when it has no such container. */
+export function patchContainer(m: Manifest, container: string, patch: (c: Container) => void): Manifest {
+    const copy = structuredClone(m) as Manifest & { spec: { template: { spec: { containers: Container[] } } } };
+    const target = copy.spec.template.spec.containers.find(c => c.name === container);
+    if (!target) throw new Error(`${m.kind} ${m.metadata.name} has no container ${container}`);
+    patch(target);
+    return copy;
 }

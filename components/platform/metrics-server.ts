@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AddonArgs } from "./addon";
-import { Manifest, readManifests, registerManifests } from "./manifests";
+import { Manifest, patchContainer, readManifests, registerManifests } from "./manifests";
 
 export interface MetricsServerArgs extends AddonArgs {
     /**
@@ -28,21 +28,6 @@ export function metricsServerObjects(verifyKubeletCerts: boolean): Manifest[] {
                   if (!verifyKubeletCerts) c.args = [...(c.args ?? []), "--kubelet-insecure-tls"];
               }),
     );
-}
-
-interface Container {
-    name: string;
-    args?: string[];
-    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-}
-
-/** A copy of a Deployment whose named container `patch` changes. */
-function patchContainer(m: Manifest, container: string, patch: (c: Container) => void): Manifest {
-    const copy = structuredClone(m) as Manifest & { spec: { template: { spec: { containers: Container[] } } } };
-    const target = copy.spec.template.spec.containers.find(c => c.name === container);
-    if (!target) throw new Error(`${m.kind} ${m.metadata.name} has no container ${container}`);
-    patch(target);
-    return copy;
 }
 
 export class MetricsServer extends pulumi.ComponentResource {

@@ -1,5 +1,5 @@
 /**
- * How the app is reached and kept available: its Service, an optional Ingress, a PodDisruptionBudget,
+ * How the app is reached and kept available: its Service, optional HTTP routes from a Gateway, a PodDisruptionBudget,
  * an optional HorizontalPodAutoscaler, and the URL users reach it at.
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -14,11 +14,21 @@ export interface ExposureArgs {
     servicePort: number;
     /** Annotations of a LoadBalancer Service (the cloud's, from the cluster contract). */
     serviceAnnotations: Record<string, string>;
-    /** Ingress in front of the Service; undefined = none. */
-    ingress?: { host: string; className?: string; tlsSecretName?: string };
+    /** HTTPS for `host` through a Gateway's listeners (the platform's edge); undefined = none. */
+    route?: { host: string; gateway: GatewayRef };
     /** HPA on CPU, from `replicas` up; undefined = fixed replicas. */
     autoscaling?: { maxReplicas: number; targetCPUUtilization: number };
     replicas: number;
+}
+
+/** A Gateway that terminates TLS for the app's host, and its two listeners. */
+export interface GatewayRef {
+    name: pulumi.Input<string>;
+    namespace: string;
+    /** Plain HTTP: answered with a redirect to HTTPS. */
+    httpSection: string;
+    /** HTTPS: routed to the Service. */
+    httpsSection: string;
 }
 
 /** The address of a LoadBalancer Service: its first ingress IP, else its hostname (AWS). */
@@ -40,22 +50,7 @@ export function expose(name: string, args: ExposureArgs, child: pulumi.CustomRes
         },
         child,
     );
-    const ing = args.ingress;
-    if (ing) {
-        const backend = { service: { name: service.metadata.name, port: { name: "http" } } };
-        new k8s.networking.v1.Ingress(
-            `${name}-ingress`,
-            {
-                metadata: meta("app", ns, "app"),
-                spec: {
-                    ingressClassName: ing.className,
-                    tls: ing.tlsSecretName ? [{ hosts: [ing.host], secretName: ing.tlsSecretName }] : undefined,
-                    rules: [{ host: ing.host, http: { paths: [{ path: "/", pathType: "Prefix", backend }] } }],
-                },
-            },
-            child,
-        );
-    }
+    if (args.route) routes(name, { ...args.route, namespace: ns, service, port: args.servicePort }, child);
     new k8s.policy.v1.PodDisruptionBudget(
         `${name}-pdb`,
         { metadata: meta("app", ns, "app"), spec: { maxUnavailable: 1, selector: { matchLabels: args.selector } } },
@@ -78,10 +73,37 @@ export function expose(name: string, args: ExposureArgs, child: pulumi.CustomRes
         );
     }
     const suffix = args.servicePort === 80 ? "" : `:${args.servicePort}`;
-    const url = ing
-        ? pulumi.output(`${ing.tlsSecretName ? "https" : "http"}://${ing.host}`)
+    const url = args.route
+        ? pulumi.output(`https://${args.route.host}`)
         : args.serviceType === "LoadBalancer"
           ? firstIngressAddress(service).apply(a => `http://${a}${suffix}`)
           : pulumi.interpolate`http://app.${ns}.svc.cluster.local${suffix}`;
     return { service, url };
+}
+
+/**
+ * The app's HTTPRoutes on the Gateway: its host over HTTPS to the Service, and plain HTTP answered with a
+ * permanent redirect to HTTPS (ACME's challenge paths, more specific, still reach cert-manager's solver).
+ */
+function routes(
+    name: string,
+    args: { host: string; gateway: GatewayRef; namespace: pulumi.Input<string>; service: k8s.core.v1.Service; port: number },
+    child: pulumi.CustomResourceOptions,
+): void {
+    const parent = (sectionName: string) => [{ kind: "Gateway", name: args.gateway.name, namespace: args.gateway.namespace, sectionName }];
+    const route = (role: string, sectionName: string, rule: object) =>
+        new k8s.apiextensions.CustomResource(
+            `${name}-${role}`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: meta(role, args.namespace, "app"),
+                spec: { parentRefs: parent(sectionName), hostnames: [args.host], rules: [rule] },
+            },
+            child,
+        );
+    route("app-https", args.gateway.httpsSection, { backendRefs: [{ name: args.service.metadata.name, port: args.port }] });
+    route("app-http-redirect", args.gateway.httpSection, {
+        filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }],
+    });
 }

@@ -53,7 +53,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
     readonly storageClassName: pulumi.Output<string>;
     readonly serviceAnnotations: Record<string, string> = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
     /** metrics-server runs as a managed add-on (nodes.ts). */
-    readonly features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true };
+    readonly features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true, publicLoadBalancers: true };
     readonly cluster: aws.eks.Cluster;
     readonly nodeGroup: aws.eks.NodeGroup;
 

@@ -7,6 +7,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { Weekday } from "../../config";
 import { weeklyWindow } from "../common";
+import type { GatewayImplementation } from "../contract";
 import type { Identity } from "./identity";
 import { RANGES, type Network } from "./network";
 
@@ -27,6 +28,12 @@ export interface ControlPlaneArgs {
 /** What every node runs with: the nodes' account, Shielded VM, no legacy metadata. */
 const SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
 const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
+
+/**
+ * GKE's Gateway controller, which the cluster runs on the standard channel (`gatewayApiConfig`), with
+ * its CustomResourceDefinitions: the global external Application Load Balancer, on the ports it serves.
+ */
+export const GKE_GATEWAY: GatewayImplementation = { className: "gke-l7-global-external-managed", ports: { http: 80, https: 443 } };
 
 export function controlPlane(
     name: string,
@@ -63,6 +70,7 @@ export function controlPlane(
             databaseEncryption: { state: "ENCRYPTED", keyName: identity.secretsKey.id },
             binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
             addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true }, httpLoadBalancing: { disabled: false } },
+            gatewayApiConfig: { channel: "CHANNEL_STANDARD" },
             loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
             monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } },
             maintenancePolicy: { recurringWindow: weeklyWindow(args.maintenanceDay, args.maintenanceStartTime) },

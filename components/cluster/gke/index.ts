@@ -12,7 +12,7 @@ import type { SettingsOn, Weekday } from "../../config";
 import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
 import { ClusterContract, ClusterFeatures, RegistryInfo } from "../contract";
 import { execKubeconfig } from "../kubeconfig";
-import { controlPlane } from "./control-plane";
+import { controlPlane, GKE_GATEWAY } from "./control-plane";
 import { identity } from "./identity";
 import { network } from "./network";
 import { registry } from "./registry";
@@ -42,8 +42,8 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
     readonly registry: RegistryInfo;
     readonly storageClassName: pulumi.Output<string>;
     readonly serviceAnnotations: Record<string, string> = {};
-    /** GKE runs metrics-server itself. */
-    readonly features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true };
+    /** GKE runs metrics-server and its own Gateway controller. */
+    readonly features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true, gateway: GKE_GATEWAY, publicLoadBalancers: true };
     readonly cluster: gcp.container.Cluster;
     readonly nodePool: gcp.container.NodePool;
 
