@@ -563,13 +563,14 @@ describe("DOKS production defaults", () => {
 });
 
 describe("workloads do not depend on the cloud", () => {
-    it("renders identical workload manifests on every cloud, except storage class, app image registry and load balancer annotations", async () => {
+    it("renders identical workload manifests on every cloud, except storage class, app image registry, load balancer annotations and the Gateway's health-check policy", async () => {
         const normalized = async (cloud: string) => {
             const r = await renderStackOnce("prod", cloud);
             // The environment's objects; the cluster layer's own (StorageClass, kind's registry ConfigMap) differ by design.
             const environment = new Set(r.run.registered.filter(x => isUnder(r.run, x, "kubeship:workloads:Environment")).map(x => x.name));
+            // The contract's health-check policy object, where the cloud's load balancer needs one (GKE).
             return manifests(r.run)
-                .filter(m => environment.has(m.resource))
+                .filter(m => environment.has(m.resource) && !m.resource.endsWith("-health-check"))
                 .map(m => {
                     const o = structuredClone(m.object);
                     for (const claim of o.spec?.volumeClaimTemplates ?? []) delete claim.spec.storageClassName;

@@ -168,6 +168,16 @@ describe("HTTPS at the edge", () => {
         assert.equal(spec(one(aws, "kubernetes:policy/v1:PodDisruptionBudget", "traefik")).spec.maxUnavailable, 1);
     });
 
+    it("on GKE: the load balancer checks the app's readiness path, not `/` (a 404), through a HealthCheckPolicy on its Service", () => {
+        const policy = spec(one(gcp, "kubernetes:networking.gke.io/v1:HealthCheckPolicy"));
+        assert.equal(policy.metadata.namespace, "staging");
+        assert.deepEqual(policy.spec.targetRef, { group: "", kind: "Service", name: "app" });
+        assert.deepEqual(policy.spec.default.config, { type: "HTTP", httpHealthCheck: { portSpecification: "USE_SERVING_PORT", requestPath: "/ready" } });
+        assert.equal(all(aws, "kubernetes:networking.gke.io/v1:HealthCheckPolicy").length, 0, "Traefik follows the pods' readiness");
+        const typo = { ...policy, spec: { ...policy.spec, default: { config: { type: "HTTP", httpHealthCheck: { requestpath: "/ready" } } } } };
+        assert.match(schemaErrors("kubernetes:networking.gke.io/v1:HealthCheckPolicy", typo).join("\n"), /must NOT have additional properties/);
+    });
+
     it("on GKE: the cluster's own Gateway controller on the standard channel, no definitions or Traefik of kubeship's", () => {
         assert.equal(under(gcp, "GatewayApiCrds").length + under(gcp, "Traefik").length, 0);
         assert.deepEqual(spec(one(gcp, "gcp:container/cluster:Cluster")).gatewayApiConfig, { channel: "CHANNEL_STANDARD" });

@@ -36,6 +36,19 @@ export interface GatewayImplementation {
     readonly className: string;
     /** Listener ports: the controller's own (Traefik's entry points) or those the load balancer serves. */
     readonly ports: { readonly http: number; readonly https: number };
+    /**
+     * The policy object that makes a load balancer which checks backends itself check the app's
+     * readiness path (GKE's checks `/` otherwise); undefined where the controller follows the pods'
+     * readiness alone.
+     */
+    readonly healthCheck?: (target: { service: pulumi.Input<string>; path: string }) => PolicyObject;
+}
+
+/** A policy custom resource, without its metadata (the caller names and places it). */
+export interface PolicyObject {
+    apiVersion: string;
+    kind: string;
+    spec: Record<string, unknown>;
 }
 
 /**

@@ -23,6 +23,8 @@ export interface GatewayRoute {
     httpSection: string;
     /** The HTTPS listener. */
     httpsSection: string;
+    /** What the backends need for the load balancer to check them (the implementation's `healthCheck`). */
+    healthCheck?: GatewayImplementation["healthCheck"];
 }
 
 export interface EdgeArgs extends AddonArgs {
@@ -136,7 +138,13 @@ export class Edge extends pulumi.ComponentResource {
             },
             child,
         );
-        this.route = { name: gateway.metadata.name, namespace: EDGE_NAMESPACE, httpSection: sections.http, httpsSection: sections.https };
+        this.route = {
+            name: gateway.metadata.name,
+            namespace: EDGE_NAMESPACE,
+            httpSection: sections.http,
+            httpsSection: sections.https,
+            healthCheck: args.gateway.healthCheck,
+        };
         this.registerOutputs({});
     }
 }

@@ -21,8 +21,6 @@ export interface AppArgs extends ResourceSizes, Omit<ExposureArgs, "namespace" |
     port: number;
     /** Liveness and startup probe path. */
     healthPath: string;
-    /** Readiness probe path. */
-    readyPath: string;
     /** Postgres endpoint, written into DATABASE_URL. */
     database: DatabaseEndpoint;
     /** Redis endpoint, written into REDIS_URL. */

@@ -16,6 +16,8 @@ export interface ExposureArgs {
     serviceAnnotations: Record<string, string>;
     /** HTTPS for `host` through a Gateway's listeners (the platform's edge); undefined = none. */
     route?: { host: string; gateway: GatewayRef };
+    /** Readiness probe path, which a load balancer that checks backends itself checks too. */
+    readyPath: string;
     /** HPA on CPU, from `replicas` up; undefined = fixed replicas. */
     autoscaling?: { maxReplicas: number; targetCPUUtilization: number };
     replicas: number;
@@ -29,6 +31,8 @@ export interface GatewayRef {
     httpSection: string;
     /** HTTPS: routed to the Service. */
     httpsSection: string;
+    /** The policy object that points the load balancer's health checks at `path`, when it needs one. */
+    healthCheck?: (target: { service: pulumi.Input<string>; path: string }) => { apiVersion: string; kind: string; spec: Record<string, unknown> };
 }
 
 /** The address of a LoadBalancer Service: its first ingress IP, else its hostname (AWS). */
@@ -50,7 +54,7 @@ export function expose(name: string, args: ExposureArgs, child: pulumi.CustomRes
         },
         child,
     );
-    if (args.route) routes(name, { ...args.route, namespace: ns, service, port: args.servicePort }, child);
+    if (args.route) routes(name, { ...args.route, namespace: ns, service, port: args.servicePort, readyPath: args.readyPath }, child);
     new k8s.policy.v1.PodDisruptionBudget(
         `${name}-pdb`,
         { metadata: meta("app", ns, "app"), spec: { maxUnavailable: 1, selector: { matchLabels: args.selector } } },
@@ -83,11 +87,12 @@ export function expose(name: string, args: ExposureArgs, child: pulumi.CustomRes
 
 /**
  * The app's HTTPRoutes on the Gateway: its host over HTTPS to the Service, and plain HTTP answered with a
- * permanent redirect to HTTPS (ACME's challenge paths, more specific, still reach cert-manager's solver).
+ * permanent redirect to HTTPS (ACME's challenge paths, more specific, still reach cert-manager's solver);
+ * and the Gateway's health-check policy for the Service, where its load balancer needs one.
  */
 function routes(
     name: string,
-    args: { host: string; gateway: GatewayRef; namespace: pulumi.Input<string>; service: k8s.core.v1.Service; port: number },
+    args: { host: string; gateway: GatewayRef; namespace: pulumi.Input<string>; service: k8s.core.v1.Service; port: number; readyPath: string },
     child: pulumi.CustomResourceOptions,
 ): void {
     const parent = (sectionName: string) => [{ kind: "Gateway", name: args.gateway.name, namespace: args.gateway.namespace, sectionName }];
@@ -106,4 +111,6 @@ function routes(
     route("app-http-redirect", args.gateway.httpSection, {
         filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }],
     });
+    const check = args.gateway.healthCheck?.({ service: args.service.metadata.name, path: args.readyPath });
+    if (check) new k8s.apiextensions.CustomResource(`${name}-health-check`, { ...check, metadata: meta("app", args.namespace, "app") }, child);
 }

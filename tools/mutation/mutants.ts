@@ -1567,6 +1567,13 @@ const platform: Mutant[] = [
         defect: "GKE runs no Gateway controller: the edge never gets an address",
     },
     {
+        id: "gke-health-check-on-root",
+        file: `${W}/exposure.ts`,
+        find: "service: args.service.metadata.name, path: args.readyPath",
+        replace: 'service: args.service.metadata.name, path: "/"',
+        defect: "GKE's load balancer checks `/`, which the app answers 404: every backend is unhealthy and users get 502",
+    },
+    {
         id: "gke-regional-gateway",
         file: `${C}/gke/control-plane.ts`,
         find: 'className: "gke-l7-global-external-managed"',

@@ -1,12 +1,13 @@
 /**
  * Offline Kubernetes schema validation: built-in kinds with kubernetes-models (the OpenAPI schemas of
  * Kubernetes ~1.33), custom resources with the schema of their CustomResourceDefinition among the
- * vendored add-on manifests (components/platform/vendor).
+ * vendored add-on manifests (components/platform/vendor), or the cloud's, from its documentation.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { readManifests, VENDOR } from "../../components/platform/manifests";
+import { CLOUD_SCHEMAS } from "./cloud-schemas";
 
 type Model = new (data: Record<string, unknown>) => { validate(): void };
 
@@ -42,10 +43,13 @@ interface CrdVersion {
 
 let crdSchemas: Map<string, object> | undefined;
 
-/** The served versions' schemas of every vendored CustomResourceDefinition, by `<group>/<version>:<Kind>`. */
+/**
+ * The served versions' schemas of every vendored CustomResourceDefinition, and of the definitions clouds
+ * install (cloud-schemas.ts), by `<group>/<version>:<Kind>`.
+ */
 function vendoredCrdSchemas(): Map<string, object> {
     if (!crdSchemas) {
-        crdSchemas = new Map();
+        crdSchemas = new Map(Object.entries(CLOUD_SCHEMAS));
         for (const file of fs.readdirSync(VENDOR)) {
             for (const m of readManifests(file).filter(o => o.kind === "CustomResourceDefinition")) {
                 const spec = m.spec as { group: string; names: { kind: string }; versions: CrdVersion[] };

@@ -32,8 +32,21 @@ const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
 /**
  * GKE's Gateway controller, which the cluster runs on the standard channel (`gatewayApiConfig`), with
  * its CustomResourceDefinitions: the global external Application Load Balancer, on the ports it serves.
+ * Its health checks ask for `/` on the pods unless a HealthCheckPolicy on the Service says otherwise
+ * (cloud.google.com/kubernetes-engine/docs/how-to/configure-gateway-resources#configure_health_check).
  */
-export const GKE_GATEWAY: GatewayImplementation = { className: "gke-l7-global-external-managed", ports: { http: 80, https: 443 } };
+export const GKE_GATEWAY: GatewayImplementation = {
+    className: "gke-l7-global-external-managed",
+    ports: { http: 80, https: 443 },
+    healthCheck: ({ service, path }) => ({
+        apiVersion: "networking.gke.io/v1",
+        kind: "HealthCheckPolicy",
+        spec: {
+            default: { config: { type: "HTTP", httpHealthCheck: { portSpecification: "USE_SERVING_PORT", requestPath: path } } },
+            targetRef: { group: "", kind: "Service", name: service },
+        },
+    }),
+};
 
 export function controlPlane(
     name: string,
