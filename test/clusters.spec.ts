@@ -167,11 +167,13 @@ describe("GKE production defaults", () => {
         assert.equal(all(r, "gcp:compute/router:Router").length, 1);
     });
 
-    it("enables Workload Identity, Shielded Nodes, Dataplane V2 and KMS encryption of Secrets in the same region", () => {
+    it("enables Workload Identity, Shielded Nodes, Dataplane V2 and KMS encryption of Secrets in the same region; Binary Authorization off", () => {
         const c = spec(one(r, "gcp:container/cluster:Cluster"));
         assert.deepEqual(c.workloadIdentityConfig, { workloadPool: "render-stand-in-project.svc.id.goog" });
         assert.equal(c.enableShieldedNodes, true);
         assert.equal(c.datapathProvider, "ADVANCED_DATAPATH");
+        assert.deepEqual(c.binaryAuthorization, { evaluationMode: "DISABLED" }, "off, not on with the project's allow-all default policy");
+        assert.equal(all(r, "gcp:binaryauthorization/policy:Policy").length, 0);
         assert.equal(c.databaseEncryption.state, "ENCRYPTED");
         const key = one(r, "gcp:kms/cryptoKey:CryptoKey");
         assert.equal(c.databaseEncryption.keyName, `${key.name}-id`);
@@ -190,7 +192,6 @@ describe("GKE production defaults", () => {
         const apis = all(r, "gcp:projects/service:Service").map(x => spec(x).service as string);
         assert.deepEqual(apis.sort(), [
             "artifactregistry.googleapis.com",
-            "binaryauthorization.googleapis.com",
             "cloudkms.googleapis.com",
             "cloudresourcemanager.googleapis.com",
             "compute.googleapis.com",

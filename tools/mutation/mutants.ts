@@ -821,8 +821,8 @@ const clusters: Mutant[] = [
     {
         id: "gke-iam-api-missing",
         file: `${C}/gke/index.ts`,
-        find: '"binaryauthorization", "iam", "cloudresourcemanager"]',
-        replace: '"binaryauthorization"]',
+        find: '"cloudkms", "iam", "cloudresourcemanager"]',
+        replace: '"cloudkms"]',
         defect: "a fresh project fails on the nodes' service account: the IAM API is off",
     },
     {
@@ -1565,6 +1565,13 @@ const platform: Mutant[] = [
         find: '            gatewayApiConfig: { channel: "CHANNEL_STANDARD" },\n',
         replace: "",
         defect: "GKE runs no Gateway controller: the edge never gets an address",
+    },
+    {
+        id: "gke-binauthz-allow-all",
+        file: `${C}/gke/control-plane.ts`,
+        find: 'binaryAuthorization: { evaluationMode: "DISABLED" },',
+        replace: 'binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },',
+        defect: "Binary Authorization looks on but enforces the project's allow-all default policy",
     },
     {
         id: "gke-health-check-on-root",

@@ -1,7 +1,7 @@
 /**
  * The GKE cluster and its node pool: a regional private-node cluster on a release channel, with
- * Workload Identity, Shielded Nodes, Dataplane V2, Secrets encrypted with the KMS key and Binary
- * Authorization, whose default pool is removed for an autoscaling pool of hardened nodes.
+ * Workload Identity, Shielded Nodes, Dataplane V2 and Secrets encrypted with the KMS key, whose default
+ * pool is removed for an autoscaling pool of hardened nodes.
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -81,7 +81,11 @@ export function controlPlane(
             enableShieldedNodes: true,
             datapathProvider: "ADVANCED_DATAPATH",
             databaseEncryption: { state: "ENCRYPTED", keyName: identity.secretsKey.id },
-            binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
+            // Binary Authorization off, said so rather than "on" with the project's allow-all default policy.
+            // An enforcing policy is one per project, shared by every cluster in it, and must name every
+            // image that runs (the app, Postgres, Redis, each add-on's, cert-manager's solver): a stack
+            // cannot own it without overwriting its neighbours'. The README's runbook enforces it.
+            binaryAuthorization: { evaluationMode: "DISABLED" },
             addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true }, httpLoadBalancing: { disabled: false } },
             gatewayApiConfig: { channel: "CHANNEL_STANDARD" },
             loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },

@@ -33,7 +33,7 @@ export interface GkeClusterArgs extends ManagedClusterArgs {
 }
 
 /** Every API the resources below use, enabled first: a fresh project deploys on the first `up`. */
-const APIS = ["compute", "container", "artifactregistry", "cloudkms", "binaryauthorization", "iam", "cloudresourcemanager"];
+const APIS = ["compute", "container", "artifactregistry", "cloudkms", "iam", "cloudresourcemanager"];
 
 export class GkeCluster extends pulumi.ComponentResource implements ClusterContract {
     readonly name: pulumi.Output<string>;
