@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { mutate, SELF_SPEC } from "../tools/mutation/main";
+import { FIRST_SPECS, firstSpecs, mutate, SELF_SPEC } from "../tools/mutation/main";
 import { MUTANTS } from "../tools/mutation/mutants";
 import { ROOT } from "../tools/render/stack-config";
 
@@ -29,6 +29,13 @@ describe("mutation run", () => {
             }
         });
         assert.deepEqual(stale, []);
+    });
+
+    it("runs the specs of a mutant's folder first, each an existing spec, and every mutant has some", () => {
+        for (const [, specs] of FIRST_SPECS) for (const spec of specs) assert.ok(fs.existsSync(path.join(ROOT, spec)), spec);
+        for (const m of MUTANTS) assert.notDeepEqual(firstSpecs(m.file), [], `${m.id} in ${m.file} maps to no spec`);
+        assert.deepEqual(firstSpecs("components/cluster/kind.ts"), ["test/kind.spec.ts"]);
+        assert.deepEqual(firstSpecs("components/cluster/eks/nodes.ts"), ["test/clusters.spec.ts"]);
     });
 
     it("refuses a mutant whose text is missing or repeated", () => {

@@ -39,14 +39,53 @@ interface RunResult {
     seconds: number;
 }
 
-/** Runs the unit suite in `dir` (mocha, stopping at the first failure). */
-function runSuite(dir: string, timeoutMs: number): Promise<RunResult> {
+/**
+ * The specs that test a components/ file most directly, by its folder: a mutant there runs them first,
+ * and the whole suite only when they all pass. A kill by either is a kill; only the order changes.
+ */
+export const FIRST_SPECS: [RegExp, string[]][] = [
+    [/^components\/platform\//, ["test/platform.spec.ts"]],
+    [/^components\/workloads\//, ["test/workloads.spec.ts"]],
+    [/^components\/config\//, ["test/settings.spec.ts", "test/validators.spec.ts"]],
+    [/^components\/cluster\/kind\.ts$/, ["test/kind.spec.ts"]],
+    [/^components\/cluster\//, ["test/clusters.spec.ts"]],
+    [/^components\/image\//, ["test/image.spec.ts"]],
+    [/^components\/program\.ts$/, ["test/stacks.spec.ts"]],
+];
+
+/** The first specs for a mutated file; empty when none is mapped (then the whole suite runs at once). */
+export function firstSpecs(file: string): string[] {
+    return FIRST_SPECS.find(([pattern]) => pattern.test(file))?.[1] ?? [];
+}
+
+/** .mocharc.json's options other than its spec list, as command-line arguments. */
+function configOptions(dir: string): string[] {
+    const config = JSON.parse(fs.readFileSync(path.join(dir, ".mocharc.json"), "utf8")) as Record<string, unknown>;
+    return Object.entries(config)
+        .filter(([key]) => key !== "spec")
+        .flatMap(([key, value]) => (Array.isArray(value) ? value.flatMap(v => [`--${key}`, String(v)]) : [`--${key}`, String(value)]));
+}
+
+/** Runs the unit suite in `dir` (mocha, stopping at the first failure), or only `specs` when given. */
+function runSuite(dir: string, timeoutMs: number, specs: string[] = []): Promise<RunResult> {
     const report = path.join(dir, ".mutation-result.json");
     fs.rmSync(report, { force: true });
     const started = Date.now();
     return new Promise(resolve => {
         // Without the spec that checks the mutants against the unmutated code: it fails on every mutant.
-        const mocha = ["node_modules/mocha/bin/mocha.js", "--bail", "--ignore", SELF_SPEC, "--reporter", "json", "--reporter-option", `output=${report}`];
+        // Given specs, mocha runs them with the config's options but not its spec list (which it would add).
+        const only = specs.length ? ["--no-config", ...configOptions(dir), ...specs] : [];
+        const mocha = [
+            "node_modules/mocha/bin/mocha.js",
+            "--bail",
+            "--ignore",
+            SELF_SPEC,
+            "--reporter",
+            "json",
+            "--reporter-option",
+            `output=${report}`,
+            ...only,
+        ];
         const child = spawn(process.execPath, mocha, {
             cwd: dir,
             stdio: ["ignore", "ignore", "pipe"],
@@ -125,7 +164,10 @@ async function main(): Promise<number> {
                 const i = next++;
                 const m = mutants[i];
                 box.write(m.file, mutated[i]);
-                const r = await runSuite(box.dir, timeoutMs);
+                const first = firstSpecs(m.file);
+                const quick = first.length ? await runSuite(box.dir, timeoutMs, first) : undefined;
+                const r = quick && (!quick.passed || quick.timedOut) ? quick : await runSuite(box.dir, timeoutMs);
+                if (quick && r !== quick) r.seconds += quick.seconds;
                 box.write(m.file, sources.get(m.file)!);
                 const status = r.timedOut ? "timeout" : r.passed ? "survived" : "killed";
                 const outcome: Outcome = { mutant: m, status, by: r.firstFailure, seconds: r.seconds };
