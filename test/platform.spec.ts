@@ -246,10 +246,17 @@ describe("HTTPS at the edge", () => {
         const controller = one(aws, "kubernetes:apps/v1:Deployment", "cert-manager");
         const gatewayApi = under(aws, "GatewayApiCrds").find(c => spec(c).metadata.name === "gateways.gateway.networking.k8s.io")!;
         assert.ok(dependencyClosure(aws, controller.urn).has(gatewayApi.urn), "the controller starts after the Gateway API definitions");
+        // The chart's API check, a Job Pulumi waits for: it passes once the webhook answers with the injected CA.
+        const check = one(aws, "kubernetes:batch/v1:Job", "cert-manager-startupapicheck");
+        assert.deepEqual(spec(check).spec.template.spec.containers[0].args.slice(0, 3), ["check", "api", "--wait=5m"]);
+        for (const o of under(aws, "CertManager")) {
+            const annotations = Object.keys(spec(o).metadata.annotations ?? {});
+            assert.deepEqual(annotations.filter(a => a.startsWith("helm.sh/")), [], `${o.name} keeps no Helm hook`);
+        }
         for (const kind of ["Issuer", "Certificate", "Gateway"]) {
             const closure = dependencyClosure(aws, edgeObject(aws, kind).urn);
             assert.ok(closure.has(controller.urn), `${kind} waits for cert-manager`);
-            assert.ok(closure.has(one(aws, "kubernetes:apps/v1:Deployment", "cert-manager-webhook").urn), `${kind} waits for the webhook`);
+            assert.ok(closure.has(check.urn), `${kind} waits for cert-manager's API check`);
         }
         const dev = await onCloud("dev", "kind");
         assert.equal(dev.registered.filter(x => x.type.startsWith("kubeship:platform:") && x.type !== "kubeship:platform:Platform").length, 0);

@@ -56,6 +56,9 @@ function helmTemplate(bin: Renderers, chart: string, release: string, namespace:
     }
 }
 
+/** Values that delete the Helm hook annotations a chart sets by default. */
+const HELM_HOOK_REMOVED = { "helm.sh/hook": null, "helm.sh/hook-weight": null, "helm.sh/hook-delete-policy": null };
+
 export const SOURCES: AddonSource[] = [
     {
         // 0.8.x serves Kubernetes 1.31 and newer; 0.9.x needs 1.34 (its README's compatibility matrix).
@@ -77,8 +80,9 @@ export const SOURCES: AddonSource[] = [
         render: (dir, bin) => run(bin.kustomize, ["build", path.join(dir, "config", "crd")]),
     },
     {
-        // The release's chart, stamped with its version. No startupapicheck (a Helm hook Job, for
-        // `helm install --wait`; Pulumi waits for the Deployments itself); HTTP-01 through Gateway API.
+        // The release's chart, stamped with its version; HTTP-01 through Gateway API. The startupapicheck
+        // Job (a Helm hook there, a plain Job here, which Pulumi waits for) succeeds once the webhook
+        // answers with the CA the injector wrote: what issuers and certificates need to be created.
         file: "cert-manager.yaml",
         module: "github.com/cert-manager/cert-manager",
         version: "v1.21.2",
@@ -92,7 +96,14 @@ export const SOURCES: AddonSource[] = [
                 "cert-manager",
                 {
                     crds: { enabled: true, keep: false },
-                    startupapicheck: { enabled: false },
+                    startupapicheck: {
+                        // Helm's hook annotations mean nothing to Pulumi: null removes them from the chart's map.
+                        jobAnnotations: HELM_HOOK_REMOVED,
+                        rbac: { annotations: HELM_HOOK_REMOVED },
+                        serviceAccount: { annotations: HELM_HOOK_REMOVED },
+                        timeout: "5m",
+                        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+                    },
                     global: { leaderElection: { namespace: "cert-manager" } },
                     config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", gatewayAPI: { enabled: true } },
                     resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
