@@ -251,7 +251,11 @@ describe("HTTPS at the edge", () => {
         assert.deepEqual(spec(check).spec.template.spec.containers[0].args.slice(0, 3), ["check", "api", "--wait=5m"]);
         for (const o of under(aws, "CertManager")) {
             const annotations = Object.keys(spec(o).metadata.annotations ?? {});
-            assert.deepEqual(annotations.filter(a => a.startsWith("helm.sh/")), [], `${o.name} keeps no Helm hook`);
+            assert.deepEqual(
+                annotations.filter(a => a.startsWith("helm.sh/")),
+                [],
+                `${o.name} keeps no Helm hook`,
+            );
         }
         for (const kind of ["Issuer", "Certificate", "Gateway"]) {
             const closure = dependencyClosure(aws, edgeObject(aws, kind).urn);
