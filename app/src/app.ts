@@ -1,7 +1,11 @@
 /**
  * The HTTP handlers, independent of the real clients so they can be tested with fakes.
- *   GET  /health  the process is alive
- *   GET  /ready   Postgres and Redis answer (503 otherwise, and while shutting down)
+ *   GET  /health        the process is alive (liveness)
+ *   GET  /ready         this pod can serve: Postgres, where every count lives, answers (503 otherwise,
+ *                       and while shutting down). Redis is a cache the app serves without, so its
+ *                       outage never takes pods out of the Service (readiness)
+ *   GET  /dependencies  each dependency's state, for dashboards and alerts: 503 when one is down
+ *                       (never a probe: a shared dependency would fail every pod at once)
  *   GET  /visits  the visit count: from the Redis cache, else from Postgres (then cached)
  *   POST /visits  counts a visit in Postgres and refreshes the cache
  */
@@ -67,9 +71,14 @@ export function createApp(deps: AppDeps): App {
         "GET /health": async () => [200, { status: "ok" }],
         "GET /ready": async () => {
             if (draining) return [503, { status: "draining" }];
+            const postgres = await check("postgres", () => deps.counter.ping());
+            const ready = postgres === "ok";
+            return [ready ? 200 : 503, { status: ready ? "ready" : "unavailable", postgres }];
+        },
+        "GET /dependencies": async () => {
             const [postgres, redis] = await Promise.all([check("postgres", () => deps.counter.ping()), check("redis", () => deps.cache.ping())]);
-            const ready = postgres === "ok" && redis === "ok";
-            return [ready ? 200 : 503, { status: ready ? "ready" : "unavailable", postgres, redis }];
+            const up = postgres === "ok" && redis === "ok";
+            return [up ? 200 : 503, { postgres, redis }];
         },
         "GET /visits": async () => {
             const cached = await deps.cache.get(CACHE_KEY).catch(e => {
@@ -106,7 +115,7 @@ export function createApp(deps: AppDeps): App {
             const done = (status: number, body: unknown) => {
                 send(res, status, body);
                 const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-                if (path !== "/health" && path !== "/ready")
+                if (path !== "/health" && path !== "/ready" && path !== "/dependencies")
                     deps.log.info("request", { method: req.method, path, status, durationMs: Math.round(durationMs * 10) / 10 });
             };
             if (!route) {
