@@ -298,7 +298,15 @@ describe("workloads", () => {
             const hook = container(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).lifecycle.postStart.exec.command;
             assert.deepEqual(hook.slice(0, 2), ["sh", "-c"]);
             assert.match(hook[2], /ALTER ROLE :\\"user\\" WITH PASSWORD :'password'/);
-            assert.match(hook[2], /cat \/etc\/postgres-secret\/password/);
+            // psql reads the file itself (a backquoted cat in \set): the password is in no process's arguments.
+            assert.match(hook[2], /'\\set password `cat \/etc\/postgres-secret\/password`'/);
+            assert.doesNotMatch(hook[2], /\$\(cat|-v password=/);
+            // Every way out but success exits 1 with a message the kubelet records in an event.
+            const lines = hook[2].split("\n");
+            assert.match(lines[0], /^\[ -s \/etc\/postgres-secret\/password \] \|\| \{ echo "kubeship: .*" >&2; exit 1; \}$/);
+            assert.match(lines.at(-1)!, /^echo "kubeship: Postgres did not answer .*" >&2; exit 1$/);
+            assert.equal(hook[2].match(/exit 1/g)!.length, 3);
+            assert.equal(hook[2].match(/exit 0/g)!.length, 1);
         });
 
         it("generates a new password, restarts Postgres and Redis and rolls the app when a version is bumped", async () => {

@@ -42,20 +42,25 @@ const SOCKET_DIR = "/var/run/postgresql";
 /**
  * The container's postStart hook: once the server answers on its local socket, set the role's password
  * to the one in the mounted Secret. initdb only reads the password on an empty volume; this makes a
- * rotated password take effect at the next start. The password alphabet has no quotes, and psql's
- * :'password' quoting escapes what it needs.
+ * rotated password take effect at the next start. psql reads the password itself (`\set` with a
+ * backquoted `cat`), so it is in no process's arguments, and `:'password'` quotes it. Any failure exits
+ * 1 with a message: the kubelet then records it in a FailedPostStartHook event (`kubectl describe pod`)
+ * and restarts the container, rather than Postgres running with a password the app does not have.
  */
 export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`): string {
-    const sql = String.raw`ALTER ROLE :\"user\" WITH PASSWORD :'password';`;
+    const readPassword = `'\\set password \`cat ${passwordFile}\`'`;
+    const alterRole = String.raw`"ALTER ROLE :\"user\" WITH PASSWORD :'password';"`;
+    const fail = (message: string) => `echo "kubeship: ${message}" >&2; exit 1`;
     return [
+        `[ -s ${passwordFile} ] || { ${fail(`the password file ${passwordFile} is missing or empty`)}; }`,
         "for attempt in $(seq 1 120); do",
-        `  if pg_isready -q -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" &&`,
-        String.raw`    printf '%s\n' "${sql}" | psql -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v user="$POSTGRES_USER" -v password="$(cat ${passwordFile})"; then`,
-        "    exit 0",
+        `  if pg_isready -q -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then`,
+        `    printf '%s\\n' ${readPassword} ${alterRole} | psql -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v user="$POSTGRES_USER" && exit 0`,
+        `    ${fail("psql could not set the role's password from the Secret (its error is above)")}`,
         "  fi",
         "  sleep 1",
         "done",
-        'echo "kubeship: could not set the password from the Secret" >&2',
+        fail(`Postgres did not answer on ${socketDir} within 120 s, so the role's password was not set from the Secret`),
     ].join("\n");
 }
 

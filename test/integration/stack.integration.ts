@@ -140,22 +140,51 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
         assert.deepEqual(back.body, { postgres: "ok", redis: "ok" });
     });
 
-    it("rotates the Postgres password with the container's postStart hook", async () => {
+    /** The Postgres container's postStart hook, pointed at the local server; psql's arguments are logged by a shim first on PATH. */
+    const postStartHook = (passwordFile: string, edit: (script: string) => string = s => s) => {
         const hook: string[] = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].lifecycle.postStart.exec.command;
-        const rotated = "Rotated@Pw:/?#%&[2]=+";
-        const passwordFile = path.join(tmp, "rotated-password");
-        fs.writeFileSync(passwordFile, rotated, { mode: 0o644 });
-        // The hook as the container runs it; only the socket directory, the mounted file's path and the port (PGPORT) differ here.
-        const script = hook[2].replaceAll("/var/run/postgresql", postgres!.socketDir).replaceAll("/etc/postgres-secret/password", passwordFile);
-        await runToEnd(hook[0], [hook[1], script], {
+        const shims = fs.mkdtempSync(path.join(tmp, "shims-"));
+        const argLog = path.join(shims, "psql-args");
+        fs.writeFileSync(path.join(shims, "psql"), `#!/bin/sh\nprintf '%s\\n' "$@" >> ${argLog}\nexec ${postgresBin()}/psql "$@"\n`, { mode: 0o755 });
+        // Only the socket directory, the mounted file's path and the port (PGPORT) differ from the container's.
+        const script = edit(hook[2].replaceAll("/var/run/postgresql", postgres!.socketDir).replaceAll("/etc/postgres-secret/password", passwordFile));
+        const proc = startProcess("postStart", hook[0], [hook[1], script], {
             ...process.env,
-            PATH: `${postgresBin()}:${process.env.PATH}`,
+            PATH: `${shims}:${postgresBin()}:${process.env.PATH}`,
             POSTGRES_USER: pg.user,
             POSTGRES_DB: pg.database,
             PGPORT: String(postgres!.port),
         });
+        return { proc, psqlArgs: () => (fs.existsSync(argLog) ? fs.readFileSync(argLog, "utf8") : "") };
+    };
+
+    it("rotates the Postgres password with the container's postStart hook, the password in no process's arguments", async () => {
+        const rotated = "Rotated@Pw:/?#%&[2]=+";
+        const passwordFile = path.join(tmp, "rotated-password");
+        fs.writeFileSync(passwordFile, rotated, { mode: 0o644 });
+        const { proc, psqlArgs } = postStartHook(passwordFile);
+        assert.equal(await proc.exited, 0, proc.output.join("\n"));
+        assert.ok(psqlArgs().includes(pg.user), "the shim saw psql run");
+        assert.ok(!psqlArgs().includes(rotated), `the password is in psql's arguments: ${psqlArgs()}`);
         assert.equal(postgres!.psql({ user: pg.user, password: rotated }, pg.database, "SELECT current_user"), pg.user);
         assert.throws(() => postgres!.psql(pg, pg.database, "SELECT 1"), /password authentication failed/, "the old password no longer works");
+    });
+
+    it("fails the hook visibly (exit 1 and a message, which the kubelet puts in an event) when the password cannot be set", async () => {
+        const missing = postStartHook(path.join(tmp, "no-such-file"));
+        assert.equal(await missing.proc.exited, 1);
+        assert.match(missing.proc.output.join("\n"), /kubeship: the password file .*no-such-file is missing or empty/);
+        assert.equal(missing.psqlArgs(), "", "an empty password is never set");
+
+        const passwordFile = path.join(tmp, "unused-password");
+        fs.writeFileSync(passwordFile, "Unused-Pw-123", { mode: 0o644 });
+        const noServer = postStartHook(passwordFile, s => s.replaceAll(postgres!.socketDir, path.join(tmp, "no-socket")).replace("seq 1 120", "seq 1 2"));
+        assert.equal(await noServer.proc.exited, 1);
+        assert.match(noServer.proc.output.join("\n"), /kubeship: Postgres did not answer on .*no-socket within 120 s/);
+
+        const wrongRole = postStartHook(passwordFile, s => s.replace('-v user="$POSTGRES_USER"', "-v user=no_such_role"));
+        assert.equal(await wrongRole.proc.exited, 1);
+        assert.match(wrongRole.proc.output.join("\n"), /role "no_such_role" does not exist[\s\S]*kubeship: psql could not set the role's password/);
     });
 
     it("shuts down gracefully on SIGTERM", async () => {

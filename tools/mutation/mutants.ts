@@ -1406,6 +1406,20 @@ const P = "components/platform";
 
 const platform: Mutant[] = [
     {
+        id: "password-hook-fails-quietly",
+        file: `${W}/postgres.ts`,
+        find: 'const fail = (message: string) => `echo "kubeship: ${message}" >&2; exit 1`;',
+        replace: 'const fail = (message: string) => `echo "kubeship: ${message}" >&2`;',
+        defect: "a password that could not be set goes unnoticed: the hook succeeds and the app cannot log in",
+    },
+    {
+        id: "password-hook-in-args",
+        file: `${W}/postgres.ts`,
+        find: "const readPassword = `'\\\\set password \\`cat ${passwordFile}\\`'`;",
+        replace: "const readPassword = `'\\\\set password ' \"$(cat ${passwordFile})\"`;",
+        defect: "the password is in the process list of the Postgres container (ps, /proc) while the hook runs",
+    },
+    {
         id: "metrics-server-everywhere",
         file: `${P}/index.ts`,
         find: "if (args.metrics && !cluster.features.metricsApi) {",
