@@ -131,10 +131,15 @@ describe("workloads", () => {
             assert.ok(!c.args.some((a: string) => run.generatedSecrets.some(s => a.includes(s))));
         });
 
-        it("has distinct readiness (authenticated PING) and liveness (TCP) probes", () => {
+        it("probes readiness and liveness with an authenticated PING (a hung server still accepts TCP), liveness slower to give up", () => {
             const c = container(one(run, "kubernetes:apps/v1:Deployment", "redis"));
-            assert.match(c.readinessProbe.exec.command.join(" "), /redis-cli .* ping/);
-            assert.equal(c.livenessProbe.tcpSocket.port, "redis");
+            for (const probe of [c.readinessProbe, c.livenessProbe]) {
+                assert.deepEqual(probe.exec.command, ["sh", "-c", "redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG"]);
+                assert.equal(probe.tcpSocket, undefined);
+                assert.ok(probe.timeoutSeconds > 0, "the kubelet kills a probe that hangs");
+            }
+            assert.ok(c.livenessProbe.periodSeconds * c.livenessProbe.failureThreshold >= 60, "a busy minute is not a restart");
+            assert.ok(c.livenessProbe.periodSeconds * c.livenessProbe.failureThreshold > c.readinessProbe.periodSeconds * c.readinessProbe.failureThreshold);
         });
     });
 

@@ -59,6 +59,9 @@ export class Redis extends pulumi.ComponentResource implements Endpoint {
             child,
         );
 
+        // An authenticated PING (REDISCLI_AUTH from the Secret) for both probes: a hung server still
+        // accepts TCP connections (the kernel does), but answers no command, and the kubelet's timeout
+        // fails the probe. No TCP probe from the node, which default-deny policies break on some CNIs.
         const ping = ["sh", "-c", `redis-cli -h 127.0.0.1 -p ${PORT} ping | grep -q PONG`];
         this.deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
@@ -96,7 +99,7 @@ export class Redis extends pulumi.ComponentResource implements Endpoint {
                                     resources: resources(args),
                                     securityContext: containerSecurity(UID),
                                     readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
-                                    livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 3 },
+                                    livenessProbe: { exec: { command: ping }, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 3 },
                                     volumeMounts: [
                                         { name: "data", mountPath: "/data" },
                                         { name: "auth", mountPath: AUTH_MOUNT, readOnly: true },

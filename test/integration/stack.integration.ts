@@ -6,6 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runProgram, RunResult } from "../../tools/render/harness";
@@ -118,6 +119,34 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
         const values = Object.fromEntries(lines.flatMap((line, i) => (i % 2 ? [] : [[line, lines[i + 1]]])));
         assert.equal(values.maxmemory, redisArgs[redisArgs.indexOf("--maxmemory") + 1]);
         assert.equal(values["maxmemory-policy"], "allkeys-lru");
+    });
+
+    it("probes Redis liveness with a command that a hung server fails, though it still accepts TCP connections", async () => {
+        const probe = spec(one(run, "kubernetes:apps/v1:Deployment", "redis")).spec.template.spec.containers[0].livenessProbe;
+        const port = redisArgs[redisArgs.indexOf("--port") + 1];
+        const [shell, flag, script] = probe.exec.command as string[];
+        const runProbe = async () => {
+            // As the kubelet runs it: in the container's environment (REDISCLI_AUTH), killed at timeoutSeconds.
+            const proc = startProcess("liveness", shell, [flag, script.replace(/-p \d+/, `-p ${port}`)], { ...process.env, REDISCLI_AUTH: redisPassword });
+            const timer = setTimeout(() => proc.child.kill("SIGKILL"), probe.timeoutSeconds * 1000);
+            const code = await proc.exited;
+            clearTimeout(timer);
+            return code;
+        };
+        const tcpConnects = () =>
+            new Promise<boolean>(resolve => {
+                const socket = net.connect(Number(port), "127.0.0.1", () => (socket.destroy(), resolve(true)));
+                socket.once("error", () => resolve(false));
+            });
+        assert.equal(await runProbe(), 0, "a serving Redis passes");
+        redis!.child.kill("SIGSTOP");
+        try {
+            assert.equal(await tcpConnects(), true, "a TCP probe would pass: the kernel still accepts");
+            assert.notEqual(await runProbe(), 0, "the command probe fails");
+        } finally {
+            redis!.child.kill("SIGCONT");
+        }
+        assert.equal(await runProbe(), 0, "and passes again once Redis answers");
     });
 
     it("stays ready when Redis stops (the cache is optional), keeps counting from PostgreSQL, and reports Redis down until it returns", async () => {

@@ -1406,6 +1406,13 @@ const P = "components/platform";
 
 const platform: Mutant[] = [
     {
+        id: "redis-liveness-tcp",
+        file: `${W}/redis.ts`,
+        find: "livenessProbe: { exec: { command: ping }, periodSeconds: 10,",
+        replace: 'livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10,',
+        defect: "a hung Redis passes its liveness probe forever (the kernel still accepts connections)",
+    },
+    {
         id: "password-hook-fails-quietly",
         file: `${W}/postgres.ts`,
         find: 'const fail = (message: string) => `echo "kubeship: ${message}" >&2; exit 1`;',
