@@ -6,6 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -216,8 +217,39 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
         assert.match(wrongRole.proc.output.join("\n"), /role "no_such_role" does not exist[\s\S]*kubeship: psql could not set the role's password/);
     });
 
-    it("shuts down gracefully on SIGTERM", async () => {
-        assert.equal(await app!.stop("SIGTERM"), 0);
-        assert.ok(app!.output.some(l => /"msg":"shutting down"/.test(l)) && app!.output.some(l => /"msg":"stopped"/.test(l)), app!.output.join("\n"));
+    it("shuts down gracefully on SIGTERM: a request in flight on a keep-alive connection finishes, answered with Connection: close", async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const request = (p: string) =>
+            new Promise<{ status: number; connection?: string; socket: net.Socket; body: string }>((resolve, reject) => {
+                const req = http.get(`${base}${p}`, { agent }, res => {
+                    let body = "";
+                    res.on("data", (d: Buffer) => (body += d.toString()));
+                    res.on("end", () => resolve({ status: res.statusCode!, connection: res.headers.connection, socket: req.socket!, body }));
+                });
+                req.on("error", reject);
+            });
+        const first = await request("/health");
+        assert.equal(first.connection, "keep-alive");
+        const closed = new Promise<void>(resolve => first.socket.once("close", () => resolve()));
+
+        // A request held in flight: the cache read waits on a Redis that does not answer.
+        redis!.child.kill("SIGSTOP");
+        const inFlight = request("/visits");
+        await new Promise(resolve => setTimeout(resolve, 200));
+        app!.child.kill("SIGTERM");
+        await app!.waitForLine(/"msg":"shutting down"/);
+        redis!.child.kill("SIGCONT");
+
+        const answer = await inFlight;
+        assert.equal(answer.status, 200, answer.body);
+        assert.equal(answer.socket, first.socket, "the same keep-alive connection");
+        assert.equal(answer.connection, "close", "draining: the client must not reuse the connection");
+        await closed;
+        assert.equal(await app!.exited, 0);
+        assert.ok(
+            app!.output.some(l => /"msg":"stopped"/.test(l)),
+            app!.output.join("\n"),
+        );
+        agent.destroy();
     });
 });
