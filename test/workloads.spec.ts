@@ -7,8 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { kubeship } from "../components/program";
 import { App, connectionUrl, Postgres, Redis } from "../components/workloads";
+import { secretHash } from "../components/workloads/common";
 import { runProgram, RunResult } from "../tools/render/harness";
-import { AFTER_DEPLOY, installMocks, isSecretWrapper, valueOf } from "../tools/render/mocks";
+import { AFTER_DEPLOY, installMocks, isSecretWrapper, unwrap, valueOf } from "../tools/render/mocks";
 import { all, one, spec } from "./support/query";
 
 const IMAGE = "ghcr.io/acme/shop:2.3.1";
@@ -295,11 +296,17 @@ describe("workloads", () => {
     });
 
     describe("password rotation", () => {
-        it("sets each pod template's password version, and re-applies the Secret's password on every Postgres start", () => {
-            const annotation = (type: string, name: string) => spec(one(run, type, name)).spec.template.metadata.annotations["kubeship.dev/password-version"];
-            assert.equal(annotation("kubernetes:apps/v1:StatefulSet", "postgres"), "1");
-            assert.equal(annotation("kubernetes:apps/v1:Deployment", "redis"), "1");
-            assert.equal(annotation("kubernetes:apps/v1:Deployment", "app"), "postgres-1.redis-1");
+        it("puts on each pod template the hash of the Secret content its pods read, and re-applies the Secret's password on every Postgres start", async () => {
+            const annotation = (type: string, name: string) => spec(one(run, type, name)).spec.template.metadata.annotations["kubeship.dev/secret-hash"];
+            const content = (name: string) => unwrap(spec(one(run, "kubernetes:core/v1:Secret", name)).stringData) as Record<string, string>;
+            for (const [type, workload, secret] of [
+                ["kubernetes:apps/v1:StatefulSet", "postgres", "postgres"],
+                ["kubernetes:apps/v1:Deployment", "redis", "redis"],
+                ["kubernetes:apps/v1:Deployment", "app", "app-env"],
+            ]) {
+                assert.match(annotation(type, workload), /^[0-9a-f]{16}$/, workload);
+                assert.equal(annotation(type, workload), await valueOf(secretHash(content(secret))), `${workload}: the hash of Secret ${secret}`);
+            }
             const hook = container(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).lifecycle.postStart.exec.command;
             assert.deepEqual(hook.slice(0, 2), ["sh", "-c"]);
             assert.match(hook[2], /ALTER ROLE :\\"user\\" WITH PASSWORD :'password'/);
@@ -314,17 +321,33 @@ describe("workloads", () => {
             assert.equal(hook[2].match(/exit 0/g)!.length, 1);
         });
 
-        it("generates a new password, restarts Postgres and Redis and rolls the app when a version is bumped", async () => {
-            const r = await runProgram({
-                stack: "rotate",
-                config: config({}, { "kubeship:postgres": { passwordVersion: 2 }, "kubeship:redis": { passwordVersion: 3 } }),
-            });
-            assert.deepEqual(spec(one(r, "random:index/randomPassword:RandomPassword", "kubeship-postgres-password")).keepers, { version: "2" });
-            assert.deepEqual(spec(one(r, "random:index/randomPassword:RandomPassword", "kubeship-redis-password")).keepers, { version: "3" });
-            const annotation = (type: string, name: string) => spec(one(r, type, name)).spec.template.metadata.annotations["kubeship.dev/password-version"];
-            assert.equal(annotation("kubernetes:apps/v1:StatefulSet", "postgres"), "2");
-            assert.equal(annotation("kubernetes:apps/v1:Deployment", "redis"), "3");
-            assert.equal(annotation("kubernetes:apps/v1:Deployment", "app"), "postgres-2.redis-3");
+        it("generates a new password when a version is bumped, and rolls exactly what reads it: Postgres and the app, or Redis and the app", async () => {
+            const hashes = async (versions: { postgres: number; redis: number }) => {
+                const r = await runProgram({
+                    stack: "rotate",
+                    config: config({}, { "kubeship:postgres": { passwordVersion: versions.postgres }, "kubeship:redis": { passwordVersion: versions.redis } }),
+                });
+                assert.deepEqual(spec(one(r, "random:index/randomPassword:RandomPassword", "kubeship-postgres-password")).keepers, {
+                    version: String(versions.postgres),
+                });
+                const annotation = (type: string, name: string) => spec(one(r, type, name)).spec.template.metadata.annotations["kubeship.dev/secret-hash"];
+                return {
+                    postgres: annotation("kubernetes:apps/v1:StatefulSet", "postgres"),
+                    redis: annotation("kubernetes:apps/v1:Deployment", "redis"),
+                    app: annotation("kubernetes:apps/v1:Deployment", "app"),
+                };
+            };
+            const before = await hashes({ postgres: 1, redis: 1 });
+            const postgresRotated = await hashes({ postgres: 2, redis: 1 });
+            assert.notEqual(postgresRotated.postgres, before.postgres);
+            assert.notEqual(postgresRotated.app, before.app);
+            assert.equal(postgresRotated.redis, before.redis, "Redis does not restart for the database's password");
+            const redisRotated = await hashes({ postgres: 1, redis: 3 });
+            assert.deepEqual(
+                [redisRotated.postgres === before.postgres, redisRotated.redis !== before.redis, redisRotated.app !== before.app],
+                [true, true, true],
+            );
+            assert.deepEqual(await hashes({ postgres: 1, redis: 1 }), before, "the same passwords, the same templates: nothing rolls");
         });
     });
 
@@ -412,14 +435,13 @@ describe("components on their own", () => {
         assert.equal(pg.port, 5432);
         assert.equal(pg.user, "shopper");
         assert.equal(pg.database, "shop");
-        assert.equal(pg.passwordVersion, 4);
         assert.equal(await pulumi.isSecret(pg.password), true);
         assert.match(await valueOf(pg.password), /^Pw@/);
         await valueOf(pg.statefulSet.metadata);
         const sts = registered("kubernetes:apps/v1:StatefulSet", "pg-statefulset").spec;
         assert.equal(sts.template.spec.containers[0].image, "postgres:16.4");
         assert.equal(sts.template.spec.terminationGracePeriodSeconds, 90);
-        assert.equal(sts.template.metadata.annotations["kubeship.dev/password-version"], "4");
+        assert.equal(sts.template.metadata.annotations["kubeship.dev/secret-hash"], await valueOf(secretHash({ username: "shopper", password: pg.password })));
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "3Gi");
         assert.deepEqual(sts.template.spec.containers[0].resources, { requests: { cpu: "300m", memory: "600Mi" }, limits: { cpu: "2", memory: "2Gi" } });
     });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { containerSecurity, Endpoint, hardenedPod, meta, resources, ResourceSizes, selector, templateMeta } from "./common";
+import { containerSecurity, Endpoint, hardenedPod, meta, resources, ResourceSizes, secretHash, selector, templateMeta } from "./common";
 import { expose, ExposureArgs } from "./exposure";
 
 /** Where the app finds Postgres: an endpoint, its role and its database. */
@@ -58,17 +58,16 @@ export class App extends pulumi.ComponentResource {
         const db = args.database;
         const redis = args.redis;
 
+        const env = {
+            DATABASE_URL: pulumi.secret(pulumi.output(db.password).apply(pw => connectionUrl("postgresql", db.user, pw, db.host, db.port, db.database))),
+            REDIS_URL: pulumi.secret(pulumi.output(redis.password).apply(pw => connectionUrl("redis", "", pw, redis.host, redis.port, "0"))),
+        };
         this.secret = new k8s.core.v1.Secret(
             `${name}-env`,
             {
                 metadata: meta(SECRET_NAME, ns, "app"),
                 type: "Opaque",
-                stringData: {
-                    DATABASE_URL: pulumi.secret(
-                        pulumi.output(db.password).apply(pw => connectionUrl("postgresql", db.user, pw, db.host, db.port, db.database)),
-                    ),
-                    REDIS_URL: pulumi.secret(pulumi.output(redis.password).apply(pw => connectionUrl("redis", "", pw, redis.host, redis.port, "0"))),
-                },
+                stringData: env,
             },
             child,
         );
@@ -99,8 +98,8 @@ export class App extends pulumi.ComponentResource {
                     selector: { matchLabels: this.selector },
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
-                        // envFrom is read at start: a rotated password rolls the app.
-                        metadata: templateMeta("app", `postgres-${db.passwordVersion}.redis-${redis.passwordVersion}`),
+                        // envFrom is read at start: any change to the Secret (a new password) rolls the app.
+                        metadata: templateMeta("app", secretHash(env)),
                         spec: {
                             serviceAccountName: account.metadata.name,
                             ...hardenedPod(UID),

@@ -1,4 +1,5 @@
 /** Pieces every workload shares: labels, Pod Security "restricted" contexts, resources, owned names. */
+import * as crypto from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -67,8 +68,6 @@ export interface Endpoint {
     readonly port: number;
     /** Generated password, secret. */
     readonly password: pulumi.Input<string>;
-    /** Changes when the password is rotated: what reads it restarts. */
-    readonly passwordVersion: number;
 }
 
 /** Metadata of a namespaced object. `namespace` is the Namespace resource's output, so deletes are ordered. */
@@ -87,12 +86,29 @@ export function dataProtection(protect: boolean): pulumi.CustomResourceOptions {
 /** Characters allowed in generated passwords: URL-special ones included (credentials are URL-encoded), no quotes, backslash, '$' or spaces. */
 export const PASSWORD_SPECIALS = "!#%&*()-_=+[]{}<>:?@/";
 
-/** Pod-template annotation whose change restarts the pods (a rotated password must be re-read). */
-export const PASSWORD_VERSION_ANNOTATION = "kubeship.dev/password-version";
+/**
+ * Pod-template annotation: a digest of the Secret content the pods read at start. Any change to it (a
+ * `passwordVersion` bump, or a RandomPassword replaced for any other reason) changes the template, and
+ * the pods roll and read the new values.
+ */
+export const SECRET_HASH_ANNOTATION = "kubeship.dev/secret-hash";
 
-/** A pod template's metadata: the component's labels, and the password version whose change restarts the pods. */
-export function templateMeta(component: string, passwordVersion: string): k8s.types.input.meta.v1.ObjectMeta {
-    return { labels: labels(component), annotations: { [PASSWORD_VERSION_ANNOTATION]: passwordVersion } };
+/**
+ * The digest of a Secret's `stringData` (SHA-256 of its keys and values, 16 hex characters). It is not
+ * secret: it cannot give back a 32-character generated password, and a plain annotation keeps the
+ * template's diff readable.
+ */
+export function secretHash(stringData: Record<string, Input<string>>): pulumi.Output<string> {
+    const entries = Object.entries(stringData).sort(([a], [b]) => a.localeCompare(b));
+    const digest = pulumi
+        .all(entries.map(([key, value]) => pulumi.all([key, value])))
+        .apply(pairs => crypto.createHash("sha256").update(JSON.stringify(pairs)).digest("hex").slice(0, 16));
+    return pulumi.unsecret(digest);
+}
+
+/** A pod template's metadata: the component's labels, and the hash of the Secret content its pods read. */
+export function templateMeta(component: string, secretDigest: Input<string>): k8s.types.input.meta.v1.ObjectMeta {
+    return { labels: labels(component), annotations: { [SECRET_HASH_ANNOTATION]: secretDigest } };
 }
 
 /** The pod-level hardening every workload shares: no API token mounted, Pod Security "restricted" as `uid`. */

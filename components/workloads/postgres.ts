@@ -1,7 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseEndpoint } from "./app";
-import { containerSecurity, dataProtection, generatedPassword, hardenedPod, labels, meta, resources, ResourceSizes, selector, templateMeta } from "./common";
+import {
+    containerSecurity,
+    dataProtection,
+    generatedPassword,
+    hardenedPod,
+    labels,
+    meta,
+    resources,
+    ResourceSizes,
+    secretHash,
+    selector,
+    templateMeta,
+} from "./common";
 
 /** Postgres arguments, resolved (the config parser applies the defaults), with the container's sizes. */
 export interface PostgresArgs extends ResourceSizes {
@@ -73,7 +85,6 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
     readonly database: string;
     /** Generated password, secret. */
     readonly password: pulumi.Output<string>;
-    readonly passwordVersion: number;
     /** Pod labels, for NetworkPolicies. */
     readonly selector = selector("postgres");
     readonly statefulSet: k8s.apps.v1.StatefulSet;
@@ -81,22 +92,21 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Postgres", name, {}, opts);
         const protect = dataProtection(args.protect);
-        const passwordVersion = args.passwordVersion;
-        this.passwordVersion = passwordVersion;
         const child = { parent: this, provider: args.provider };
         this.host = "postgres";
         this.user = args.user;
         this.database = args.database;
 
         // Not protected: Postgres sets whatever password the Secret holds at each start (postStart hook).
-        this.password = generatedPassword(`${name}-password`, passwordVersion, { parent: this });
+        this.password = generatedPassword(`${name}-password`, args.passwordVersion, { parent: this });
 
+        const secretData = { username: this.user, password: this.password };
         const secret = new k8s.core.v1.Secret(
             `${name}-secret`,
             {
                 metadata: meta("postgres", args.namespace, "postgres"),
                 type: "Opaque",
-                stringData: { username: this.user, password: this.password },
+                stringData: secretData,
             },
             { ...child, ...protect },
         );
@@ -125,7 +135,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                     selector: { matchLabels: this.selector },
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                     template: {
-                        metadata: templateMeta("postgres", String(passwordVersion)),
+                        metadata: templateMeta("postgres", secretHash(secretData)),
                         spec: {
                             ...hardenedPod(UID),
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,

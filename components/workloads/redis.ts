@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { containerSecurity, Endpoint, generatedPassword, hardenedPod, meta, resources, ResourceSizes, selector, templateMeta } from "./common";
+import { containerSecurity, Endpoint, generatedPassword, hardenedPod, meta, resources, ResourceSizes, secretHash, selector, templateMeta } from "./common";
 
 /** Redis arguments, resolved (the config parser applies the defaults), with the container's sizes. */
 export interface RedisArgs extends ResourceSizes {
@@ -32,7 +32,6 @@ export class Redis extends pulumi.ComponentResource implements Endpoint {
     readonly port = PORT;
     /** Generated password, secret. */
     readonly password: pulumi.Output<string>;
-    readonly passwordVersion: number;
     readonly selector = selector("redis");
     readonly deployment: k8s.apps.v1.Deployment;
 
@@ -41,20 +40,19 @@ export class Redis extends pulumi.ComponentResource implements Endpoint {
         const child = { parent: this, provider: args.provider };
         this.host = "redis";
 
-        const passwordVersion = args.passwordVersion;
-        this.passwordVersion = passwordVersion;
-        this.password = generatedPassword(`${name}-password`, passwordVersion, { parent: this });
+        this.password = generatedPassword(`${name}-password`, args.passwordVersion, { parent: this });
 
+        const secretData = {
+            password: this.password,
+            // The password alphabet has no quote, backslash or space, so double quotes are enough.
+            "auth.conf": pulumi.interpolate`requirepass "${this.password}"\n`,
+        };
         const secret = new k8s.core.v1.Secret(
             `${name}-secret`,
             {
                 metadata: meta("redis", args.namespace, "redis"),
                 type: "Opaque",
-                stringData: {
-                    password: this.password,
-                    // The password alphabet has no quote, backslash or space, so double quotes are enough.
-                    "auth.conf": pulumi.interpolate`requirepass "${this.password}"\n`,
-                },
+                stringData: secretData,
             },
             child,
         );
@@ -72,7 +70,7 @@ export class Redis extends pulumi.ComponentResource implements Endpoint {
                     selector: { matchLabels: this.selector },
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
-                        metadata: templateMeta("redis", String(passwordVersion)),
+                        metadata: templateMeta("redis", secretHash(secretData)),
                         spec: {
                             ...hardenedPod(UID),
                             containers: [

@@ -116,6 +116,9 @@ describe("end to end: the real engine against a real API server", function () {
     });
 
     it("3. replicas, a new image digest and a rotated password update in place: no StatefulSet, Namespace or unrelated Secret is replaced", async () => {
+        const secretHash = async (kind: string, name: string) =>
+            (await get(`/apis/apps/v1/namespaces/dev/${kind}/${name}`)).spec.template.metadata.annotations["kubeship.dev/secret-hash"] as string;
+        const before = { postgres: await secretHash("statefulsets", "postgres"), redis: await secretHash("deployments", "redis") };
         await ws.configSet("kubeship:app.replicas", "2", { path: true });
         await ws.configSet("kubeship:app.image", DIGEST_2, { path: true });
         await ws.configSet("kubeship:postgres.passwordVersion", "2", { path: true });
@@ -139,6 +142,8 @@ describe("end to end: the real engine against a real API server", function () {
         const dep = await get("/apis/apps/v1/namespaces/dev/deployments/app");
         assert.equal(dep.spec.replicas, 2);
         assert.equal(dep.spec.template.spec.containers[0].image, DIGEST_2);
+        assert.notEqual(await secretHash("statefulsets", "postgres"), before.postgres, "Postgres rolls to read its new password");
+        assert.equal(await secretHash("deployments", "redis"), before.redis, "Redis, whose password did not change, does not");
         await waitFor("2 app pods available", async () => (await get("/apis/apps/v1/namespaces/dev/deployments/app")).status.availableReplicas === 2);
     });
 

@@ -96,9 +96,16 @@ const workloads: Mutant[] = [
     {
         id: "rotation-no-restart",
         file: `${W}/common.ts`,
-        find: "annotations: { [PASSWORD_VERSION_ANNOTATION]: passwordVersion }",
+        find: "annotations: { [SECRET_HASH_ANNOTATION]: secretDigest }",
         replace: "annotations: {}",
         defect: "a rotated password does not restart the pods that read it",
+    },
+    {
+        id: "rotation-hash-of-keys-only",
+        file: `${W}/common.ts`,
+        find: ".all(entries.map(([key, value]) => pulumi.all([key, value])))",
+        replace: ".all(entries.map(([key]) => pulumi.all([key])))",
+        defect: "the hash covers the Secret's keys, not its values: a new password restarts nothing",
     },
     // The app.
     {
@@ -153,8 +160,8 @@ const workloads: Mutant[] = [
     {
         id: "redis-rotation-no-app-restart",
         file: `${W}/app.ts`,
-        find: "`postgres-${db.passwordVersion}.redis-${redis.passwordVersion}`",
-        replace: "`postgres-${db.passwordVersion}`",
+        find: 'metadata: templateMeta("app", secretHash(env)),',
+        replace: 'metadata: templateMeta("app", secretHash({ DATABASE_URL: env.DATABASE_URL })),',
         defect: "rotating the Redis password leaves the app with the old one",
     },
     {
@@ -318,8 +325,8 @@ const workloads: Mutant[] = [
     {
         id: "postgres-secret-unprotected",
         file: `${W}/postgres.ts`,
-        find: "stringData: { username: this.user, password: this.password },\n            },\n            { ...child, ...protect },",
-        replace: "stringData: { username: this.user, password: this.password },\n            },\n            child,",
+        find: "stringData: secretData,\n            },\n            { ...child, ...protect },",
+        replace: "stringData: secretData,\n            },\n            child,",
         defect: "protectData does not protect the Postgres Secret",
     },
     {

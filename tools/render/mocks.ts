@@ -83,9 +83,16 @@ export interface MockRun {
     generatedSecrets: string[];
 }
 
-/** A password full of URL-special characters, different per resource, deterministic per run. */
-export function fakePassword(name: string): string {
-    const tag = crypto.createHash("sha256").update(name).digest("hex").slice(0, 10);
+/**
+ * A password full of URL-special characters, different per resource and per keepers (a changed keeper
+ * replaces a RandomPassword, which then generates anew), deterministic per run.
+ */
+export function fakePassword(name: string, keepers: unknown = {}): string {
+    const tag = crypto
+        .createHash("sha256")
+        .update(`${name}\0${JSON.stringify(keepers)}`)
+        .digest("hex")
+        .slice(0, 10);
     return `Pw@${tag}:/?#%&[x]=+`;
 }
 
@@ -100,7 +107,7 @@ export function repositoryOf(reference: string): string {
 type Fake = (args: pulumi.runtime.MockResourceArgs, run: MockRun) => Record<string, unknown>;
 const fakeOutputs: Record<string, Fake> = {
     "random:index/randomPassword:RandomPassword": (args, run) => {
-        const result = fakePassword(args.name);
+        const result = fakePassword(args.name, args.inputs.keepers);
         run.generatedSecrets.push(result);
         return { result, bcryptHash: "$2a$10$after-deploy" };
     },
