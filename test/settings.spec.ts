@@ -57,6 +57,18 @@ describe("parseSettings", () => {
         assert.equal(s.cloud === "local" && s.kubeContext, undefined);
     });
 
+    it("derives Postgres' memory settings from its memory limit: shared_buffers a quarter, effective_cache_size three quarters, /dev/shm a quarter", () => {
+        const tuning = (memoryLimit: string) => parseSettings(base({ "kubeship:postgres": { memory: "256Mi", memoryLimit } }), "prod").postgres.tuning;
+        assert.deepEqual(tuning("4Gi"), { sharedBuffersMB: 1024, effectiveCacheSizeMB: 3072, sharedMemoryMB: 1024 });
+        assert.deepEqual(tuning("512Mi"), { sharedBuffersMB: 128, effectiveCacheSizeMB: 384, sharedMemoryMB: 128 });
+        assert.deepEqual(tuning("1G"), { sharedBuffersMB: 238, effectiveCacheSizeMB: 715, sharedMemoryMB: 238 }, "decimal units, rounded down to whole MiB");
+        assert.deepEqual(
+            parseSettings(base(), "prod").postgres.tuning,
+            { sharedBuffersMB: 256, effectiveCacheSizeMB: 768, sharedMemoryMB: 256 },
+            "the default 1Gi",
+        );
+    });
+
     it("reads structured values and computes maxmemory from quantities", () => {
         const s = parseSettings(
             base(

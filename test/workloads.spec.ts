@@ -428,6 +428,7 @@ describe("components on their own", () => {
                 memory: "600Mi",
                 cpuLimit: "2",
                 memoryLimit: "2Gi",
+                tuning: { sharedBuffersMB: 512, effectiveCacheSizeMB: 1536, sharedMemoryMB: 500 },
             },
             randomProvider(),
         );
@@ -443,6 +444,13 @@ describe("components on their own", () => {
         assert.equal(sts.template.spec.terminationGracePeriodSeconds, 90);
         assert.equal(sts.template.metadata.annotations["kubeship.dev/secret-hash"], await valueOf(secretHash({ username: "shopper", password: pg.password })));
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "3Gi");
+        assert.deepEqual(sts.template.spec.containers[0].args, ["-c", "shared_buffers=512MB", "-c", "effective_cache_size=1536MB"]);
+        assert.deepEqual(
+            sts.template.spec.volumes.find((v: any) => v.name === "shm"),
+            { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "500Mi" } },
+            "a memory-backed /dev/shm",
+        );
+        assert.ok(sts.template.spec.containers[0].volumeMounts.some((m: any) => m.name === "shm" && m.mountPath === "/dev/shm"));
         assert.deepEqual(sts.template.spec.containers[0].resources, { requests: { cpu: "300m", memory: "600Mi" }, limits: { cpu: "2", memory: "2Gi" } });
     });
 

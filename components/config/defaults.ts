@@ -53,6 +53,13 @@ export const DEFAULTS = {
         memoryLimit: "1Gi",
         /** The first generated password; bump it to rotate. */
         passwordVersion: 1,
+        /**
+         * Memory from the limit, by PostgreSQL's guidance for a dedicated server: shared_buffers a
+         * quarter; effective_cache_size three quarters (the shared buffers plus the page cache, which
+         * the container's limit counts too); a memory-backed /dev/shm of a quarter for the dynamic
+         * shared memory of parallel queries (the container runtime's default is 64 MB).
+         */
+        memoryShares: { sharedBuffers: 0.25, effectiveCacheSize: 0.75, sharedMemory: 0.25 },
     },
     redis: {
         image: "redis:7.4.5",

@@ -185,6 +185,7 @@ function parseAutoscaling(s: Section, replicas: number, replicasKey: string): t.
 export function parsePostgres(key: string, value: v.Raw, problems: Problems): t.PostgresSettings {
     const d = DEFAULTS.postgres;
     const s = new Section(key, value, SECTION_KEYS.postgres, problems);
+    const sizes = resources(s, d);
     return {
         image: s.get("image", d.image, v.imageRef),
         passwordVersion: s.get("passwordVersion", d.passwordVersion, (k, x) => v.integer(k, x, 1)),
@@ -192,8 +193,16 @@ export function parsePostgres(key: string, value: v.Raw, problems: Problems): t.
         user: s.get("user", d.user, v.postgresIdentifier),
         storageSize: s.get("storageSize", d.storageSize, v.quantity),
         terminationGracePeriodSeconds: s.get("terminationGracePeriodSeconds", d.terminationGracePeriodSeconds, (k, x) => v.integer(k, x, 30, 3600)),
-        ...resources(s, d),
+        ...sizes,
+        tuning: postgresMemory(parseQuantity(sizes.memoryLimit) ?? 0),
     };
+}
+
+/** Postgres' memory settings from its memory limit in bytes (DEFAULTS.postgres.memoryShares), in MiB. */
+export function postgresMemory(limitBytes: number): t.PostgresMemory {
+    const shares = DEFAULTS.postgres.memoryShares;
+    const mib = (share: number) => Math.floor((limitBytes * share) / 2 ** 20);
+    return { sharedBuffersMB: mib(shares.sharedBuffers), effectiveCacheSizeMB: mib(shares.effectiveCacheSize), sharedMemoryMB: mib(shares.sharedMemory) };
 }
 
 export function parseRedis(key: string, value: v.Raw, problems: Problems): t.RedisSettings {

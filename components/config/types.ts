@@ -102,6 +102,18 @@ export interface PostgresSettings extends ContainerResources {
     storageSize: string;
     /** @default 120 */
     terminationGracePeriodSeconds: number;
+    /** Derived from `memoryLimit`, not a key. @default see PostgresMemory */
+    tuning: PostgresMemory;
+}
+
+/** Postgres memory settings, in MiB (PostgreSQL's "MB"), from the memory limit by DEFAULTS.postgres.memoryShares. */
+export interface PostgresMemory {
+    /** `shared_buffers`: a quarter of the limit. */
+    sharedBuffersMB: number;
+    /** `effective_cache_size`: three quarters of the limit. */
+    effectiveCacheSizeMB: number;
+    /** The size limit of the memory-backed /dev/shm: a quarter of the limit. */
+    sharedMemoryMB: number;
 }
 
 export interface RedisSettings extends ContainerResources {

@@ -43,6 +43,8 @@ export interface PostgresArgs extends ResourceSizes {
     protect: boolean;
     /** Bump it to rotate the password: a new one is generated, Postgres restarts and sets it on its role. */
     passwordVersion: number;
+    /** Memory settings in MiB, derived from the memory limit by the config: shared_buffers, effective_cache_size, /dev/shm. */
+    tuning: { sharedBuffersMB: number; effectiveCacheSizeMB: number; sharedMemoryMB: number };
 }
 
 const UID = 999; // the postgres user of the official Debian-based image
@@ -77,6 +79,11 @@ export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SEC
 }
 
 /** Postgres as a single-replica StatefulSet with a volume, a headless Service and a generated password. */
+/** The server's memory settings, as `postgres` command-line options. */
+export function postgresArgs(tuning: PostgresArgs["tuning"]): string[] {
+    return ["-c", `shared_buffers=${tuning.sharedBuffersMB}MB`, "-c", `effective_cache_size=${tuning.effectiveCacheSizeMB}MB`];
+}
+
 export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoint {
     /** Service host name inside the namespace (computed, not read from the Service: the app must not wait for it). */
     readonly host: string;
@@ -144,6 +151,8 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                     name: "postgres",
                                     image: args.image,
                                     ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
+                                    // The image's entrypoint runs `postgres` with arguments that start with "-".
+                                    args: postgresArgs(args.tuning),
                                     env: [
                                         { name: "POSTGRES_USER", value: this.user },
                                         { name: "POSTGRES_DB", value: this.database },
@@ -163,6 +172,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                         { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },
                                         { name: "run", mountPath: "/var/run/postgresql" },
                                         { name: "tmp", mountPath: "/tmp" },
+                                        { name: "shm", mountPath: "/dev/shm" },
                                     ],
                                 },
                             ],
@@ -170,6 +180,8 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                 { name: "secret", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
                                 { name: "run", emptyDir: {} },
                                 { name: "tmp", emptyDir: {} },
+                                // Parallel queries' dynamic shared memory; the runtime's default /dev/shm is 64 MB.
+                                { name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${args.tuning.sharedMemoryMB}Mi` } },
                             ],
                         },
                     },

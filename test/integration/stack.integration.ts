@@ -67,7 +67,8 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
 
         // PostgreSQL as the postgres image would initialise it from the StatefulSet.
         pg = { user: pgEnv.POSTGRES_USER, database: pgEnv.POSTGRES_DB, password: spec(one(run, "kubernetes:core/v1:Secret", "postgres")).stringData.password };
-        postgres = await PostgresServer.start({ ...pg, initdbArgs: pgEnv.POSTGRES_INITDB_ARGS.split(" ") });
+        const pgContainer = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0];
+        postgres = await PostgresServer.start({ ...pg, initdbArgs: pgEnv.POSTGRES_INITDB_ARGS.split(" "), serverArgs: pgContainer.args });
 
         // Redis with the container's own arguments: only the port and the mounted auth file's path change.
         const include = redisContainer.args[redisContainer.args.indexOf("--include") + 1];
@@ -105,6 +106,14 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
         });
         assert.deepEqual(ready.body, { status: "ready", postgres: "ok" });
         assert.deepEqual(await get("/dependencies"), { status: 200, body: { postgres: "ok", redis: "ok" } });
+    });
+
+    it("runs PostgreSQL with the memory settings its container gets from the memory limit", async () => {
+        const limit = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].resources.limits.memory;
+        assert.equal(limit, "512Mi", "the dev stack's limit");
+        // A quarter and three quarters of 512 MiB.
+        assert.equal(postgres!.psql(pg, pg.database, "SHOW shared_buffers"), "128MB");
+        assert.equal(postgres!.psql(pg, pg.database, "SHOW effective_cache_size"), "384MB");
     });
 
     it("counts visits in PostgreSQL and caches them in Redis", async () => {

@@ -85,6 +85,8 @@ export interface PostgresOptions {
     database: string;
     /** POSTGRES_INITDB_ARGS, as the container gets them. */
     initdbArgs: string[];
+    /** The container's arguments to `postgres` (`-c name=value` settings). @default none */
+    serverArgs?: string[];
 }
 
 export class PostgresServer {
@@ -125,7 +127,7 @@ export class PostgresServer {
             path.join(dir, "log"),
             "-w",
             "-o",
-            `-p ${server.port} -k ${dir} -c listen_addresses=127.0.0.1`,
+            [`-p ${server.port} -k ${dir} -c listen_addresses=127.0.0.1`, ...(opts.serverArgs ?? [])].join(" "),
             "start",
         ]);
         server.psql(opts, "postgres", `CREATE DATABASE "${opts.database}" OWNER "${opts.user}"`);

@@ -1413,6 +1413,27 @@ const P = "components/platform";
 
 const platform: Mutant[] = [
     {
+        id: "postgres-default-memory",
+        file: `${W}/postgres.ts`,
+        find: "args: postgresArgs(args.tuning),",
+        replace: "",
+        defect: "Postgres keeps 128 MB of shared buffers and assumes a 4 GB cache whatever its memory limit",
+    },
+    {
+        id: "postgres-shm-on-disk",
+        file: `${W}/postgres.ts`,
+        find: 'emptyDir: { medium: "Memory", sizeLimit: `${args.tuning.sharedMemoryMB}Mi` }',
+        replace: "emptyDir: {}",
+        defect: "/dev/shm is not memory-backed: parallel queries' shared memory goes to the node's disk",
+    },
+    {
+        id: "postgres-cache-size-is-buffers",
+        file: `${K}/sections.ts`,
+        find: "effectiveCacheSizeMB: mib(shares.effectiveCacheSize)",
+        replace: "effectiveCacheSizeMB: mib(shares.sharedBuffers)",
+        defect: "the planner assumes a cache as small as the shared buffers and avoids index scans",
+    },
+    {
         id: "redis-liveness-tcp",
         file: `${W}/redis.ts`,
         find: "livenessProbe: { exec: { command: ping }, periodSeconds: 10,",
