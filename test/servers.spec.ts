@@ -2,7 +2,9 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { missingServers, onPath, runToEnd, startProcess } from "./support/servers";
+import * as fs from "node:fs";
+import { missingServers, onPath, postgresClientBin, postgresServerBin, POSTGRES_MAJOR, runToEnd, startProcess } from "./support/servers";
+import { DEFAULTS } from "../components/config/defaults";
 import { ROOT } from "../tools/render/stack-config";
 
 describe("integration servers", () => {
@@ -12,11 +14,18 @@ describe("integration servers", () => {
         assert.equal(onPath("sh", { PATH: "/kubeship-nowhere" }), false);
     });
 
-    it("names the Debian package of each missing server", () => {
+    it("says how to get each missing server", () => {
         assert.deepEqual(
-            missingServers({ PATH: "/kubeship-nowhere" }).filter(m => m.debianPackage === "redis-server"),
-            [{ binary: "redis-server", debianPackage: "redis-server" }],
+            missingServers({ PATH: "/kubeship-nowhere" }).filter(m => m.install.includes("redis-server")),
+            [{ binary: "redis-server", install: "apt-get install redis-server" }],
         );
+    });
+
+    it("runs PostgreSQL at the deployed image's version, from the npm registry, and the machine's client tools", () => {
+        const version = spawnSync(path.join(postgresServerBin(), "postgres"), ["--version"], { encoding: "utf8" }).stdout;
+        assert.equal(version.trim(), `postgres (PostgreSQL) ${/^postgres:([\d.]+)/.exec(DEFAULTS.postgres.image)![1]}`);
+        assert.equal(POSTGRES_MAJOR, 17);
+        assert.ok(fs.existsSync(path.join(postgresClientBin(), "pg_isready")));
     });
 
     it("gives up at once on a process that cannot start, instead of waiting for its output", async () => {
@@ -36,6 +45,6 @@ describe("integration servers", () => {
         assert.equal(r.status, 1);
         const lines = r.stderr.trim().split("\n");
         assert.equal(lines.length, 1, r.stderr);
-        assert.match(lines[0], /redis-server (is|are) not installed: apt-get install (postgresql )?redis-server$/);
+        assert.match(lines[0], /^The integration tests run real servers, and these are missing: .*redis-server \(apt-get install redis-server\)$/);
     });
 });

@@ -51,7 +51,7 @@ describe("workflows", () => {
         const job = wf.jobs.test;
         const runs = stepRuns(job);
         assert.equal(job.steps.find((s: any) => /^actions\/setup-node@/.test(s.uses ?? "")).with["node-version-file"], ".nvmrc");
-        assert.match(runs, /apt-get install .*postgresql redis-server/);
+        assert.match(runs, /apt-get install .*postgresql-client redis-server/);
         const step = (pattern: RegExp) => job.steps.find((s: any) => pattern.test(s.uses ?? ""));
         assert.equal(step(/^actions\/setup-go@/).with["go-version"], "1.26", "the end-to-end tools build with Go 1.26");
         assert.match(

@@ -40,7 +40,7 @@ export const DEFAULTS = {
     },
     postgres: {
         /** The newest major whose official image keeps PGDATA where the StatefulSet mounts it (18 moved it). */
-        image: "postgres:17.6",
+        image: "postgres:17.6@sha256:00bc86618629af00d2937fdc5a5d63db3ff8450acf52f0636ec813c7f4902929",
         database: "app",
         user: "app",
         /** Enough for a small service; volumes grow in place (see the runbooks). */
@@ -62,7 +62,7 @@ export const DEFAULTS = {
         memoryShares: { sharedBuffers: 0.25, effectiveCacheSize: 0.75, sharedMemory: 0.25 },
     },
     redis: {
-        image: "redis:7.4.5",
+        image: "redis:7.4.5@sha256:90e7a336d044f1abc9e9dbc05d65566850896d11453bbd1dd0fb7e5059f0e8fb",
         cpu: "100m",
         memory: "128Mi",
         cpuLimit: "500m",

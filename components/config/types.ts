@@ -90,7 +90,7 @@ export interface AppSettings extends ContainerResources {
 }
 
 export interface PostgresSettings extends ContainerResources {
-    /** @default "postgres:17.6" */
+    /** @default "postgres:17.6@sha256:00bc86618629af00d2937fdc5a5d63db3ff8450acf52f0636ec813c7f4902929" */
     image: string;
     /** Bump to rotate the password. @default 1 */
     passwordVersion: number;
@@ -117,7 +117,7 @@ export interface PostgresMemory {
 }
 
 export interface RedisSettings extends ContainerResources {
-    /** @default "redis:7.4.5" */
+    /** @default "redis:7.4.5@sha256:90e7a336d044f1abc9e9dbc05d65566850896d11453bbd1dd0fb7e5059f0e8fb" */
     image: string;
     /** Bump to rotate the password. @default 1 */
     passwordVersion: number;

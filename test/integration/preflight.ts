@@ -7,8 +7,6 @@ import { missingServers } from "../support/servers";
 
 const missing = missingServers();
 if (missing.length > 0) {
-    console.error(
-        `The integration tests run real servers, and ${missing.map(m => m.binary).join(" and ")} ${missing.length > 1 ? "are" : "is"} not installed: apt-get install ${missing.map(m => m.debianPackage).join(" ")}`,
-    );
+    console.error(`The integration tests run real servers, and these are missing: ${missing.map(m => `${m.binary} (${m.install})`).join("; ")}`);
     process.exit(1);
 }

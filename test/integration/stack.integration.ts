@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runProgram, RunResult } from "../../tools/render/harness";
 import { one, spec } from "../support/query";
-import { freePort, postgresBin, PostgresServer, Proc, runToEnd, startProcess, waitFor } from "../support/servers";
+import { freePort, postgresClientBin, PostgresServer, POSTGRES_MAJOR, Proc, REDIS_MAJOR, runToEnd, startProcess, waitFor } from "../support/servers";
 import { readStackConfig, ROOT } from "../../tools/render/stack-config";
 
 /** Replaces the value after `flag` in an argument list, asserting the flag is there once. */
@@ -108,6 +108,12 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
         assert.deepEqual(await get("/dependencies"), { status: 200, body: { postgres: "ok", redis: "ok" } });
     });
 
+    it("runs the PostgreSQL and Redis majors of the deployed images", async () => {
+        assert.equal(Number(postgres!.psql(pg, pg.database, "SHOW server_version_num").slice(0, 2)), POSTGRES_MAJOR);
+        const info = (await redisCli("INFO", "server")).find(l => l.startsWith("redis_version:"));
+        assert.equal(Number(info?.split(":")[1].split(".")[0]), REDIS_MAJOR, info);
+    });
+
     it("runs PostgreSQL with the memory settings its container gets from the memory limit", async () => {
         const limit = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].resources.limits.memory;
         assert.equal(limit, "512Mi", "the dev stack's limit");
@@ -184,12 +190,12 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
         const hook: string[] = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].lifecycle.postStart.exec.command;
         const shims = fs.mkdtempSync(path.join(tmp, "shims-"));
         const argLog = path.join(shims, "psql-args");
-        fs.writeFileSync(path.join(shims, "psql"), `#!/bin/sh\nprintf '%s\\n' "$@" >> ${argLog}\nexec ${postgresBin()}/psql "$@"\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(shims, "psql"), `#!/bin/sh\nprintf '%s\\n' "$@" >> ${argLog}\nexec ${postgresClientBin()}/psql "$@"\n`, { mode: 0o755 });
         // Only the socket directory, the mounted file's path and the port (PGPORT) differ from the container's.
         const script = edit(hook[2].replaceAll("/var/run/postgresql", postgres!.socketDir).replaceAll("/etc/postgres-secret/password", passwordFile));
         const proc = startProcess("postStart", hook[0], [hook[1], script], {
             ...process.env,
-            PATH: `${shims}:${postgresBin()}:${process.env.PATH}`,
+            PATH: `${shims}:${postgresClientBin()}:${process.env.PATH}`,
             POSTGRES_USER: pg.user,
             POSTGRES_DB: pg.database,
             PGPORT: String(postgres!.port),

