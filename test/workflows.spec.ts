@@ -76,15 +76,23 @@ describe("workflows", () => {
         assert.equal(upload.with.path, "rendered/");
     });
 
-    it("the stack matrix script lists every stack file with its cloud", () => {
+    it("the stack matrix script lists every stack file with its cloud, in promotion order: dev first, prod last", () => {
+        assert.deepEqual(
+            stackMatrix()
+                .map((e: any) => e.stack)
+                .sort(),
+            stackNames(),
+        );
         assert.deepEqual(
             stackMatrix().map((e: any) => e.stack),
-            stackNames(),
+            ["dev", ...stackNames().filter(s => s !== "dev" && s !== "prod"), "prod"],
         );
         for (const e of stackMatrix()) assert.equal(e.cloud, cloudOf(e.stack));
         assert.deepEqual(
             stackMatrix("--managed").map((e: any) => e.stack),
-            stackNames().filter(s => isManaged(cloudOf(s))),
+            stackMatrix()
+                .map((e: any) => e.stack as string)
+                .filter((s: string) => isManaged(cloudOf(s))),
         );
     });
 
@@ -143,19 +151,24 @@ describe("workflows", () => {
         assert.equal(steps.find(s => /^actions\/setup-node@/.test(s.uses ?? "")).with["node-version-file"], ".nvmrc");
     });
 
-    it("deploy.yml runs up on main, dev then staging then prod, in environments, never cancelling a deploy", () => {
+    it("deploy.yml runs up on main for every stack file, one at a time in promotion order, in environments, clouds from the stack files, never cancelling a deploy", () => {
         const wf = load("deploy.yml");
         assert.deepEqual(wf.on, { push: { branches: ["main"] } });
         assert.deepEqual(wf.concurrency, { group: "deploy", "cancel-in-progress": false });
-        assert.deepEqual(Object.keys(wf.jobs).sort(), stackNames(), "one job per stack file");
-        for (const [name, job] of Object.entries<any>(wf.jobs)) {
-            assert.equal(job.uses, "./.github/workflows/pulumi.yml");
-            assert.deepEqual(job.with, { command: "up", stack: name, cloud: cloudOf(name), environment: name });
-        }
-        assert.equal(wf.jobs.dev.needs, undefined);
-        assert.equal(wf.jobs.staging.needs, "dev");
-        assert.equal(wf.jobs.prod.needs, "staging");
+        assert.match(stepRuns(wf.jobs.stacks), /stack-matrix\.sh\)/, "the stacks and their clouds come from stacks/");
+        const deploy = wf.jobs.deploy;
+        assert.equal(deploy.needs, "stacks");
+        assert.deepEqual(deploy.strategy["max-parallel"], 1, "one stack at a time, in the matrix's order");
+        assert.equal(deploy.strategy["fail-fast"], true, "a failed stack stops the ones after it");
+        assert.equal(deploy.strategy.matrix.include, "${{ fromJSON(needs.stacks.outputs.matrix) }}");
+        assert.equal(deploy.uses, "./.github/workflows/pulumi.yml");
+        assert.deepEqual(deploy.with, { command: "up", stack: "${{ matrix.stack }}", cloud: "${{ matrix.cloud }}", environment: "${{ matrix.stack }}" });
+        assert.doesNotMatch(text("deploy.yml"), /cloud: (gcp|aws|digitalocean|kind|local)\b/, "no cloud written into the workflow");
         assert.equal(wf.permissions["pull-requests"], undefined, "deploys need no PR access");
+        const pulumi = load("pulumi.yml").jobs.pulumi.steps.find(
+            (s: any) => /^pulumi\/actions@/.test(s.uses ?? "") && s.with.command === "${{ inputs.command }}",
+        );
+        assert.equal(pulumi.with.upsert, "${{ !inputs.expect-no-changes }}", "a new stack is created on its first preview or up, never by a drift check");
     });
 
     it("drift.yml refreshes every managed stack nightly and fails on any change", () => {
