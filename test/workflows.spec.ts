@@ -3,8 +3,11 @@
  * stack covered, credentials by OIDC, the policy pack attached, and every action pinned.
  */
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { CLOUDS, isManaged, type Cloud } from "../components/config";
@@ -31,16 +34,27 @@ describe("workflows", () => {
         for (const f of files) assert.ok(load(f).jobs, f);
     });
 
-    it("pin every action to a major version or a commit, and call only local reusable workflows", () => {
+    it("pin every action to a commit, its release in a comment (Renovate keeps both), and call only local reusable workflows", () => {
+        const sha = new Map<string, string>();
         for (const f of files) {
             for (const u of uses(load(f))) {
                 if (u.startsWith("./")) {
                     assert.ok(fs.existsSync(path.join(ROOT, u)), `${f}: ${u} exists`);
                     continue;
                 }
-                assert.match(u, /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${f}: ${u} is pinned`);
+                assert.match(u, /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/, `${f}: ${u} is pinned to a commit`);
+                const line = text(f)
+                    .split("\n")
+                    .find(l => l.includes(`uses: ${u}`))!;
+                const release = / # (v\d+\.\d+\.\d+)$/.exec(line)?.[1];
+                assert.ok(release, `${f}: ${u} names its release in a comment`);
+                const [action, commit] = u.split("@");
+                assert.equal(sha.get(`${action}@${release}`) ?? commit, commit, `${action} ${release}: one commit everywhere`);
+                sha.set(`${action}@${release}`, commit);
             }
         }
+        const renovate = JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8"));
+        assert.ok(renovate.extends.includes("helpers:pinGitHubActionDigests"), "Renovate updates the commit and the comment together");
     });
 
     it("ci.yml runs on every push and pull request without secrets, and runs everything the README lists", () => {
@@ -115,7 +129,10 @@ describe("workflows", () => {
         assert.ok(wf.on.workflow_call.inputs.command.required);
         const steps: any[] = wf.jobs.pulumi.steps;
         const step = (pattern: RegExp) => steps.find(s => pattern.test(s.uses ?? ""));
-        assert.equal(step(/^pulumi\/auth-actions@/).with["requested-token-type"], "urn:pulumi:token-type:access_token:organization");
+        const login = steps.find(s => s.run === ".github/scripts/pulumi-oidc-login.sh");
+        assert.deepEqual(login.env, { PULUMI_ORG: "${{ vars.PULUMI_ORG }}" }, "Pulumi Cloud by OIDC, the organization from the repository variable");
+        assert.ok(steps.indexOf(login) < steps.findIndex(s => /^pulumi\/actions@/.test(s.uses ?? "")));
+        assert.ok(steps.indexOf(login) > steps.findIndex(s => /^actions\/setup-node@/.test(s.uses ?? "")), "node, which the script uses, is set up first");
         const perCloud: Record<string, RegExp> = {
             gcp: /google-github-actions\/auth@/,
             aws: /aws-actions\/configure-aws-credentials@/,
@@ -135,7 +152,7 @@ describe("workflows", () => {
         assert.equal(step(/google-github-actions\/auth@/).with.credentials_json, undefined, "no service account keys");
         assert.ok(step(/aws-actions\/configure-aws-credentials@/).with["role-to-assume"], "AWS by role, not keys");
         const pulumi = step(/^pulumi\/actions@/);
-        assert.match(pulumi.uses, /^pulumi\/actions@v\d+$/, "pinned major");
+        assert.match(pulumi.uses, /^pulumi\/actions@[0-9a-f]{40}$/, "pinned to a commit");
         assert.equal(pulumi.with["comment-on-pr"], "${{ github.event_name == 'pull_request' }}");
         assert.equal(pulumi.with["edit-pr-comment"], true);
         assert.equal(pulumi.with.policyPacks, "policy");
@@ -183,5 +200,85 @@ describe("workflows", () => {
             "expect-no-changes": true,
         });
         assert.equal(wf.concurrency["cancel-in-progress"], false);
+    });
+});
+
+/** Runs the login script with `env`, collecting its output. */
+function runScript(env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise(resolve => {
+        const child = spawn(path.join(ROOT, ".github", "scripts", "pulumi-oidc-login.sh"), [], { env });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("close", status => resolve({ status, stdout, stderr }));
+    });
+}
+
+describe("Pulumi Cloud login by OIDC (.github/scripts/pulumi-oidc-login.sh)", () => {
+    it("exchanges GitHub's ID token for an organization token, masks both, exports it, and puts no token on a command line", async () => {
+        const seen: { url: string; auth?: string; form?: URLSearchParams }[] = [];
+        const server = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", d => (body += d)).on("end", () => {
+                seen.push({ url: req.url!, auth: req.headers.authorization, form: req.method === "POST" ? new URLSearchParams(body) : undefined });
+                res.setHeader("content-type", "application/json");
+                res.end(
+                    JSON.stringify(req.url!.startsWith("/id-token") ? { value: "github.id.jwt" } : { access_token: "pul-org-token", token_type: "Bearer" }),
+                );
+            });
+        });
+        await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-oidc-"));
+        // A curl that logs its arguments, first on PATH.
+        const curl = (process.env.PATH ?? "")
+            .split(path.delimiter)
+            .map(d => path.join(d, "curl"))
+            .find(f => fs.existsSync(f));
+        assert.ok(curl, "the login script needs curl: apt-get install curl");
+        const argLog = path.join(tmp, "curl-args");
+        fs.writeFileSync(path.join(tmp, "curl"), `#!/bin/sh\nprintf '%s\\n' "$@" >> ${argLog}\nexec ${curl} "$@"\n`, { mode: 0o755 });
+        const githubEnv = path.join(tmp, "github-env");
+        fs.writeFileSync(githubEnv, "");
+        try {
+            // Asynchronously: the fake server answers from this process.
+            const run = await runScript({
+                PATH: `${tmp}:${process.env.PATH}`,
+                PULUMI_ORG: "acme",
+                PULUMI_API: base,
+                ACTIONS_ID_TOKEN_REQUEST_URL: `${base}/id-token?api-version=2.0`,
+                ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runner-request-token",
+                GITHUB_ENV: githubEnv,
+            });
+            assert.equal(run.status, 0, run.stderr);
+            assert.deepEqual(
+                run.stdout.split("\n").filter(l => l.startsWith("::add-mask::")),
+                ["::add-mask::github.id.jwt", "::add-mask::pul-org-token"],
+            );
+            assert.equal(fs.readFileSync(githubEnv, "utf8"), "PULUMI_ACCESS_TOKEN=pul-org-token\n");
+            const [idRequest, exchange] = seen;
+            assert.equal(idRequest.url, "/id-token?api-version=2.0&audience=urn:pulumi:org:acme");
+            assert.equal(idRequest.auth, "bearer runner-request-token");
+            assert.equal(exchange.url, "/api/oauth/token");
+            assert.deepEqual(Object.fromEntries(exchange.form!), {
+                audience: "urn:pulumi:org:acme",
+                grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+                requested_token_type: "urn:pulumi:token-type:access_token:organization",
+                subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+                expiration: "7200",
+                subject_token: "github.id.jwt",
+            });
+            const args = fs.readFileSync(argLog, "utf8");
+            for (const secret of ["runner-request-token", "github.id.jwt", "pul-org-token"])
+                assert.ok(!args.includes(secret), `${secret} on curl's command line`);
+
+            const denied = await runScript({ PATH: process.env.PATH, PULUMI_ORG: "acme", GITHUB_ENV: githubEnv });
+            assert.notEqual(denied.status, 0);
+            assert.match(denied.stderr, /give the job permissions: id-token: write/);
+        } finally {
+            server.close();
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
     });
 });
