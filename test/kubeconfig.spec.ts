@@ -70,8 +70,13 @@ describe("local kubeconfig", () => {
     it("explains how to get a cluster when the file is missing", () => {
         const missing = path.join(os.tmpdir(), "kubeship-no-such-dir", "config");
         throwsConfig(() => readKubeconfigFile(missing), "kubeship:cloud", '"local"', /kubeship:cloud kind/);
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-kc-")), "config");
-        fs.writeFileSync(file, TWO_CONTEXTS);
-        assert.equal(readKubeconfigFile(file), TWO_CONTEXTS);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-kc-"));
+        try {
+            const file = path.join(dir, "config");
+            fs.writeFileSync(file, TWO_CONTEXTS);
+            assert.equal(readKubeconfigFile(file), TWO_CONTEXTS);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
