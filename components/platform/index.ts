@@ -9,7 +9,14 @@
  * - Upstream manifests are vendored, pinned and rendered by `npm run addons` (vendor/), and registered
  *   object by object (manifests.ts), so the offline render shows and checks every object.
  *
- * The lint rule for this folder and test/layers.spec.ts keep imports to the cluster contract.
+ * - Each add-on lives in a namespace of its own, Pod Security "restricted", every connection denied but
+ *   what it needs (namespace.ts); metrics-server joins the cluster's own components in kube-system.
+ *
+ * Today: metrics-server where the cluster has no Metrics API, and HTTPS at the edge (Gateway API
+ * definitions and Traefik where the cluster has no Gateway controller, cert-manager, the Edge).
+ *
+ * The lint rule for this folder and test/layers.spec.ts keep imports to the cluster contract (and the
+ * workloads' restricted Namespace).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AddonArgs } from "./addon";
