@@ -60,11 +60,13 @@ describe("vendored manifests", () => {
     });
 });
 
+/** A stack file's program, on another cloud with the render's stand-ins. */
+const onCloud = (stack: string, cloud: string) => {
+    const { config, secretKeys } = overrideCloud(readStackConfig(stack), cloud);
+    return runProgram({ stack, config, secretKeys });
+};
+
 describe("metrics-server", () => {
-    const onCloud = (stack: string, cloud: string) => {
-        const { config, secretKeys } = overrideCloud(readStackConfig(stack), cloud);
-        return runProgram({ stack, config, secretKeys });
-    };
     const platformObjects = (r: RunResult) => r.registered.filter(x => x.type.startsWith("kubernetes:") && isUnder(r, x, "kubeship:platform:MetricsServer"));
     let doks: RunResult;
     before(async () => {
@@ -112,10 +114,6 @@ describe("metrics-server", () => {
 });
 
 describe("HTTPS at the edge", () => {
-    const onCloud = (stack: string, cloud: string) => {
-        const { config, secretKeys } = overrideCloud(readStackConfig(stack), cloud);
-        return runProgram({ stack, config, secretKeys });
-    };
     const under = (r: RunResult, component: string) => r.registered.filter(x => x.custom && isUnder(r, x, `kubeship:platform:${component}`));
     const byKind = (r: RunResult, kind: string) => r.registered.filter(x => x.custom && x.type.endsWith(`:${kind}`));
     const edgeObject = (r: RunResult, kind: string) => {

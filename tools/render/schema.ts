@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { readManifests, VENDOR } from "../../components/platform/manifests";
+import { packageDir } from "../package-dir";
 import { CLOUD_SCHEMAS } from "./cloud-schemas";
 
 type Model = new (data: Record<string, unknown>) => { validate(): void };
@@ -20,19 +21,6 @@ export function modelPath(pulumiType: string): string {
     if (!m) throw new Error(`not a Kubernetes type: ${pulumiType}`);
     const [, group, version, kind] = m;
     return group === "core" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
-}
-
-/**
- * kubernetes-models 5 is ESM and exports its models for `import` only. Node 24 can `require()` an ES
- * module by its file, so the models are loaded by path from the package's folder, found the way
- * `require` would look for it, and the checks stay synchronous.
- */
-function packageDir(): string {
-    for (const dir of require.resolve.paths("kubernetes-models") ?? []) {
-        const candidate = path.join(dir, "kubernetes-models");
-        if (fs.existsSync(path.join(candidate, "package.json"))) return candidate;
-    }
-    throw new Error("kubernetes-models is not installed: run npm ci");
 }
 
 interface CrdVersion {
@@ -85,8 +73,11 @@ export function schemaErrors(pulumiType: string, manifest: Record<string, unknow
     let model: Model;
     try {
         const module = modelPath(pulumiType);
+        // kubernetes-models 5 is ESM and exports its models for `import` only. Node 24 can `require()` an ES
+        // module by its file, so the models are loaded by path from the package's folder, and the checks
+        // stay synchronous.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        model = require(path.join(packageDir(), `${path.relative("kubernetes-models", module)}.js`))[path.basename(module)];
+        model = require(path.join(packageDir("kubernetes-models"), `${path.relative("kubernetes-models", module)}.js`))[path.basename(module)];
     } catch (e) {
         return [`no schema for ${pulumiType}: ${(e as Error).message}`];
     }
