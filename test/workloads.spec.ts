@@ -318,6 +318,10 @@ describe("workloads", () => {
             assert.match(lines[0], /^\[ -s \/etc\/postgres-secret\/password \] \|\| \{ echo "kubeship: .*" >&2; exit 1; \}$/);
             assert.match(lines.at(-1), /^echo "kubeship: Postgres did not answer .*" >&2; exit 1$/);
             assert.equal(hook[2].match(/exit 1/g)!.length, 3);
+            // It waits for the server on TCP (the entrypoint's temporary init server listens on the socket
+            // only, before POSTGRES_DB exists), then sets the password on the trusted socket.
+            assert.match(hook[2], /if pg_isready -q -h 127\.0\.0\.1 /);
+            assert.match(hook[2], /\| psql .* -h \/var\/run\/postgresql /);
             assert.equal(hook[2].match(/exit 0/g)!.length, 1);
         });
 

@@ -54,9 +54,13 @@ const SECRET_MOUNT = "/etc/postgres-secret";
 const SOCKET_DIR = "/var/run/postgresql";
 
 /**
- * The container's postStart hook: once the server answers on its local socket, set the role's password
- * to the one in the mounted Secret. initdb only reads the password on an empty volume; this makes a
- * rotated password take effect at the next start. psql reads the password itself (`\set` with a
+ * The container's postStart hook: once the server answers, set the role's password to the one in the
+ * mounted Secret. initdb only reads the password on an empty volume; this makes a rotated password take
+ * effect at the next start. It waits for the server on TCP, then talks to it on the local socket (trusted,
+ * so the role's old password is not needed): on an empty volume the image's entrypoint first runs a
+ * temporary server on the socket only, before it has created POSTGRES_DB, and a hook that took that
+ * server for the real one failed the first start (seen on the real-node suite: a restart and a crash
+ * back-off, two minutes more for the first `pulumi up`). psql reads the password itself (`\set` with a
  * backquoted `cat`), so it is in no process's arguments, and `:'password'` quotes it. Any failure exits
  * 1 with a message: the kubelet then records it in a FailedPostStartHook event (`kubectl describe pod`)
  * and restarts the container, rather than Postgres running with a password the app does not have.
@@ -68,13 +72,13 @@ export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SEC
     return [
         `[ -s ${passwordFile} ] || { ${fail(`the password file ${passwordFile} is missing or empty`)}; }`,
         "for attempt in $(seq 1 120); do",
-        `  if pg_isready -q -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then`,
+        `  if pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then`,
         `    printf '%s\\n' ${readPassword} ${alterRole} | psql -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v user="$POSTGRES_USER" && exit 0`,
         `    ${fail("psql could not set the role's password from the Secret (its error is above)")}`,
         "  fi",
         "  sleep 1",
         "done",
-        fail(`Postgres did not answer on ${socketDir} within 120 s, so the role's password was not set from the Secret`),
+        fail("Postgres did not answer on 127.0.0.1 within 120 s, so the role's password was not set from the Secret"),
     ].join("\n");
 }
 

@@ -357,6 +357,13 @@ const workloads: Mutant[] = [
         replace: "",
         defect: "a rotated password never reaches the Postgres role",
     },
+    {
+        id: "postgres-hook-takes-init-server",
+        file: `${W}/postgres.ts`,
+        find: "`  if pg_isready -q -h 127.0.0.1 -U",
+        replace: "`  if pg_isready -q -h ${socketDir} -U",
+        defect: "the password hook takes the entrypoint's temporary init server (socket only, before POSTGRES_DB exists) for the real one and fails the first start",
+    },
     // Redis.
     {
         id: "redis-password-on-command-line",
