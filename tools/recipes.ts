@@ -123,11 +123,12 @@ export const RECIPES: Recipe[] = [
     },
     {
         // k8s.io/kubernetes requires its staging modules at v0.0.0 with ./staging replaces; the wrapper
-        // module replaces each with its published v0.<minor>.<patch>.
+        // module replaces each with its published v0.<minor>.<patch>. The control plane, and the real
+        // node's kubelet and kube-proxy at the same version.
         name: "kubernetes",
         source: "kubernetes",
-        binaries: ["kube-apiserver", "kube-controller-manager", "kube-scheduler"],
-        coldMinutes: 20,
+        binaries: ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"],
+        coldMinutes: 23,
         pins: { version: "1.37.2" },
         async build(b) {
             const v = this.pins.version;
@@ -162,6 +163,45 @@ export const RECIPES: Recipe[] = [
             fs.writeFileSync(b.out("kwok-stages.yaml"), `${stages.map(s => `---\n${s}\n`).join("")}`);
             // The default StorageClass those volume stages provision for.
             fs.copyFileSync(path.join(dir, "kustomize", "stage", "volume", "fast", "storage-class.yaml"), b.out("kwok-storageclass.yaml"));
+        },
+    },
+    {
+        // The real node's cluster DNS: CoreDNS with the few plugins it uses (tools/coredns/main.go), run
+        // on the host against the API server with a kubeconfig.
+        name: "coredns",
+        source: "coredns",
+        binaries: ["coredns"],
+        coldMinutes: 4,
+        pins: { version: "1.15.0" },
+        async build(b) {
+            await b.go(["build", "-ldflags", STRIP, "-o", b.out("coredns"), "."]);
+        },
+    },
+    {
+        // The real node's NetworkPolicy enforcement: kube-router's firewall controller alone (iptables and
+        // ipset), run on the host. kube-network-policies, which kind uses, needs the kernel's nft queue
+        // (CONFIG_NFT_QUEUE), which these machines' kernel lacks. v2.1.0 is the only release the proxy
+        // serves; the advisories against it concern its service proxy, which stays off.
+        name: "kube-router",
+        source: "kube-router",
+        binaries: ["kube-router"],
+        coldMinutes: 4,
+        pins: { version: "2.1.0" },
+        async build(b) {
+            const ldflags = `${STRIP} -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v${this.pins.version}`;
+            await b.go(["build", "-ldflags", ldflags, "-o", b.out("kube-router"), "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"]);
+        },
+    },
+    {
+        // The pod sandbox's process on the real node (tools/pause/main.go): registry.k8s.io/pause cannot be
+        // pulled here, so the sandbox image is made from this binary.
+        name: "pause",
+        source: "pause",
+        binaries: ["pause"],
+        coldMinutes: 1,
+        pins: {},
+        async build(b) {
+            await b.go(["build", "-ldflags", STRIP, "-o", b.out("pause"), "."]);
         },
     },
 ];

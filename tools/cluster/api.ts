@@ -26,10 +26,16 @@ export class KubeApi {
 
     /** One request; JSON in and out (text when the answer is not JSON). Never throws for an HTTP status. */
     request<T = unknown>(method: string, apiPath: string, body?: unknown, contentType = "application/json"): Promise<Reply<T>> {
+        const payload = body === undefined ? undefined : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
         return new Promise((resolve, reject) => {
             const req = https.request(
                 new URL(apiPath, this.server),
-                { method, agent: this.agent, headers: body === undefined ? {} : { "content-type": contentType }, timeout: 15_000 },
+                {
+                    method,
+                    agent: this.agent,
+                    headers: payload === undefined ? {} : { "content-type": contentType, "content-length": payload.length },
+                    timeout: 15_000,
+                },
                 res => {
                     const chunks: Buffer[] = [];
                     res.on("data", (c: Buffer) => chunks.push(c));
@@ -47,8 +53,7 @@ export class KubeApi {
             );
             req.once("timeout", () => req.destroy(new Error(`${method} ${apiPath}: no answer in 15 s`)));
             req.once("error", reject);
-            if (body !== undefined) req.write(typeof body === "string" ? body : JSON.stringify(body));
-            req.end();
+            req.end(payload);
         });
     }
 

@@ -5,12 +5,13 @@
  * zones and a default StorageClass whose claims kwok binds. The processes run detached, each logging to
  * `<dir>/logs`; everything lives in `<dir>`, and `down` removes it.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { KubeApi } from "./api";
-import { Client, kubeconfig, makePki, SERVICE_CIDR } from "./pki";
+import type { NodeImages } from "../node/images";
+import { startNode, stopNode, type NodeState } from "../node/node";
+import { alive, checkAlive, freePort, startProcess, until } from "./processes";
+import { Client, CLIENTS, kubeconfig, makePki, NODE_CLIENTS, SERVICE_CIDR } from "./pki";
 
 /** The kubeconfig context the cluster command writes. */
 export const CONTEXT = "kubeship-e2e";
@@ -19,12 +20,16 @@ export const ZONES = ["zone-a", "zone-b", "zone-c"];
 
 export interface ClusterState {
     dir: string;
+    /** The tool binaries it runs. */
+    bin: string;
     server: string;
     /** The admin kubeconfig (context `kubeship-e2e`). */
     kubeconfig: string;
     ports: Record<string, number>;
     /** Process id of each component (each leads its own process group). */
     pids: Record<string, number>;
+    /** The real node, when there is one (else kwok's fake nodes). */
+    node?: NodeState;
 }
 
 type Log = (line: string) => void;
@@ -33,39 +38,6 @@ const stateFile = (dir: string) => path.join(dir, "state.json");
 
 export function readState(dir: string): ClusterState | undefined {
     return fs.existsSync(stateFile(dir)) ? (JSON.parse(fs.readFileSync(stateFile(dir), "utf8")) as ClusterState) : undefined;
-}
-
-export function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise(resolve => server.close(resolve));
-    return port;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, check: () => void = () => undefined): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last = "";
-    for (;;) {
-        check();
-        try {
-            const value = await probe();
-            if (value !== undefined) return value;
-        } catch (e) {
-            last = (e as Error).message;
-        }
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${last}` : ""}`);
-        await new Promise(resolve => setTimeout(resolve, 250));
-    }
 }
 
 /** The command lines of the components, given the state's ports and files. */
@@ -100,6 +72,8 @@ export function commandLines(s: Pick<ClusterState, "dir" | "ports">, bin: string
             `--service-account-signing-key-file=${f("sa.key")}`,
             `--service-cluster-ip-range=${SERVICE_CIDR}`,
             "--authorization-mode=Node,RBAC",
+            // The real node's address is its InternalIP (no DNS name for it here): logs, exec, port-forward.
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
             // PodSecurity is on by default; NodeRestriction is not.
             "--enable-admission-plugins=NodeRestriction",
             `--kubelet-client-certificate=${f("apiserver-kubelet-client.crt")}`,
@@ -135,15 +109,6 @@ export function commandLines(s: Pick<ClusterState, "dir" | "ports">, bin: string
         ],
         kwok: [path.join(bin, "kwok"), `--kubeconfig=${kc("admin")}`, `--config=${path.join(s.dir, "kwok.yaml")}`],
     };
-}
-
-function startProcess(dir: string, name: string, argv: string[]): number {
-    const log = fs.openSync(path.join(dir, "logs", `${name}.log`), "a");
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", log, log] });
-    fs.closeSync(log);
-    child.unref();
-    if (child.pid === undefined) throw new Error(`${name} did not start (${argv[0]})`);
-    return child.pid;
 }
 
 function writeConfigs(s: ClusterState, bin: string): void {
@@ -209,74 +174,77 @@ function fakeNode(zone: string): object {
     };
 }
 
-/** Exits with a clear message when a component died (its log's tail says why). */
-function checkAlive(s: ClusterState): void {
-    for (const [name, pid] of Object.entries(s.pids)) {
-        if (!alive(pid)) {
-            const logFile = path.join(s.dir, "logs", `${name}.log`);
-            const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-8).join("\n") : "(no log)";
-            throw new Error(`${name} exited; the end of ${logFile}:\n${tail}`);
-        }
-    }
-}
+/** The nodes: kwok's fake ones (no containers), or one real node with the images it runs. */
+export type NodeMode = { kind: "fake" } | { kind: "real"; images: NodeImages };
 
 /** Starts the cluster in `dir` (made if missing) with the binaries in `bin`; returns when it is usable. */
-export async function up(dir: string, bin: string, log: Log): Promise<ClusterState> {
+export async function up(dir: string, bin: string, log: Log, nodes: NodeMode = { kind: "fake" }): Promise<ClusterState> {
     const existing = readState(dir);
-    if (existing && Object.values(existing.pids).every(alive)) {
+    if (existing && (existing.node ? "real" : "fake") === nodes.kind && Object.values(existing.pids).every(alive)) {
         log(`already up: ${existing.server} (kubeconfig ${existing.kubeconfig}, context ${CONTEXT})`);
         return existing;
     }
     if (existing) await down(dir, log);
     const started = Date.now();
     fs.mkdirSync(path.join(dir, "logs"), { recursive: true, mode: 0o700 });
-    makePki(path.join(dir, "pki"));
+    makePki(path.join(dir, "pki"), nodes.kind === "real" ? { ...CLIENTS, ...NODE_CLIENTS } : CLIENTS);
     const ports: Record<string, number> = {};
     for (const name of ["etcd", "etcdPeer", "apiserver", "controllerManager", "scheduler", "kwok"]) ports[name] = await freePort();
-    const s: ClusterState = { dir, server: `https://127.0.0.1:${ports.apiserver}`, kubeconfig: path.join(dir, "kubeconfig"), ports, pids: {} };
+    const s: ClusterState = { dir, bin, server: `https://127.0.0.1:${ports.apiserver}`, kubeconfig: path.join(dir, "kubeconfig"), ports, pids: {} };
     writeConfigs(s, bin);
     fs.copyFileSync(path.join(dir, "admin.kubeconfig"), s.kubeconfig);
     const lines = commandLines(s, bin);
+    const save = () => fs.writeFileSync(stateFile(dir), JSON.stringify(s, null, 2));
     const start = (name: string) => {
         s.pids[name] = startProcess(dir, name, lines[name]);
-        fs.writeFileSync(stateFile(dir), JSON.stringify(s, null, 2));
+        save();
     };
+    const check = () => checkAlive(dir, s.pids);
     const api = new KubeApi(s.server, path.join(dir, "pki"));
     try {
         start("etcd");
-        await until(
-            "etcd",
-            async () => ((await fetch(`http://127.0.0.1:${ports.etcd}/health`)).ok ? true : undefined),
-            30_000,
-            () => checkAlive(s),
-        );
+        await until("etcd", async () => ((await fetch(`http://127.0.0.1:${ports.etcd}/health`)).ok ? true : undefined), 30_000, check);
         start("kube-apiserver");
-        await until(
-            "kube-apiserver /readyz",
-            async () => ((await api.get("/readyz")).body === "ok" ? true : undefined),
-            60_000,
-            () => checkAlive(s),
-        );
-        for (const name of ["kube-controller-manager", "kube-scheduler", "kwok"]) start(name);
-        const storageClass = fs.readFileSync(path.join(bin, "kwok-storageclass.yaml"), "utf8");
-        await api.create("/apis/storage.k8s.io/v1/storageclasses", storageClass, "application/yaml");
-        for (const zone of ZONES) await api.create("/api/v1/nodes", fakeNode(zone));
-        await until(
-            "three Ready nodes",
-            async () => {
-                const nodes = (await api.get<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>("/api/v1/nodes")).body.items;
-                const ready = nodes.filter(n => n.status?.conditions?.some(c => c.type === "Ready" && c.status === "True"));
-                return ready.length === ZONES.length ? true : undefined;
-            },
-            60_000,
-            () => checkAlive(s),
-        );
+        await until("kube-apiserver /readyz", async () => ((await api.get("/readyz")).body === "ok" ? true : undefined), 60_000, check);
+        for (const name of ["kube-controller-manager", "kube-scheduler"]) start(name);
+        if (nodes.kind === "real") {
+            s.node = await startNode({
+                dir,
+                server: s.server,
+                pki: path.join(dir, "pki"),
+                context: CONTEXT,
+                bin,
+                images: nodes.images,
+                pids: s.pids,
+                save: node => {
+                    s.node = node;
+                    save();
+                },
+                log,
+            });
+            save();
+        } else {
+            start("kwok");
+            const storageClass = fs.readFileSync(path.join(bin, "kwok-storageclass.yaml"), "utf8");
+            await api.create("/apis/storage.k8s.io/v1/storageclasses", storageClass, "application/yaml");
+            for (const zone of ZONES) await api.create("/api/v1/nodes", fakeNode(zone));
+            await until(
+                "three Ready nodes",
+                async () => {
+                    const nodes = (await api.get<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>("/api/v1/nodes")).body.items;
+                    const ready = nodes.filter(n => n.status?.conditions?.some(c => c.type === "Ready" && c.status === "True"));
+                    return ready.length === ZONES.length ? true : undefined;
+                },
+                60_000,
+                check,
+            );
+        }
         // The controller-manager works once it has made the default ServiceAccount.
         await until(
             "kube-controller-manager",
             async () => ((await api.get("/api/v1/namespaces/default/serviceaccounts/default")).status === 200 ? true : undefined),
             60_000,
-            () => checkAlive(s),
+            check,
         );
     } catch (e) {
         api.close();
@@ -284,7 +252,8 @@ export async function up(dir: string, bin: string, log: Log): Promise<ClusterSta
         throw e;
     }
     api.close();
-    log(`up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${s.server}, ${ZONES.length} fake nodes; kubeconfig ${s.kubeconfig}, context ${CONTEXT}`);
+    const nodeNote = s.node ? `the real node ${s.node.name}` : `${ZONES.length} fake nodes`;
+    log(`up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${s.server}, ${nodeNote}; kubeconfig ${s.kubeconfig}, context ${CONTEXT}`);
     return s;
 }
 
@@ -307,6 +276,7 @@ export async function down(dir: string, log: Log, keepFiles = false): Promise<vo
             process.kill(-pid, "SIGKILL");
         }
     }
+    if (s?.node || fs.existsSync(path.join(dir, "node"))) stopNode(dir, s?.node, s?.bin ?? "", log);
     if (!keepFiles) fs.rmSync(dir, { recursive: true, force: true });
     log(s ? `down: ${pids.length} processes stopped${keepFiles ? "" : `, ${dir} removed`}` : "down: no cluster here");
 }

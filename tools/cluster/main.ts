@@ -5,9 +5,11 @@
  */
 import * as path from "node:path";
 import { ensureTools } from "../build";
+import { buildImages } from "../node/images";
 import { ROOT } from "../cache";
 import { KubeApi } from "./api";
-import { alive, CONTEXT, down, readState, up } from "./cluster";
+import { CONTEXT, down, readState, up } from "./cluster";
+import { alive } from "./processes";
 
 const DIR = path.join(ROOT, ".kubeship", "cluster");
 const log = (line: string) => console.error(`[cluster] ${line}`);
@@ -38,11 +40,17 @@ async function status(): Promise<number> {
     }
 }
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, option: string | undefined): Promise<number> {
     switch (command) {
         case "up": {
+            const real = option === "--node=real" || (option === "--node" && process.argv[4] === "real");
+            if (option !== undefined && !real && !(option === "--node" && process.argv[4] === "fake") && option !== "--node=fake") {
+                console.error(`unknown option ${option}: npm run cluster -- up [--node fake|real]`);
+                return 2;
+            }
             const tools = await ensureTools();
-            await up(DIR, tools.bin, log);
+            const nodes = real ? { kind: "real" as const, images: await buildImages(path.join(tools.bin, "pause"), line => log(`  ${line}`)) } : undefined;
+            await up(DIR, tools.bin, log, nodes);
             return 0;
         }
         case "down":
@@ -51,12 +59,12 @@ async function main(command: string | undefined): Promise<number> {
         case "status":
             return status();
         default:
-            console.error("usage: npm run cluster -- up|down|status");
+            console.error("usage: npm run cluster -- up [--node fake|real] | down | status");
             return 2;
     }
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv[3]).then(
     code => process.exit(code),
     (e: Error) => {
         log(e.message);

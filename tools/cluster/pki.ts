@@ -19,7 +19,23 @@ export const CLIENTS = {
     "kube-scheduler": "/CN=system:kube-scheduler",
     "apiserver-kubelet-client": "/O=system:masters/CN=kube-apiserver-kubelet-client",
 } as const;
-export type Client = keyof typeof CLIENTS;
+
+/** The real node's name, as its kubelet registers it. */
+export const NODE_NAME = "kubeship-node";
+
+/**
+ * The real node's identities: the kubelet as the Node authorizer expects it, kube-proxy as the built-in
+ * `system:node-proxier` binding names it, and the node's add-ons, each bound to a ClusterRole of its own
+ * (tools/node/rbac.ts).
+ */
+export const NODE_CLIENTS = {
+    kubelet: `/O=system:nodes/CN=system:node:${NODE_NAME}`,
+    "kube-proxy": "/CN=system:kube-proxy",
+    coredns: "/CN=kubeship:coredns",
+    "kube-router": "/CN=kubeship:kube-router",
+    provisioner: "/CN=kubeship:provisioner",
+} as const;
+export type Client = keyof typeof CLIENTS | keyof typeof NODE_CLIENTS;
 
 function openssl(dir: string, args: string[]): void {
     try {
@@ -57,8 +73,8 @@ function sign(dir: string, name: string, subject: string, extensions: string[]):
     fs.rmSync(path.join(dir, `${name}.ext`));
 }
 
-/** Writes the whole PKI into `dir` (made private to the user). */
-export function makePki(dir: string): void {
+/** Writes the whole PKI into `dir` (made private to the user), with a certificate for each of `clients`. */
+export function makePki(dir: string, clients: Record<string, string> = CLIENTS): void {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     openssl(dir, [
         "req",
@@ -87,7 +103,7 @@ export function makePki(dir: string): void {
         "extendedKeyUsage=serverAuth",
         `subjectAltName=${[...names.map(n => `DNS:${n}`), "IP:127.0.0.1", `IP:${KUBERNETES_SERVICE_IP}`].join(",")}`,
     ]);
-    for (const [name, subject] of Object.entries(CLIENTS)) sign(dir, name, subject, [...leaf, "extendedKeyUsage=clientAuth"]);
+    for (const [name, subject] of Object.entries(clients)) sign(dir, name, subject, [...leaf, "extendedKeyUsage=clientAuth"]);
     openssl(dir, ["genrsa", "-out", "sa.key", "2048"]);
     openssl(dir, ["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"]);
     for (const file of fs.readdirSync(dir)) if (file.endsWith(".key")) fs.chmodSync(path.join(dir, file), 0o600);

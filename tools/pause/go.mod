@@ -1,0 +1,3 @@
+module kubeship.local/pause
+
+go 1.26.0
