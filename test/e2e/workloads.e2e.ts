@@ -1,0 +1,301 @@
+/**
+ * The promises measured on a real node: `pulumi up` of the dev stack by the real engine onto a cluster
+ * whose node runs containers (containerd, runc, the kubelet, kube-proxy, CoreDNS, kube-router's
+ * NetworkPolicy firewall, a volume provisioner), with the app built from app/Dockerfile and stand-ins
+ * for the postgres and redis images from Debian's packages, all deployed by digest. Each step reports its
+ * figures; traffic stays on this machine (the Service's cluster address, through kube-proxy).
+ */
+import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ensureTools } from "../../tools/build";
+import { KubeApi } from "../../tools/cluster/api";
+import { CONTEXT, down, up, type ClusterState } from "../../tools/cluster/cluster";
+import { buildImages } from "../../tools/node/images";
+import { leftovers, podProcesses } from "../../tools/node/node";
+import { describeLoad, startLoad } from "../support/load";
+import { Workspace } from "../support/e2e";
+
+const STACK = "dev";
+const NS = "dev";
+
+interface Pod {
+    metadata: { name: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
+    spec: { nodeName?: string };
+    status: {
+        phase: string;
+        podIP?: string;
+        conditions?: { type: string; status: string }[];
+        containerStatuses?: {
+            name: string;
+            ready: boolean;
+            imageID: string;
+            restartCount: number;
+            state: { terminated?: { message?: string; exitCode: number } };
+        }[];
+    };
+}
+
+const figures: [string, string][] = [];
+const figure = (step: string, value: string) => {
+    figures.push([step, value]);
+    console.error(`      [node] ${step}: ${value}`);
+};
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+describe("end to end on a real node: the dev stack's pods run, serve, are isolated, roll and heal", function () {
+    this.timeout(1_800_000);
+    let cluster: ClusterState;
+    let api: KubeApi;
+    let ws: Workspace;
+    const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-node-"));
+    const log = (line: string) => console.error(`      [node] ${line}`);
+
+    const get = async <T = any>(p: string) => (await api.get<T>(p)).body;
+    const waitFor = async <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 180_000): Promise<T> => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const value = await check();
+            if (value) return value;
+            if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+            await new Promise(resolve => setTimeout(resolve, 250));
+        }
+    };
+    const pods = async (selector: string) => {
+        const r = await api.get<{ items?: Pod[] }>(`/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(selector)}`);
+        if (!r.body.items) throw new Error(`listing pods (${selector}): ${r.status} ${JSON.stringify(r.body)}`);
+        return r.body.items;
+    };
+    const ready = (p: Pod) => !p.metadata.deletionTimestamp && p.status.conditions?.some(c => c.type === "Ready" && c.status === "True");
+    const appUrl = async (route: string) => {
+        const svc = await get(`/api/v1/namespaces/${NS}/services/app`);
+        return `http://${svc.spec.clusterIP}:${svc.spec.ports[0].port}${route}`;
+    };
+    const json = async (route: string, method = "GET") => {
+        const res = await fetch(await appUrl(route), { method, signal: AbortSignal.timeout(10_000) });
+        return { status: res.status, body: (await res.json()) as any };
+    };
+    /** The visit count as Postgres holds it, read with psql from the host (the node may reach its pods). */
+    const countInPostgres = async (): Promise<number> => {
+        const [pod] = (await pods("app.kubernetes.io/name=postgres")).filter(ready);
+        const secret = await get(`/api/v1/namespaces/${NS}/secrets/postgres`);
+        const password = Buffer.from(secret.data.password, "base64").toString("utf8");
+        const psql = fs
+            .readdirSync("/usr/lib/postgresql")
+            .map(v => `/usr/lib/postgresql/${v}/bin/psql`)
+            .find(f => fs.existsSync(f));
+        if (!psql) throw new Error("psql is missing: apt-get install postgresql-client");
+        const out = await new Promise<string>((resolve, reject) =>
+            execFile(
+                psql,
+                ["-h", pod.status.podIP!, "-U", "app", "-d", "app", "-tAc", "SELECT count FROM kubeship_visits WHERE name = 'home'"],
+                { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" } },
+                (e, stdout, stderr) => (e ? reject(new Error(`psql: ${stderr}`)) : resolve(stdout)),
+            ),
+        );
+        return Number(out.trim());
+    };
+    /** The manifest digest each Ready app pod runs. */
+    const appDigests = async () =>
+        (await pods("app.kubernetes.io/name=app")).filter(ready).map(p => p.status.containerStatuses![0].imageID.replace(/^.*@/, ""));
+    const digestOf = (ref: string) => ref.replace(/^.*@/, "");
+
+    before(async () => {
+        const tools = await ensureTools(line => log(line));
+        let started = Date.now();
+        const images = await buildImages(path.join(tools.bin, "pause"), line => log(line));
+        figure("images built (podman; cached between runs)", seconds(Date.now() - started));
+        started = Date.now();
+        cluster = await up(clusterDir, tools.bin, log, { kind: "real", images });
+        figure("cluster with the real node up", seconds(Date.now() - started));
+        api = new KubeApi(cluster.server, path.join(clusterDir, "pki"));
+        ws = new Workspace(tools, STACK, cluster.kubeconfig);
+        await ws.ok(["stack", "init"]);
+        const refs = cluster.node!.images;
+        for (const [key, value] of [
+            ["kubeship:cloud", "local"],
+            ["kubeship:kubeContext", CONTEXT],
+            ["kubeship:app.image", refs.app],
+            ["kubeship:postgres.image", refs.postgres],
+            ["kubeship:redis.image", refs.redis],
+        ]) {
+            await ws.configSet(key, value, { path: key.includes(".") });
+        }
+    });
+
+    after(async () => {
+        api?.close();
+        if (cluster) await down(clusterDir, log);
+        ws?.remove();
+        console.error(`\n      figures on the real node:\n${figures.map(([s, v]) => `        ${s.padEnd(56)} ${v}`).join("\n")}\n`);
+    });
+
+    it("1. pulumi up of the dev stack: every pod Running and Ready", async () => {
+        const run = await ws.ok(["up", "--yes", "--skip-preview"]);
+        figure("1. pulumi up (dev stack, new)", seconds(run.ms));
+        const all = (await get<{ items: Pod[] }>(`/api/v1/namespaces/${NS}/pods`)).items;
+        figure("1. restarts", all.map(p => `${p.metadata.name} ${p.status.containerStatuses?.[0]?.restartCount}`).join(", "));
+        const events = (await get(`/api/v1/namespaces/${NS}/events`)).items.filter((e: any) => e.type === "Warning");
+        figure(
+            "1. warnings",
+            events.map((e: any) => `${e.involvedObject.name} ${e.reason} x${e.count ?? 1}: ${String(e.message).slice(0, 160)}`).join(" | ") || "none",
+        );
+        assert.deepEqual(
+            all.map(p => p.metadata.labels?.["app.kubernetes.io/name"]).sort((a, b) => String(a).localeCompare(String(b))),
+            ["app", "postgres", "redis"],
+        );
+        assert.deepEqual(
+            events.filter((e: any) => e.reason !== "Unhealthy" || !/Readiness/.test(e.message)).map((e: any) => `${e.involvedObject.name} ${e.reason}`),
+            [],
+            "no warning but the app's readiness while Postgres starts",
+        );
+        for (const p of all) {
+            assert.equal(p.status.phase, "Running", p.metadata.name);
+            assert.ok(ready(p), `${p.metadata.name} Ready`);
+            assert.equal(p.spec.nodeName, cluster.node!.name);
+            assert.equal(p.status.containerStatuses?.[0]?.restartCount, 0, `${p.metadata.name} never restarted`);
+        }
+        assert.deepEqual(await appDigests(), [digestOf(cluster.node!.images.app)]);
+    });
+
+    it("2. the app serves through its Service: visits counted in Postgres, cached in Redis", async () => {
+        assert.equal((await json("/ready")).status, 200);
+        assert.deepEqual((await json("/dependencies")).body, { postgres: "ok", redis: "ok" });
+        assert.deepEqual((await json("/visits", "POST")).body, { visits: 1 });
+        assert.deepEqual((await json("/visits", "POST")).body, { visits: 2 });
+        assert.deepEqual((await json("/visits")).body, { visits: 2, source: "cache" });
+        assert.equal(await countInPostgres(), 2);
+        // The kubelet's API through the API server (kubectl logs): the app logged the requests as JSON.
+        const [app] = await pods("app.kubernetes.io/name=app");
+        const logs = (await api.get<string>(`/api/v1/namespaces/${NS}/pods/${app.metadata.name}/log`)).body;
+        assert.ok(
+            String(logs)
+                .split("\n")
+                .some(l => l.includes('"path":"/visits"') && l.includes('"status":201')),
+            `the app's log: ${String(logs).slice(0, 400)}`,
+        );
+    });
+
+    it("3. NetworkPolicy is enforced: a pod outside the allowed set reaches the app but neither Postgres nor Redis; the app reaches both", async () => {
+        const probeNs = "kubeship-probe";
+        await api.create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: probeNs } });
+        const target = (host: string, port: number) =>
+            `timeout 3 bash -c '</dev/tcp/${host}.${NS}.svc.cluster.local/${port}' 2>/dev/null; echo -n "${host}=$? "`;
+        await api.create(`/api/v1/namespaces/${probeNs}/pods`, {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "outsider" },
+            spec: {
+                restartPolicy: "Never",
+                securityContext: { runAsNonRoot: true, runAsUser: 999, seccompProfile: { type: "RuntimeDefault" } },
+                containers: [
+                    {
+                        name: "probe",
+                        image: cluster.node!.images.postgres,
+                        command: ["bash", "-c", `{ ${target("app", 80)}; ${target("postgres", 5432)}; ${target("redis", 6379)}; } > /dev/termination-log`],
+                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                    },
+                ],
+            },
+        });
+        const pod = await waitFor("the probe pod to finish", async () => {
+            const p = await get<Pod>(`/api/v1/namespaces/${probeNs}/pods/outsider`);
+            return p.status.phase === "Succeeded" || p.status.phase === "Failed" ? p : undefined;
+        });
+        const message = pod.status.containerStatuses![0].state.terminated?.message?.trim() ?? "";
+        figure("3. outsider pod's connections (0 = connected)", message);
+        const result = Object.fromEntries(message.split(" ").map(kv => kv.split("=")));
+        assert.equal(result.app, "0", `the app's public port is open to any pod: ${message}`);
+        assert.notEqual(result.postgres, "0", `Postgres refuses pods other than the app: ${message}`);
+        assert.notEqual(result.redis, "0", `Redis refuses pods other than the app: ${message}`);
+        assert.deepEqual((await json("/dependencies")).body, { postgres: "ok", redis: "ok" }, "the app reaches both");
+        await api.request("DELETE", `/api/v1/namespaces/${probeNs}`);
+    });
+
+    /** `pulumi up` with a new app image while a steady stream of requests runs; returns the load's report. */
+    const rollTo = async (ref: string, step: string) => {
+        await ws.configSet("kubeship:app.image", ref, { path: true });
+        const load = startLoad(await appUrl("/visits"), { rate: 20 });
+        const run = await ws.ok(["up", "--yes", "--skip-preview"]);
+        // The old pod's endpoints go while it drains (preStop, then SIGTERM): keep the stream going until it is gone.
+        await waitFor("one app pod left", async () => (await pods("app.kubernetes.io/name=app")).length === 1);
+        const report = await load.stop();
+        figure(`${step} pulumi up`, seconds(run.ms));
+        figure(`${step} requests during the rollout`, describeLoad(report));
+        return report;
+    };
+
+    it("4. a rolling update to a new image digest under a steady request stream: zero failed requests", async () => {
+        const report = await rollTo(cluster.node!.images.appNext, "4.");
+        assert.equal(report.failures, 0, describeLoad(report));
+        assert.deepEqual(await appDigests(), [digestOf(cluster.node!.images.appNext)]);
+    });
+
+    it("5. rollback by pinning the previous digest: zero failed requests, the old version answers", async () => {
+        const report = await rollTo(cluster.node!.images.app, "5.");
+        assert.equal(report.failures, 0, describeLoad(report));
+        assert.deepEqual(await appDigests(), [digestOf(cluster.node!.images.app)]);
+        const endpoints = (await get(`/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices?labelSelector=kubernetes.io/service-name=app`)).items.flatMap(
+            (s: any) => s.endpoints.filter((e: any) => e.conditions.ready).map((e: any) => e.targetRef.name),
+        );
+        const serving = (await pods("app.kubernetes.io/name=app")).filter(ready);
+        assert.deepEqual(
+            endpoints,
+            serving.map(p => p.metadata.name),
+            "the Service sends traffic to the old version's pod only",
+        );
+        assert.equal((await json("/visits")).status, 200);
+    });
+
+    it("6. self-healing: a killed app pod is replaced and Ready; a deleted Postgres pod comes back with its data", async () => {
+        const [victim] = await pods("app.kubernetes.io/name=app");
+        let started = Date.now();
+        await api.request("DELETE", `/api/v1/namespaces/${NS}/pods/${victim.metadata.name}?gracePeriodSeconds=0`);
+        await waitFor("a new Ready app pod", async () =>
+            (await pods("app.kubernetes.io/name=app")).some(p => p.metadata.name !== victim.metadata.name && ready(p)),
+        );
+        figure("6. app pod killed -> replacement Ready", seconds(Date.now() - started));
+
+        const before = await countInPostgres();
+        started = Date.now();
+        const [old] = await pods("app.kubernetes.io/name=postgres");
+        await api.request("DELETE", `/api/v1/namespaces/${NS}/pods/postgres-0`);
+        await waitFor("a new postgres-0 Ready", async () =>
+            (await pods("app.kubernetes.io/name=postgres")).some(p => p.metadata.uid !== old.metadata.uid && ready(p)),
+        );
+        figure("6. postgres pod deleted -> Ready again", seconds(Date.now() - started));
+        assert.equal(await countInPostgres(), before, "the data survived");
+        await waitFor("the app to reach Postgres again", async () => (await json("/ready")).status === 200);
+        assert.deepEqual((await json("/visits", "POST")).body, { visits: before + 1 });
+    });
+
+    it("7. password rotation end to end: Postgres and the app roll to the new password and the app serves again", async () => {
+        const before = await countInPostgres();
+        await ws.configSet("kubeship:postgres.passwordVersion", "2", { path: true });
+        const load = startLoad(await appUrl("/visits"), { rate: 20, method: "POST" });
+        const run = await ws.ok(["up", "--yes", "--skip-preview"]);
+        await waitFor("one app pod left", async () => (await pods("app.kubernetes.io/name=app")).length === 1);
+        const report = await load.stop();
+        figure("7. pulumi up (passwordVersion 2)", seconds(run.ms));
+        figure("7. POST /visits during the rotation", describeLoad(report));
+        const after = await countInPostgres();
+        assert.equal(after, before + report.requests - report.failures, "every accepted visit was counted, none lost");
+        assert.deepEqual((await json("/visits", "POST")).body, { visits: after + 1 });
+    });
+
+    it("8. pulumi destroy: nothing of the stack is left on the node", async () => {
+        const run = await ws.ok(["destroy", "--yes", "--skip-preview"]);
+        figure("8. pulumi destroy", seconds(run.ms));
+        await waitFor("the namespace to be gone", async () => (await api.get(`/api/v1/namespaces/${NS}`)).status === 404);
+        await waitFor("the node to run no pod", async () => {
+            const all = (await get<{ items: Pod[] }>(`/api/v1/pods?fieldSelector=spec.nodeName=${cluster.node!.name}`)).items;
+            return all.length === 0;
+        });
+        await waitFor("the volume to be released and deleted", async () => (await get<{ items: unknown[] }>("/api/v1/persistentvolumes")).items.length === 0);
+        await waitFor("no process left in the pods' cgroups", async () => podProcesses().length === 0);
+        await down(clusterDir, log);
+        assert.deepEqual(leftovers(clusterDir), [], "the node's processes, mounts, interfaces and rules are gone");
+    });
+});
