@@ -8,6 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { contentKey } from "../tools/cache";
 import { commandLines } from "../tools/cluster/cluster";
+import { containerdConfig, corefile, cniConfig, kubeletConfig, kubeProxyConfig, NODE_NET, nodePaths } from "../tools/node/configs";
+import { addonRbac } from "../tools/node/rbac";
 import { RECIPES } from "../tools/recipes";
 import { ROOT } from "../tools/render/stack-config";
 
@@ -56,6 +58,14 @@ describe("tools", () => {
         assert.match(goMod("helm"), /^\s+helm\.sh\/helm\/v4\/cmd\/helm$/m);
     });
 
+    it("builds the real node's kubelet and kube-proxy with the control plane, and CoreDNS and kube-router at the versions the recipes name", () => {
+        assert.deepEqual(recipe("kubernetes").binaries.slice(-2), ["kubelet", "kube-proxy"]);
+        for (const cmd of ["kubelet", "kube-proxy"]) assert.match(goMod("kubernetes"), new RegExp(`^\\s+k8s\\.io/kubernetes/cmd/${cmd}$`, "m"));
+        assert.equal(required("coredns", "github.com/coredns/coredns"), `v${recipe("coredns").pins.version}`);
+        assert.equal(required("kube-router", "github.com/cloudnativelabs/kube-router/v2"), `v${recipe("kube-router").pins.version}`);
+        assert.match(goMod("kube-router"), /^tool github\.com\/cloudnativelabs\/kube-router\/v2\/cmd\/kube-router$/m);
+    });
+
     it("keys each tool by its folder's content, its pins and its recipe", () => {
         const dir = path.join(ROOT, "tools", "etcd");
         const key = contentKey(["etcd", "go version go1.26.8 linux/amd64"], [dir]);
@@ -94,5 +104,71 @@ describe("local cluster command lines", () => {
         assert.equal(flag("kube-controller-manager", "service-account-private-key-file"), "/c/pki/sa.key");
         assert.equal(flag("kube-controller-manager", "use-service-account-credentials"), "true");
         assert.equal(flag("kube-controller-manager", "root-ca-file"), "/c/pki/ca.crt");
+    });
+});
+
+describe("the real node's configuration", () => {
+    const p = nodePaths("/c/node");
+
+    it("keeps the pod network on the machine: its own bridge and range, no masquerade, the node's address as gateway and DNS", () => {
+        const cni = JSON.parse(cniConfig(p));
+        const bridge = cni.plugins[0];
+        assert.equal(bridge.bridge, NODE_NET.bridge);
+        assert.equal(bridge.ipMasq, false);
+        assert.deepEqual(bridge.ipam.ranges, [[{ subnet: NODE_NET.podCidr, gateway: NODE_NET.nodeIp }]]);
+        assert.ok(bridge.ipam.dataDir.startsWith("/c/node/"), "address leases in the node's folder");
+        assert.match(corefile("/k", { health: 1, ready: 2 }), new RegExp(`^\\s+bind ${NODE_NET.nodeIp.replace(/\./g, "\\.")}$`, "m"));
+        assert.doesNotMatch(corefile("/k", { health: 1, ready: 2 }), /forward/, "CoreDNS sends no query off the machine");
+    });
+
+    it("serves the kubelet's API on the node address only, authenticated and authorized, with no read-only port", () => {
+        const k = JSON.parse(kubeletConfig(p, "/c/pki/ca.crt", { kubelet: 1, healthz: 2 }));
+        assert.equal(k.address, NODE_NET.nodeIp);
+        assert.equal(k.readOnlyPort, 0);
+        assert.deepEqual(k.authentication, { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: "/c/pki/ca.crt" } });
+        assert.deepEqual(k.authorization, { mode: "Webhook" });
+        assert.equal(k.healthzBindAddress, "127.0.0.1");
+        assert.deepEqual(k.clusterDNS, [NODE_NET.nodeIp]);
+        assert.equal(k.containerRuntimeEndpoint, `unix://${p.containerdSocket}`);
+        for (const key of ["nodefs.available", "imagefs.available"])
+            assert.match(k.evictionHard[key], /^\d+Gi$/, `${key}: a size, not a share of a disk full of caches`);
+    });
+
+    it("opens no NodePort on the machine's interfaces and leaves its conntrack settings alone", () => {
+        const k = JSON.parse(kubeProxyConfig("/k", "n", { healthz: 1, metrics: 2 }));
+        assert.equal(k.mode, "iptables");
+        assert.deepEqual(k.nodePortAddresses, [`${NODE_NET.nodeIp}/32`]);
+        assert.equal(k.iptables.localhostNodePorts, false);
+        assert.deepEqual(k.conntrack, { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" });
+        assert.equal(k.healthzBindAddress.split(":")[0], "127.0.0.1");
+    });
+
+    it("runs containerd on the node's own socket, folders and CNI configuration, with the local sandbox image", () => {
+        const c = containerdConfig(p, "localhost/kubeship-pause:x");
+        for (const line of [
+            `root = "${p.containerdRoot}"`,
+            `address = "${p.containerdSocket}"`,
+            'sandbox_image = "localhost/kubeship-pause:x"',
+            "restrict_oom_score_adj = true",
+            `conf_dir = "${p.cniConf}"`,
+            `Root = "${p.containerdState}/runc"`,
+        ]) {
+            assert.ok(c.includes(line), line);
+        }
+    });
+
+    it("gives each add-on a role of its own: read-only for DNS and the firewall, volumes for the provisioner, nothing on Secrets", () => {
+        const roles = addonRbac().filter(o => (o.object as { kind: string }).kind === "ClusterRole");
+        const rules = Object.fromEntries(
+            roles.map(r => [(r.object as any).metadata.name, (r.object as any).rules as { resources: string[]; verbs: string[] }[]]),
+        );
+        assert.deepEqual(Object.keys(rules).sort(), ["kubeship:coredns", "kubeship:kube-router", "kubeship:provisioner"]);
+        for (const [name, list] of Object.entries(rules)) {
+            assert.ok(!list.some(r => r.resources.includes("secrets") || r.resources.includes("*") || r.verbs.includes("*")), name);
+        }
+        const writes = (name: string) => rules[name].filter(r => r.verbs.some(v => !["get", "list", "watch"].includes(v))).flatMap(r => r.resources);
+        assert.deepEqual(writes("kubeship:coredns"), []);
+        assert.deepEqual(writes("kubeship:kube-router"), ["events"]);
+        assert.deepEqual(writes("kubeship:provisioner"), ["persistentvolumes", "events"]);
     });
 });

@@ -56,6 +56,7 @@ state = "${p.containerdState}"
     runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
       SystemdCgroup = false
+      Root = "${path.join(p.containerdState, "runc")}"
 `;
 }
 
