@@ -275,10 +275,10 @@ function processesWith(needle: string): number[] {
 
 /** The cgroup folders of the pods (`kubepods` under each hierarchy), deepest first. */
 function podCgroups(): string[] {
-    const roots = fs
-        .readdirSync("/sys/fs/cgroup")
-        .map(c => path.join("/sys/fs/cgroup", c, "kubepods"))
-        .filter(d => fs.existsSync(d));
+    // cgroup v1 (and hybrid): one tree per controller; v2: one tree.
+    const roots = ["/sys/fs/cgroup/kubepods", ...fs.readdirSync("/sys/fs/cgroup").map(c => path.join("/sys/fs/cgroup", c, "kubepods"))].filter(
+        d => fs.existsSync(d) && fs.statSync(d).isDirectory(),
+    );
     const walk = (d: string): string[] => [
         ...fs
             .readdirSync(d, { withFileTypes: true })
