@@ -159,8 +159,9 @@ describe("the real node's configuration", () => {
 
     it("gives each add-on a role of its own: read-only for DNS and the firewall, volumes for the provisioner, nothing on Secrets", () => {
         const roles = addonRbac().filter(o => (o.object as { kind: string }).kind === "ClusterRole");
-        const rules = Object.fromEntries(
-            roles.map(r => [(r.object as any).metadata.name, (r.object as any).rules as { resources: string[]; verbs: string[] }[]]),
+        type Rule = { resources: string[]; verbs: string[] };
+        const rules: Record<string, Rule[]> = Object.fromEntries(
+            roles.map(r => [(r.object as { metadata: { name: string } }).metadata.name, (r.object as { rules: Rule[] }).rules]),
         );
         assert.deepEqual(Object.keys(rules).sort(), ["kubeship:coredns", "kubeship:kube-router", "kubeship:provisioner"]);
         for (const [name, list] of Object.entries(rules)) {

@@ -80,7 +80,11 @@ describe("workflows", () => {
                 .map((l: string) => l.trim().replace(/^sudo --preserve-env=\S+ env "PATH=\$PATH" /, ""))
                 .filter((l: string) => /^npm /.test(l));
         assert.deepEqual(npmOf(job), ["npm ci", "npm test"]);
-        assert.match(runs, /^sudo --preserve-env=HOME\S* env "PATH=\$PATH" npm test$/m, "the real node needs root; the tools, caches and PATH stay the runner's");
+        assert.match(
+            runs,
+            /^sudo --preserve-env=HOME\S* env "PATH=\$PATH" npm test$/m,
+            "the real node needs root; the tools, caches and PATH stay the runner's",
+        );
         assert.match(runs, /apt-get install .*containernetworking-plugins ipset debootstrap/, "the real node's packages");
         assert.deepEqual(npmOf(wf.jobs.mutation), ["npm ci", "npm run test:mutation"], "the mutation run, in a job of its own");
         assert.deepEqual([...new Set([...npmOf(job), ...npmOf(wf.jobs.mutation)])], readmeTestCommands(), "the README's commands, nothing else");

@@ -14,7 +14,7 @@ import { ensureTools } from "../../tools/build";
 import { KubeApi } from "../../tools/cluster/api";
 import { CONTEXT, down, up, type ClusterState } from "../../tools/cluster/cluster";
 import { buildImages } from "../../tools/node/images";
-import { leftovers, podProcesses } from "../../tools/node/node";
+import { checkHost, leftovers, podProcesses } from "../../tools/node/host";
 import { describeLoad, startLoad } from "../support/load";
 import { Workspace } from "../support/e2e";
 
@@ -51,6 +51,7 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
     let api: KubeApi;
     let ws: Workspace;
     const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-node-"));
+    const nodeDir = path.join(clusterDir, "node");
     const log = (line: string) => console.error(`      [node] ${line}`);
 
     const get = async <T = any>(p: string) => (await api.get<T>(p)).body;
@@ -78,10 +79,12 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         return { status: res.status, body: (await res.json()) as any };
     };
     /** The visit count as Postgres holds it, read with psql from the host (the node may reach its pods). */
-    const countInPostgres = async (): Promise<number> => {
+    const postgresPassword = async () => Buffer.from((await get(`/api/v1/namespaces/${NS}/secrets/postgres`)).data.password, "base64").toString("utf8");
+    const countInPostgres = async (password?: string): Promise<number> => {
         const [pod] = (await pods("app.kubernetes.io/name=postgres")).filter(ready);
-        const secret = await get(`/api/v1/namespaces/${NS}/secrets/postgres`);
-        const password = Buffer.from(secret.data.password, "base64").toString("utf8");
+        // psql reads the password from a private password file: not in its arguments or environment.
+        const passfile = path.join(clusterDir, "pgpass");
+        fs.writeFileSync(passfile, `*:*:*:*:${(password ?? (await postgresPassword())).replace(/[\\:]/g, c => `\\${c}`)}\n`, { mode: 0o600 });
         const psql = fs
             .readdirSync("/usr/lib/postgresql")
             .map(v => `/usr/lib/postgresql/${v}/bin/psql`)
@@ -91,7 +94,7 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
             execFile(
                 psql,
                 ["-h", pod.status.podIP!, "-U", "app", "-d", "app", "-tAc", "SELECT count FROM kubeship_visits WHERE name = 'home'"],
-                { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" } },
+                { env: { ...process.env, PGPASSFILE: passfile, PGCONNECT_TIMEOUT: "5" } },
                 (e, stdout, stderr) => (e ? reject(new Error(`psql: ${stderr}`)) : resolve(stdout)),
             ),
         );
@@ -103,6 +106,7 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
     const digestOf = (ref: string) => ref.replace(/^.*@/, "");
 
     before(async () => {
+        checkHost(nodeDir);
         const tools = await ensureTools(line => log(line));
         let started = Date.now();
         const images = await buildImages(path.join(tools.bin, "pause"), line => log(line));
@@ -127,7 +131,8 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
 
     after(async () => {
         api?.close();
-        if (cluster) await down(clusterDir, log);
+        // Also after a failed start: down stops whatever was recorded and cleans the node's footprint.
+        await down(clusterDir, log);
         ws?.remove();
         console.error(`\n      figures on the real node:\n${figures.map(([s, v]) => `        ${s.padEnd(56)} ${v}`).join("\n")}\n`);
     });
@@ -181,8 +186,9 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
     it("3. NetworkPolicy is enforced: a pod outside the allowed set reaches the app but neither Postgres nor Redis; the app reaches both", async () => {
         const probeNs = "kubeship-probe";
         await api.create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: probeNs } });
+        // For each target: whether its name resolves (getent), then whether a TCP connection opens within 3 s.
         const target = (host: string, port: number) =>
-            `timeout 3 bash -c '</dev/tcp/${host}.${NS}.svc.cluster.local/${port}' 2>/dev/null; echo -n "${host}=$? "`;
+            `getent hosts ${host}.${NS}.svc.cluster.local >/dev/null; echo -n "${host}-dns=$? "; timeout 3 bash -c '</dev/tcp/${host}.${NS}.svc.cluster.local/${port}' 2>/dev/null; echo -n "${host}=$? "`;
         await api.create(`/api/v1/namespaces/${probeNs}/pods`, {
             apiVersion: "v1",
             kind: "Pod",
@@ -207,6 +213,7 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         const message = pod.status.containerStatuses![0].state.terminated?.message?.trim() ?? "";
         figure("3. outsider pod's connections (0 = connected)", message);
         const result = Object.fromEntries(message.split(" ").map(kv => kv.split("=")));
+        for (const host of ["app", "postgres", "redis"]) assert.equal(result[`${host}-dns`], "0", `${host}'s name resolves in the outsider pod: ${message}`);
         assert.equal(result.app, "0", `the app's public port is open to any pod: ${message}`);
         assert.notEqual(result.postgres, "0", `Postgres refuses pods other than the app: ${message}`);
         assert.notEqual(result.redis, "0", `Redis refuses pods other than the app: ${message}`);
@@ -238,7 +245,7 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         assert.equal(report.failures, 0, describeLoad(report));
         assert.deepEqual(await appDigests(), [digestOf(cluster.node!.images.app)]);
         const endpoints = (await get(`/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices?labelSelector=kubernetes.io/service-name=app`)).items.flatMap(
-            (s: any) => s.endpoints.filter((e: any) => e.conditions.ready).map((e: any) => e.targetRef.name),
+            (s: any) => (s.endpoints ?? []).filter((e: any) => e.conditions.ready).map((e: any) => e.targetRef.name),
         );
         const serving = (await pods("app.kubernetes.io/name=app")).filter(ready);
         assert.deepEqual(
@@ -273,6 +280,8 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
 
     it("7. password rotation end to end: Postgres and the app roll to the new password and the app serves again", async () => {
         const before = await countInPostgres();
+        const oldPassword = await postgresPassword();
+        const oldPods = [...(await pods("app.kubernetes.io/name=app")), ...(await pods("app.kubernetes.io/name=postgres"))].map(p => p.metadata.uid);
         await ws.configSet("kubeship:postgres.passwordVersion", "2", { path: true });
         const load = startLoad(await appUrl("/visits"), { rate: 20, method: "POST" });
         const run = await ws.ok(["up", "--yes", "--skip-preview"]);
@@ -280,6 +289,14 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         const report = await load.stop();
         figure("7. pulumi up (passwordVersion 2)", seconds(run.ms));
         figure("7. POST /visits during the rotation", describeLoad(report));
+        assert.notEqual(await postgresPassword(), oldPassword, "a new password was generated");
+        const newPods = [...(await pods("app.kubernetes.io/name=app")), ...(await pods("app.kubernetes.io/name=postgres"))];
+        assert.deepEqual(
+            newPods.filter(p => oldPods.includes(p.metadata.uid)).map(p => p.metadata.name),
+            [],
+            "the app and Postgres run new pods",
+        );
+        await assert.rejects(countInPostgres(oldPassword), /password authentication failed/, "the old password is refused");
         const after = await countInPostgres();
         assert.equal(after, before + report.requests - report.failures, "every accepted visit was counted, none lost");
         assert.deepEqual((await json("/visits", "POST")).body, { visits: after + 1 });
@@ -295,7 +312,8 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         });
         await waitFor("the volume to be released and deleted", async () => (await get<{ items: unknown[] }>("/api/v1/persistentvolumes")).items.length === 0);
         await waitFor("no process left in the pods' cgroups", async () => podProcesses().length === 0);
+        const before = cluster.node!.before;
         await down(clusterDir, log);
-        assert.deepEqual(leftovers(clusterDir), [], "the node's processes, mounts, interfaces and rules are gone");
+        assert.deepEqual(leftovers(nodeDir, before), [], "the node's processes, mounts, interfaces, rules and kernel settings are gone");
     });
 });

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { KubeApi } from "./api";
+import { NODE_NET } from "../node/configs";
 import type { NodeImages } from "../node/images";
 import { startNode, stopNode, type NodeState } from "../node/node";
 import { alive, checkAlive, freePort, startProcess, until } from "./processes";
@@ -135,7 +136,7 @@ function writeConfigs(s: ClusterState, bin: string): void {
             "apiVersion: config.kwok.x-k8s.io/v1alpha1",
             "kind: KwokConfiguration",
             "options:",
-            "  cidr: 10.244.0.0/16",
+            `  cidr: ${NODE_NET.clusterCidr}`,
             "  nodeIP: 127.0.0.1",
             `  nodePort: ${s.ports.kwok}`,
             `  serverAddress: 127.0.0.1:${s.ports.kwok}`,

@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { ensureTools } from "../build";
+import { checkHost } from "../node/host";
 import { buildImages } from "../node/images";
 import { ROOT } from "../cache";
 import { KubeApi } from "./api";
@@ -48,6 +49,7 @@ async function main(command: string | undefined, option: string | undefined): Pr
                 console.error(`unknown option ${option}: npm run cluster -- up [--node fake|real]`);
                 return 2;
             }
+            if (real) checkHost(path.join(DIR, "node"));
             const tools = await ensureTools();
             const nodes = real ? { kind: "real" as const, images: await buildImages(path.join(tools.bin, "pause"), line => log(`  ${line}`)) } : undefined;
             await up(DIR, tools.bin, log, nodes);
