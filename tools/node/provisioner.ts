@@ -71,7 +71,9 @@ export async function reconcile(api: KubeApi, node: string, volumesDir: string):
         if (v.metadata.annotations?.["pv.kubernetes.io/provisioned-by"] !== PROVISIONER) continue;
         if (v.status?.phase !== "Released" || v.spec.persistentVolumeReclaimPolicy !== "Delete") continue;
         const dir = v.spec.local?.path;
-        if (dir && path.dirname(dir) === volumesDir) fs.rmSync(dir, { recursive: true, force: true });
+        // Only a folder directly in the volumes folder: a PersistentVolume naming any other path is not the provisioner's to remove.
+        const rel = dir ? path.relative(volumesDir, path.resolve(dir)) : "";
+        if (dir && rel && !rel.startsWith("..") && !path.isAbsolute(rel) && !rel.includes(path.sep)) fs.rmSync(dir, { recursive: true, force: true });
         const r = await api.request("DELETE", `/api/v1/persistentvolumes/${v.metadata.name}`);
         if (r.status !== 200 && r.status !== 404) throw new Error(`deleting ${v.metadata.name}: ${r.status} ${JSON.stringify(r.body)}`);
         done.push(`deleted ${v.metadata.name} and ${dir}`);
