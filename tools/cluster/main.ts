@@ -1,7 +1,8 @@
 /**
- * `npm run cluster -- up|down|status`: the local control plane (see cluster.ts) in `.kubeship/cluster`,
- * its kubeconfig in `.kubeship/cluster/kubeconfig` with the context `kubeship-e2e`. `up` builds the
- * tools first when they are missing.
+ * `npm run cluster -- up [--node fake|real] | down | status`: the local control plane (see cluster.ts) in
+ * `.kubeship/cluster`, its kubeconfig in `.kubeship/cluster/kubeconfig` with the context `kubeship-e2e`.
+ * `up` builds the tools first when they are missing; with `--node real` (root, Linux), also the node's
+ * images, and the nodes are one real node (tools/node) instead of kwok's fake ones.
  */
 import * as path from "node:path";
 import { ensureTools } from "../build";
