@@ -171,7 +171,7 @@ export const RECIPES: Recipe[] = [
         name: "coredns",
         source: "coredns",
         binaries: ["coredns"],
-        coldMinutes: 4,
+        coldMinutes: 1,
         pins: { version: "1.15.0" },
         async build(b) {
             await b.go(["build", "-ldflags", STRIP, "-o", b.out("coredns"), "."]);
@@ -185,7 +185,7 @@ export const RECIPES: Recipe[] = [
         name: "kube-router",
         source: "kube-router",
         binaries: ["kube-router"],
-        coldMinutes: 4,
+        coldMinutes: 2,
         pins: { version: "2.1.0" },
         async build(b) {
             const ldflags = `${STRIP} -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v${this.pins.version}`;
