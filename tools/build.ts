@@ -106,6 +106,13 @@ export async function ensureTools(log: (line: string) => void = line => console.
     return { bin, pulumiHome };
 }
 
+/** Builds (or finds) one tool and returns the folder of its binaries: for a suite that needs only it. */
+export async function ensureTool(name: string, log: (line: string) => void = line => console.error(`[tools] ${line}`)): Promise<string> {
+    const recipe = RECIPES.find(r => r.name === name);
+    if (!recipe) throw new Error(`no recipe for ${name}`);
+    return path.join(await buildTool(recipe, goVersion(), log), "bin");
+}
+
 if (require.main === module) {
     const started = Date.now();
     ensureTools().then(

@@ -204,4 +204,18 @@ export const RECIPES: Recipe[] = [
             await b.go(["build", "-ldflags", STRIP, "-o", b.out("pause"), "."]);
         },
     },
+    {
+        // kubeship's own archiving tool (backup/: product code, for the Postgres pod), built for the
+        // suites. Its Go tests and vet run first: no binary from a failing tree.
+        name: "pgbackup",
+        source: "../backup",
+        binaries: ["pgbackup"],
+        coldMinutes: 1,
+        pins: {},
+        async build(b) {
+            await b.go(["vet", "."]);
+            await b.go(["test", "-count=1", "."]);
+            await b.go(["build", "-ldflags", STRIP, "-o", b.out("pgbackup"), "."]);
+        },
+    },
 ];

@@ -117,6 +117,8 @@ export interface PostgresOptions {
     initdbArgs: string[];
     /** The container's arguments to `postgres` (`-c name=value` settings). @default none */
     serverArgs?: string[];
+    /** The container's environment for the server (and the commands it runs). @default none */
+    env?: Record<string, string>;
 }
 
 export class PostgresServer {
@@ -130,6 +132,7 @@ export class PostgresServer {
         private readonly bin: string,
         private readonly asPostgres: boolean,
         port: number,
+        private readonly env: Record<string, string>,
     ) {
         this.port = port;
     }
@@ -145,7 +148,7 @@ export class PostgresServer {
             const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }));
             fs.chownSync(dir, uid, gid);
         }
-        const server = new PostgresServer(dir, bin, asPostgres, await freePort());
+        const server = new PostgresServer(dir, bin, asPostgres, await freePort(), opts.env ?? {});
         const pwfile = path.join(dir, "pwfile");
         fs.writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o644 });
         server.run("initdb", ["-D", path.join(dir, "data"), "-U", opts.user, "--pwfile", pwfile, ...opts.initdbArgs]);
@@ -166,7 +169,7 @@ export class PostgresServer {
 
     private run(tool: string, args: string[]): string {
         const [cmd, argv] = this.asPostgres ? ["runuser", ["-u", "postgres", "--", path.join(this.bin, tool), ...args]] : [path.join(this.bin, tool), args];
-        return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], cwd: this.dir });
+        return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], cwd: this.dir, env: { ...process.env, ...this.env } });
     }
 
     /** Runs SQL over TCP with password authentication (what the app does). */

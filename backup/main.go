@@ -1,0 +1,78 @@
+// Command pgbackup archives a PostgreSQL server's WAL and base backups to write-once storage, and
+// restores it to a point in time. The store is $KUBESHIP_BACKUP_URL (file:///path today).
+//
+//	pgbackup wal-push %p %f        archive_command
+//	pgbackup wal-fetch %f %p       restore_command
+//	pgbackup backup CONNSTRING     a base backup over the replication protocol
+//	pgbackup restore DIR TIME      prepare DIR to recover to TIME (RFC 3339), then start postgres on it
+//	pgbackup list                  the complete base backups
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "pgbackup:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: pgbackup wal-push|wal-fetch|backup|restore|list ...")
+	}
+	need := map[string]int{"wal-push": 2, "wal-fetch": 2, "backup": 1, "restore": 2, "list": 0}
+	n, ok := need[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	if len(args)-1 != n {
+		return fmt.Errorf("%s takes %d arguments, got %d", args[0], n, len(args)-1)
+	}
+	url := os.Getenv("KUBESHIP_BACKUP_URL")
+	if url == "" {
+		return errors.New("KUBESHIP_BACKUP_URL is not set")
+	}
+	s, err := OpenStore(url)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "wal-push":
+		return WalPush(ctx, s, args[1], args[2])
+	case "wal-fetch":
+		return WalFetch(ctx, s, args[1], args[2])
+	case "backup":
+		info, err := Backup(ctx, s, args[1], time.Now)
+		if err == nil {
+			fmt.Printf("base backup %s: %s to %s on timeline %s, %d bytes\n", info.ID, info.StartLSN, info.EndLSN, info.Timeline, info.TarBytes)
+		}
+		return err
+	case "restore":
+		target, err := time.Parse(time.RFC3339Nano, args[2])
+		if err != nil {
+			return fmt.Errorf("restore time %q: %w (RFC 3339, e.g. 2026-12-02T08:00:00Z)", args[2], err)
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		info, err := Restore(ctx, s, args[1], target, self)
+		if err == nil {
+			fmt.Printf("%s holds base backup %s (ended %s); start postgres on it to recover to %s\n", args[1], info.ID, info.EndedAt.Format(time.RFC3339), target.Format(time.RFC3339Nano))
+		}
+		return err
+	default:
+		backups, err := Backups(ctx, s)
+		for _, b := range backups {
+			fmt.Printf("%s  %s .. %s  %d bytes\n", b.ID, b.StartLSN, b.EndLSN, b.TarBytes)
+		}
+		return err
+	}
+}
