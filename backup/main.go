@@ -1,5 +1,5 @@
 // Command pgbackup archives a PostgreSQL server's WAL and base backups to write-once storage, and
-// restores it to a point in time. The store is $KUBESHIP_BACKUP_URL (file:///path today).
+// restores it to a point in time. The store is $KUBESHIP_BACKUP_URL: file:///path or s3://bucket/prefix.
 //
 //	pgbackup wal-push %p %f        archive_command
 //	pgbackup wal-fetch %f %p       restore_command
@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string) error {
 	if url == "" {
 		return errors.New("KUBESHIP_BACKUP_URL is not set")
 	}
-	s, err := OpenStore(url)
+	s, err := OpenStore(ctx, url)
 	if err != nil {
 		return err
 	}

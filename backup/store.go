@@ -30,8 +30,8 @@ type Store interface {
 	List(ctx context.Context, prefix string) ([]string, error)
 }
 
-// OpenStore opens the store a URL names: file:///path (a volume). s3:// and gs:// come next.
-func OpenStore(raw string) (Store, error) {
+// OpenStore opens the store a URL names: file:///path (a volume), s3://bucket/prefix (S3, Spaces).
+func OpenStore(ctx context.Context, raw string) (Store, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("backup URL %q: %w", raw, err)
@@ -42,8 +42,13 @@ func OpenStore(raw string) (Store, error) {
 			return nil, fmt.Errorf("backup URL %q: a file URL needs an absolute path", raw)
 		}
 		return &fileStore{root: filepath.Clean(u.Path)}, nil
+	case "s3":
+		if u.Host == "" {
+			return nil, fmt.Errorf("backup URL %q: an s3 URL names its bucket: s3://bucket/prefix", raw)
+		}
+		return openS3(ctx, u)
 	default:
-		return nil, fmt.Errorf("backup URL %q: scheme %q is not supported (file)", raw, u.Scheme)
+		return nil, fmt.Errorf("backup URL %q: scheme %q is not supported (file, s3)", raw, u.Scheme)
 	}
 }
 

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// An S3 server on loopback (gofakes3, in memory) that refuses every DELETE, as the archiving identity's
+// policy does; it counts the DELETEs it was sent.
+func fakeS3(t *testing.T) (url string, deletes *atomic.Int32) {
+	t.Helper()
+	backend := s3mem.New()
+	if err := backend.CreateBucket("backups"); err != nil {
+		t.Fatal(err)
+	}
+	s3 := gofakes3.New(backend).Server()
+	deletes = &atomic.Int32{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete || r.URL.Query().Has("delete") {
+			deletes.Add(1)
+			http.Error(w, "AccessDenied", http.StatusForbidden)
+			return
+		}
+		s3.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	return "s3://backups/prod/postgres?pathStyle=true", deletes
+}
+
+func TestS3StoreIsWriteOnceAndNeverDeletes(t *testing.T) {
+	ctx := context.Background()
+	url, deletes := fakeS3(t)
+	s, err := OpenStore(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "base/x/backup.json", strings.NewReader("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "base/x/backup.json", strings.NewReader("two")); !errors.Is(err, ErrExists) {
+		t.Fatalf("second Put: %v, want ErrExists", err)
+	}
+	r, err := s.Get(ctx, "base/x/backup.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(r)
+	r.Close()
+	if buf.String() != "one" {
+		t.Fatalf("content %q after a refused overwrite", buf.String())
+	}
+	if _, err := s.Get(ctx, "base/y/backup.json"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get of a missing object: %v", err)
+	}
+
+	dir := t.TempDir()
+	seg := filepath.Join(dir, "000000010000000000000001")
+	os.WriteFile(seg, bytes.Repeat([]byte{1}, 1<<20), 0o600)
+	for i := 0; i < 2; i++ {
+		if err := WalPush(ctx, s, seg, "000000010000000000000001"); err != nil {
+			t.Fatalf("push %d: %v", i, err)
+		}
+	}
+	os.WriteFile(seg, bytes.Repeat([]byte{2}, 1<<20), 0o600)
+	if err := WalPush(ctx, s, seg, "000000010000000000000001"); err == nil {
+		t.Fatal("other content under an archived name was accepted")
+	}
+	out := filepath.Join(dir, "fetched")
+	if err := WalFetch(ctx, s, "000000010000000000000001", out); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, bytes.Repeat([]byte{1}, 1<<20)) {
+		t.Fatal("fetched content differs from the first push")
+	}
+	names, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(names, ",") != "base/x/backup.json,wal/000000010000000000000001.zst" {
+		t.Fatalf("List = %v (names are relative to the URL's prefix)", names)
+	}
+	if deletes.Load() != 0 {
+		t.Fatalf("the tool sent %d DELETE requests", deletes.Load())
+	}
+}
