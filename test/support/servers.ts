@@ -4,19 +4,13 @@
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULTS } from "../../components/config/defaults";
+import { freePort } from "../../tools/cluster/processes";
 import { packageDir } from "../../tools/package-dir";
 
-export async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise(resolve => server.close(resolve));
-    return port;
-}
+export { freePort };
 
 /** Thrown by a probe when waiting longer cannot help (the process died): `waitFor` gives up at once. */
 export class GiveUp extends Error {}

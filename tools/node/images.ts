@@ -88,11 +88,15 @@ function context(name: string, extra: Record<string, string> = {}): string {
     return dir;
 }
 
+/** The OCI archive of an image in the cache, named by its tag. */
+function archiveFile(ref: string): string {
+    return path.join(cacheRoot(), "images", `${ref.replace(/^localhost\//, "").replace(/[:/]/g, "_")}.tar`);
+}
+
 /** Saves an image as an OCI archive in the cache (once per tag). */
 async function archive(ref: string, log: Log): Promise<BuiltImage> {
-    const dir = path.join(cacheRoot(), "images");
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${ref.replace(/^localhost\//, "").replace(/[:/]/g, "_")}.tar`);
+    const file = archiveFile(ref);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     if (!fs.existsSync(file)) {
         await podman(["save", "--format", "oci-archive", "-o", `${file}.partial`, ref], { log });
         fs.renameSync(`${file}.partial`, file);
@@ -169,8 +173,7 @@ export async function buildImages(pauseBinary: string, log: Log): Promise<NodeIm
     await podman(["build", "--network", "host", "-t", appNext, "--label", "dev.kubeship.e2e=next", ...appArgs, ROOT], { log });
 
     // The app's archives change with every source change: saved anew each run.
-    for (const ref of [app, appNext])
-        fs.rmSync(path.join(cacheRoot(), "images", `${ref.replace(/^localhost\//, "").replace(/[:/]/g, "_")}.tar`), { force: true });
+    for (const ref of [app, appNext]) fs.rmSync(archiveFile(ref), { force: true });
     return {
         pause: await archive(pause, log),
         postgres: await archive(postgres, log),
