@@ -279,7 +279,15 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         );
         figure("6. postgres pod deleted -> Ready again", seconds(Date.now() - started));
         assert.equal(await countInPostgres(), before, "the data survived");
-        await waitFor("the app to reach Postgres again", async () => (await json("/ready")).status === 200);
+        // While Postgres is away the app's pods are not Ready (/ready needs Postgres), so its Service has no
+        // endpoint and refuses connections: wait for the pods' readiness, as the Service does, then call it.
+        await waitFor("every app pod Ready again", async () => {
+            const app = await pods("app.kubernetes.io/name=app");
+            return app.length > 0 && app.every(ready);
+        });
+        // kube-proxy follows the endpoints a moment later: until then a connection may still be refused.
+        await waitFor("the app's Service to answer /ready", async () => (await json("/ready").catch(() => undefined))?.status === 200);
+        figure("6. postgres pod deleted -> app serving again", seconds(Date.now() - started));
         assert.deepEqual((await json("/visits", "POST")).body, { visits: before + 1 });
     });
 
