@@ -108,3 +108,24 @@ func TestChooseBackupTakesTheNewestThatEndedBeforeTheTarget(t *testing.T) {
 		t.Error("a target before every backup's end was accepted")
 	}
 }
+
+func TestInstallCopiesItselfReadOnlyWithoutAStore(t *testing.T) {
+	t.Setenv("KUBESHIP_BACKUP_URL", "")
+	dest := filepath.Join(t.TempDir(), "pgbackup")
+	if err := run(context.Background(), []string{"install", dest}); err != nil {
+		t.Fatal(err)
+	}
+	self, _ := os.Executable()
+	want, _ := os.ReadFile(self)
+	got, err := os.ReadFile(dest)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("installed copy differs from the binary (%v)", err)
+	}
+	if fi, _ := os.Stat(dest); fi.Mode().Perm() != 0o555 {
+		t.Fatalf("mode %v, want r-xr-xr-x", fi.Mode().Perm())
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(dest), ".pgbackup-*"))
+	if len(leftovers) != 0 {
+		t.Fatalf("temporary files left: %v", leftovers)
+	}
+}

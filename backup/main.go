@@ -1,18 +1,22 @@
 // Command pgbackup archives a PostgreSQL server's WAL and base backups to write-once storage, and
-// restores it to a point in time. The store is $KUBESHIP_BACKUP_URL: file:///path or s3://bucket/prefix.
+// restores it to a point in time. The store is $KUBESHIP_BACKUP_URL: file:///path, s3://bucket/prefix
+// or gs://bucket/prefix.
 //
 //	pgbackup wal-push %p %f        archive_command
 //	pgbackup wal-fetch %f %p       restore_command
 //	pgbackup backup CONNSTRING     a base backup over the replication protocol
 //	pgbackup restore DIR TIME      prepare DIR to recover to TIME (RFC 3339), then start postgres on it
 //	pgbackup list                  the complete base backups
+//	pgbackup install DEST          copy this binary to DEST (an init container puts it in the postgres pod)
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -25,15 +29,18 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: pgbackup wal-push|wal-fetch|backup|restore|list ...")
+		return errors.New("usage: pgbackup wal-push|wal-fetch|backup|restore|list|install ...")
 	}
-	need := map[string]int{"wal-push": 2, "wal-fetch": 2, "backup": 1, "restore": 2, "list": 0}
+	need := map[string]int{"wal-push": 2, "wal-fetch": 2, "backup": 1, "restore": 2, "list": 0, "install": 1}
 	n, ok := need[args[0]]
 	if !ok {
 		return fmt.Errorf("unknown command %q", args[0])
 	}
 	if len(args)-1 != n {
 		return fmt.Errorf("%s takes %d arguments, got %d", args[0], n, len(args)-1)
+	}
+	if args[0] == "install" {
+		return install(args[1])
 	}
 	url := os.Getenv("KUBESHIP_BACKUP_URL")
 	if url == "" {
@@ -75,4 +82,40 @@ func run(ctx context.Context, args []string) error {
 		}
 		return err
 	}
+}
+
+// install copies the running binary to dest, executable by all and written by none: the postgres image
+// lacks pgbackup, so an init container of the pgbackup image (which has no shell) copies it into a
+// volume both containers mount. The copy is renamed into place, so a half-written file is never run.
+func install(dest string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(self)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dest), ".pgbackup-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o555); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), dest); err != nil {
+		return err
+	}
+	fmt.Printf("installed %s\n", dest)
+	return nil
 }

@@ -30,7 +30,8 @@ type Store interface {
 	List(ctx context.Context, prefix string) ([]string, error)
 }
 
-// OpenStore opens the store a URL names: file:///path (a volume), s3://bucket/prefix (S3, Spaces).
+// OpenStore opens the store a URL names: file:///path (a volume), s3://bucket/prefix (S3, Spaces),
+// gs://bucket/prefix (Cloud Storage).
 func OpenStore(ctx context.Context, raw string) (Store, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -47,8 +48,13 @@ func OpenStore(ctx context.Context, raw string) (Store, error) {
 			return nil, fmt.Errorf("backup URL %q: an s3 URL names its bucket: s3://bucket/prefix", raw)
 		}
 		return openS3(ctx, u)
+	case "gs":
+		if u.Host == "" {
+			return nil, fmt.Errorf("backup URL %q: a gs URL names its bucket: gs://bucket/prefix", raw)
+		}
+		return openGCS(u)
 	default:
-		return nil, fmt.Errorf("backup URL %q: scheme %q is not supported (file, s3)", raw, u.Scheme)
+		return nil, fmt.Errorf("backup URL %q: scheme %q is not supported (file, s3, gs)", raw, u.Scheme)
 	}
 }
 
