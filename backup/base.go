@@ -43,7 +43,13 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // main data directory's tar, compressed, as base/<id>/base.tar.zst, then base/<id>/backup.json.
 // Tablespaces other than the main one are refused (kubeship creates none).
 func Backup(ctx context.Context, s Store, connString string, now func() time.Time) (*BackupInfo, error) {
-	conn, err := pgconn.Connect(ctx, connString)
+	cfg, err := pgconn.ParseConfig(connString)
+	if err != nil {
+		return nil, err
+	}
+	// BASE_BACKUP needs a physical replication connection, whether or not the caller said so.
+	cfg.RuntimeParams["replication"] = "true"
+	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

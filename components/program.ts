@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createCluster } from "./cluster";
-import { AppSettings, loadSettings, Settings } from "./config";
+import { AppSettings, DEFAULTS, loadSettings, Settings } from "./config";
 import { AppImage } from "./image";
 import { Platform } from "./platform";
 import { Environment } from "./workloads";
@@ -20,6 +20,17 @@ export interface StackOutputs {
 /** The app settings the workloads take: everything but how its image is made and where its edge is. */
 function workloadSettings({ image: _image, build: _build, ingress: _ingress, ...rest }: AppSettings) {
     return rest;
+}
+
+/** The Postgres settings the component takes: all but the backup's, which the environment wires. */
+function postgresSettings({ backup: _backup, ...rest }: Settings["postgres"]) {
+    return rest;
+}
+
+/** Every cluster layer gives a backup store when the settings ask for backups; one that does not is a bug in it. */
+function requireBackupStore<T>(store: T | undefined): T {
+    if (store === undefined) throw new Error("kubeship: kubeship:postgres.backup is on, but this cluster layer provides no backup store");
+    return store;
 }
 
 /**
@@ -44,6 +55,22 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
     });
     const route = app.ingress && platform.route && { host: app.ingress.host, gateway: platform.route };
 
+    // Backups: the cluster layer's store, and pgbackup's image, prebuilt or built from backup/ for the nodes.
+    const backup = postgres.backup && {
+        store: requireBackupStore(cluster.backup),
+        image:
+            postgres.backup.image ??
+            new AppImage("pgbackup", {
+                registry: cluster.registry,
+                context: "backup",
+                dockerfile: "Dockerfile",
+                platform: app.build.platform,
+                tag: DEFAULTS.postgres.backup.buildTag,
+            }).ref,
+        rpoSeconds: postgres.backup.rpoSeconds,
+        schedule: postgres.backup.schedule,
+    };
+
     const env = new Environment(
         "kubeship",
         {
@@ -52,8 +79,9 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
             protectData: settings.protectData,
             // The app's settings, less the ones the image build reads, plus what the cluster decides.
             app: { ...workloadSettings(app), image: imageRef, serviceAnnotations: cluster.serviceAnnotations, route },
-            postgres: { ...postgres, storageClassName: settings.cluster.storageClass ?? cluster.storageClassName },
+            postgres: { ...postgresSettings(postgres), storageClassName: settings.cluster.storageClass ?? cluster.storageClassName },
             redis,
+            backup,
         },
         { providers: [randomProvider] },
     );

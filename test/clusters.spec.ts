@@ -86,7 +86,15 @@ for (const cloud of CLOUDS) {
                     `${other} resources on a ${cloud} stack`,
                 );
             }
-            assert.equal(all(r.run, `pulumi:providers:${LAYERS[cloud].pkg}`).length, 1, "one explicit provider for the cloud");
+            // One explicit provider for the cloud; DigitalOcean's Spaces need a second one, with the layer's own Spaces key.
+            const providers = { gcp: ["cluster-gcp"], aws: ["cluster-aws"], digitalocean: ["cluster-do", "cluster-spaces"] }[cloud];
+            assert.deepEqual(
+                all(r.run, `pulumi:providers:${LAYERS[cloud].pkg}`)
+                    .map(x => x.name)
+                    .sort(),
+                providers,
+                "the cloud's explicit providers",
+            );
         });
 
         it("renders valid, restricted manifests with no unmocked invoke", () => {
@@ -197,6 +205,7 @@ describe("GKE production defaults", () => {
             "compute.googleapis.com",
             "container.googleapis.com",
             "iam.googleapis.com",
+            "storage.googleapis.com",
         ]);
         const api = (service: string) => all(r, "gcp:projects/service:Service").find(x => spec(x).service === service)!.urn;
         const agent = one(r, "gcp:projects/serviceIdentity:ServiceIdentity");
@@ -207,6 +216,7 @@ describe("GKE production defaults", () => {
         for (const [type, service] of [
             ["gcp:serviceaccount/account:Account", "iam.googleapis.com"],
             ["gcp:projects/iAMMember:IAMMember", "cloudresourcemanager.googleapis.com"],
+            ["gcp:storage/bucket:Bucket", "storage.googleapis.com"],
         ])
             assert.ok(dependencyClosure(r, one(r, type).urn).has(api(service)), `${type} after ${service}`);
         const pool = one(r, "gcp:container/nodePool:NodePool");
@@ -390,7 +400,7 @@ describe("EKS production defaults", () => {
         assert.ok(c.command.includes("--skip-nodes-with-local-storage=false"), "emptyDir volumes do not pin nodes");
         assert.deepEqual(c.env, [{ name: "AWS_REGION", value: "eu-west-1" }], "pods cannot ask the instance metadata for it");
         assert.equal(d.spec.template.spec.serviceAccountName, "cluster-autoscaler");
-        const identity = one(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+        const identity = one(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-autoscaler-identity");
         assert.deepEqual([spec(identity).namespace, spec(identity).serviceAccount], ["kube-system", "cluster-autoscaler"]);
         const role = all(r, "aws:iam/role:Role").find(x => x.name.includes("autoscaler"))!;
         assert.equal(spec(identity).roleArn, `arn:aws:iam::${AFTER_DEPLOY.account}:role/${role.name}`);
@@ -439,7 +449,8 @@ describe("EKS production defaults", () => {
     });
 
     it("builds the app image for the nodes' platform: arm64 on Graviton", () => {
-        assert.equal(spec(one(r, "docker:index/image:Image")).build.platform, "linux/arm64");
+        assert.equal(spec(one(r, "docker:index/image:Image", "app-image")).build.platform, "linux/arm64");
+        assert.equal(spec(one(r, "docker:index/image:Image", "pgbackup-image")).build.platform, "linux/arm64", "and pgbackup's");
     });
 
     it("creates an encrypted gp3 default StorageClass bound at first consumer", () => {
@@ -458,8 +469,11 @@ describe("EKS production defaults", () => {
         assert.equal(repo.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
         assert.deepEqual(
             repo.imageTagMutabilityExclusionFilters,
-            [{ filter: "kubeship-build", filterType: "WILDCARD" }],
-            "only the build's rolling tag can be overwritten",
+            [
+                { filter: "kubeship-build", filterType: "WILDCARD" },
+                { filter: "pgbackup-build", filterType: "WILDCARD" },
+            ],
+            "only the builds' rolling tags (the app's, pgbackup's) can be overwritten",
         );
         assert.equal(repo.forceDelete, false, "prod keeps its images: destroy stops while the repository holds any");
         const rules = JSON.parse(spec(one(r, "aws:ecr/lifecyclePolicy:LifecyclePolicy")).policy).rules;
@@ -557,21 +571,26 @@ describe("DOKS production defaults", () => {
     it("uses a doctl exec kubeconfig that outlives DigitalOcean's 7-day tokens, and a secret API token", () => {
         const exec = kubeconfigOf(r).users[0].user.exec;
         assert.deepEqual(exec.args, ["kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", "cluster-cluster-id"]);
-        const provider = one(r, "pulumi:providers:digitalocean");
-        assert.equal((unwrap(provider.inputs) as { token: string }).token, "render-stand-in-token", "the provider gets the token");
-        assert.ok(!JSON.stringify(redact(provider.inputs)).includes("render-stand-in-token"), "as a secret");
+        for (const name of ["cluster-do", "cluster-spaces"]) {
+            const provider = one(r, "pulumi:providers:digitalocean", name);
+            assert.equal((unwrap(provider.inputs) as { token: string }).token, "render-stand-in-token", `${name} gets the token`);
+            assert.ok(!JSON.stringify(redact(provider.inputs)).includes("render-stand-in-token"), "as a secret");
+        }
     });
 });
 
 describe("workloads do not depend on the cloud", () => {
-    it("renders identical workload manifests on every cloud, except storage class, app image registry, load balancer annotations and the Gateway's health-check policy", async () => {
+    it("renders identical workload manifests on every cloud, except storage class, app image registry, load balancer annotations, the Gateway's health-check policy and the backup store", async () => {
         const normalized = async (cloud: string) => {
             const r = await renderStackOnce("prod", cloud);
             // The environment's objects; the cluster layer's own (StorageClass, kind's registry ConfigMap) differ by design.
             const environment = new Set(r.run.registered.filter(x => isUnder(r.run, x, "kubeship:workloads:Environment")).map(x => x.name));
             // The contract's health-check policy object, where the cloud's load balancer needs one (GKE).
+            // The backup store's objects: its keys (Spaces), its volume (kind, local), the egress to it (clouds).
+            const store = new Set(["Secret/postgres-backup-store", "PersistentVolumeClaim/postgres-backup"]);
             return manifests(r.run)
                 .filter(m => environment.has(m.resource) && !m.resource.endsWith("-health-check"))
+                .filter(m => !store.has(`${m.object.kind}/${m.object.metadata.name}`) && !/^allow-.*-(archive|store)-egress$/.test(m.object.metadata.name))
                 .map(m => {
                     const o = structuredClone(m.object);
                     for (const claim of o.spec?.volumeClaimTemplates ?? []) delete claim.spec.storageClassName;
@@ -581,6 +600,17 @@ describe("workloads do not depend on the cloud", () => {
                         assert.match(c.image, /@sha256:[0-9a-f]{64}$/, `${cloud}: the app runs by digest`);
                         delete c.image;
                     }
+                    // The store's URL and settings, its volume, and pgbackup's image in the cloud's registry.
+                    const pod = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+                    for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+                        c.env = c.env?.filter((e: { name: string }) => e.name !== "KUBESHIP_BACKUP_URL" && !e.name.startsWith("AWS_"));
+                        c.volumeMounts = c.volumeMounts?.filter((v: { name: string }) => v.name !== "backup-store");
+                        if (c.args?.[0] === "install" || c.args?.[0] === "backup") {
+                            assert.match(c.image, /@sha256:[0-9a-f]{64}$/, `${cloud}: pgbackup runs by digest`);
+                            delete c.image;
+                        }
+                    }
+                    if (pod?.volumes) pod.volumes = pod.volumes.filter((v: { name: string }) => v.name !== "backup-store");
                     return o;
                 });
         };

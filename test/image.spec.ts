@@ -81,7 +81,7 @@ describe("the image in the program", () => {
 
     it("builds into the cluster's registry with its credentials, without waiting for the cluster", async () => {
         const r = await stackWith("prod", {});
-        const image = one(r, "docker:index/image:Image");
+        const image = one(r, "docker:index/image:Image", "app-image");
         assert.equal(spec(image).imageName, "123456789012.dkr.ecr.after-deploy.amazonaws.com/kubeship-prod/app:kubeship-build");
         assert.equal(spec(image).registry.username, "AWS");
         const cluster = one(r, "aws:eks/cluster:Cluster");

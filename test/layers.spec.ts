@@ -43,7 +43,8 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
     config: () => false,
     cluster: t => folder(t) === "config",
     image: t => t === "cluster/contract",
-    workloads: () => false,
+    // The backup store comes through the contract (and the name of the ServiceAccount its identity is bound to).
+    workloads: t => t === "cluster/contract",
     // The add-ons' namespaces are the workloads' restricted Namespace: one owner for Pod Security labels.
     platform: t => t === "cluster/contract" || t === "workloads/namespace",
     program: () => true,

@@ -35,6 +35,52 @@ describe("parseSettings", () => {
         assert.ok(Object.isFrozen(s) && Object.isFrozen(s.app) && Object.isFrozen(s.app.autoscaling));
     });
 
+    it("archives Postgres on the managed clouds unless turned off, and on kind and local only when turned on", () => {
+        const managed = (backup?: object) =>
+            parseSettings(
+                {
+                    ...base(NETWORKS),
+                    "kubeship:cloud": "gcp",
+                    "kubeship:region": "europe-west1",
+                    "gcp:project": "p",
+                    "kubeship:postgres": JSON.stringify({ backup }),
+                },
+                "prod",
+            ).postgres.backup;
+        assert.deepEqual({ ...managed() }, { rpoSeconds: 300, schedule: "30 1 * * *", retentionDays: 14, image: undefined });
+        assert.equal(managed({ enabled: false }), undefined);
+        assert.equal(managed({ enabled: "false" }), undefined, "the string Pulumi stores");
+        for (const cloud of ["kind", "local"]) {
+            const local = (backup?: object) =>
+                parseSettings({ "kubeship:cloud": cloud, "kubeship:postgres": JSON.stringify({ backup }) }, "dev").postgres.backup;
+            assert.equal(local(), undefined, cloud);
+            assert.deepEqual(
+                { ...local({ enabled: true, rpoSeconds: 60, schedule: "0 */6 * * 1-5", retentionDays: 30 }) },
+                {
+                    rpoSeconds: 60,
+                    schedule: "0 */6 * * 1-5",
+                    retentionDays: 30,
+                    image: undefined,
+                },
+            );
+        }
+    });
+
+    it("reports every bad backup setting at once, even when backups are off", () => {
+        const raw = base({ "kubeship:postgres": { backup: { enabled: "no", rpoSeconds: 5, schedule: "0 0 0 * *" } } });
+        assert.throws(
+            () => parseSettings(raw, "dev"),
+            (e: unknown) => {
+                assert.ok(e instanceof ConfigErrors);
+                assert.deepEqual(
+                    e.problems.map(x => x.key),
+                    ["kubeship:postgres.backup.enabled", "kubeship:postgres.backup.rpoSeconds", "kubeship:postgres.backup.schedule"],
+                );
+                return true;
+            },
+        );
+    });
+
     it("builds app/Dockerfile from the project root for linux/amd64 unless a prebuilt image is given", () => {
         const s = parseSettings({ "kubeship:cloud": "local" }, "dev");
         assert.equal(s.app.image, undefined);
@@ -482,6 +528,50 @@ describe("parseSettings", () => {
                 /from 30 to 3600/,
             ],
             ["password version zero", base({ "kubeship:postgres": { passwordVersion: 0 } }), "kubeship:postgres.passwordVersion", "0", /an integer >= 1/],
+            [
+                "an RPO under a minute",
+                base({ "kubeship:postgres": { backup: { rpoSeconds: 10 } } }),
+                "kubeship:postgres.backup.rpoSeconds",
+                "10",
+                /from 60 to 3600/,
+            ],
+            [
+                "a schedule that is not cron",
+                base({ "kubeship:postgres": { backup: { schedule: "@daily" } } }),
+                "kubeship:postgres.backup.schedule",
+                '"@daily"',
+                /five-field cron expression such as "30 1 \* \* \*".*1 fields/,
+            ],
+            [
+                "a schedule hour out of range",
+                base({ "kubeship:postgres": { backup: { schedule: "0 24 * * *" } } }),
+                "kubeship:postgres.backup.schedule",
+                '"0 24 * * *"',
+                /the hour field "24" is outside 0-23/,
+            ],
+            [
+                "a backwards range in a schedule",
+                base({ "kubeship:postgres": { backup: { schedule: "0 1 * * 5-1" } } }),
+                "kubeship:postgres.backup.schedule",
+                '"0 1 * * 5-1"',
+                /the day of week range "5-1" runs backwards/,
+            ],
+            [
+                "a zero step in a schedule",
+                base({ "kubeship:postgres": { backup: { schedule: "*/0 * * * *" } } }),
+                "kubeship:postgres.backup.schedule",
+                '"*/0 * * * *"',
+                /the minute step "\*\/0" is zero/,
+            ],
+            ["no retention", base({ "kubeship:postgres": { backup: { retentionDays: 0 } } }), "kubeship:postgres.backup.retentionDays", "0", /from 1 to 3650/],
+            ["a backup key misspelt", base({ "kubeship:postgres": { backup: { retention: 7 } } }), "kubeship:postgres.backup.retention", "7", /retentionDays/],
+            [
+                "an unpinned pgbackup image",
+                base({ "kubeship:postgres": { backup: { image: "acme/pgbackup:latest" } } }),
+                "kubeship:postgres.backup.image",
+                '"acme/pgbackup:latest"',
+                /other than "latest"/,
+            ],
         ];
         for (const [what, raw, key, shown, allowed] of cases) {
             it(what, () => throwsConfig(() => parseSettings(raw, what.startsWith("stack name") ? "Dev_1" : "dev"), key, shown, allowed));
@@ -566,6 +656,7 @@ describe("the settings types' @default docs", () => {
         AutoscalingSettings: ["app", "autoscaling"],
         IngressSettings: undefined,
         PostgresSettings: ["postgres"],
+        BackupSettings: ["postgres", "backup"],
         RedisSettings: ["redis"],
         ClusterSettings: ["cluster"],
         ContainerResources: undefined,
@@ -603,7 +694,11 @@ describe("the settings types' @default docs", () => {
     });
 
     it("say what the parser applies, wherever the default is a value", () => {
-        const parsed = parseSettings({ "kubeship:cloud": "local" }, "dev") as unknown as Record<string, unknown>;
+        // Backups are off on local clusters unless enabled: enabled, so that their defaults are there to compare.
+        const parsed = parseSettings(
+            { "kubeship:cloud": "local", "kubeship:postgres": JSON.stringify({ backup: { enabled: true } }) },
+            "dev",
+        ) as unknown as Record<string, unknown>;
         let checked = 0;
         for (const d of documented) {
             let literal: unknown;

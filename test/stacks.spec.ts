@@ -5,6 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { FAKE_CLIENT_KEY, kubernetesObjects } from "../tools/render/harness";
+import { type Cloud, isManaged } from "../components/config";
 import { redact } from "../tools/render/mocks";
 import { renderStack, renderStackOnce, Rendered } from "../tools/render/render-stack";
 import { all, dependencyClosure, isUnder, one, spec } from "./support/query";
@@ -73,11 +74,13 @@ for (const stack of stackNames()) {
         it("hardens every pod and every container of every workload, field by field", () => {
             // The environment's workloads; the cluster layer's (EKS' autoscaler) pass Pod Security restricted in the render.
             const workloads = kubernetesObjects(r.run.registered).filter(
-                x => /:(Deployment|StatefulSet)$/.test(x.type) && isUnder(r.run, x, "kubeship:workloads:Environment"),
+                x => /:(Deployment|StatefulSet|CronJob)$/.test(x.type) && isUnder(r.run, x, "kubeship:workloads:Environment"),
             );
-            assert.equal(workloads.length, 3);
+            // Backups: as the stack file says, else on for the managed clouds only.
+            const backups = JSON.parse(config["kubeship:postgres"] ?? "{}").backup?.enabled ?? isManaged(cloud as Cloud);
+            assert.equal(workloads.length, backups ? 4 : 3, "app, Postgres, Redis and, with backups, the base-backup CronJob");
             for (const w of workloads) {
-                const pod = spec(w).spec.template.spec;
+                const pod = (spec(w).spec.template ?? spec(w).spec.jobTemplate.spec.template).spec;
                 const at = spec(w).metadata.name;
                 assert.equal(pod.automountServiceAccountToken, false, `${at}: no API token`);
                 assert.equal(pod.securityContext.runAsNonRoot, true, at);
@@ -93,8 +96,9 @@ for (const stack of stackNames()) {
                     assert.deepEqual(c.securityContext.seccompProfile, { type: "RuntimeDefault" }, where);
                     for (const kind of ["requests", "limits"])
                         for (const res of ["cpu", "memory"]) assert.ok(c.resources[kind][res], `${where}: ${kind}.${res}`);
-                    assert.ok(c.readinessProbe && c.livenessProbe, `${where}: probes`);
                 }
+                // Servers are probed; init containers and Jobs' containers run to completion instead.
+                if (!w.type.endsWith(":CronJob")) for (const c of pod.containers) assert.ok(c.readinessProbe && c.livenessProbe, `${at}/${c.name}: probes`);
             }
         });
 
@@ -128,6 +132,7 @@ for (const stack of stackNames()) {
                 .sort();
             if (config["kubeship:protectData"] === "true") {
                 assert.deepEqual(protectedNames, [
+                    "cluster-backups",
                     "kubeship-namespace-namespace",
                     "kubeship-postgres-secret",
                     "kubeship-postgres-service",

@@ -2,6 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WEEKDAYS, type ClusterSettings, type ManagedCloud, type Settings, type SettingsOn, type Weekday } from "../config";
+import type { EgressRule, VolumeBackupStore } from "./contract";
 
 /** The app's repository in a registry kubeship does not create (kind's and a local cluster's). */
 export function localRepository(server: string): string {
@@ -46,6 +47,22 @@ export interface UnmanagedClusterArgs {
     clusterIdentifier: string;
     /** StorageClass for Postgres volumes; undefined = the cluster's default StorageClass (kind's is `standard`, local-path). */
     storageClassName?: string;
+    /** Size of the volume Postgres' backups go to, in `storageClassName`; undefined = no backups. @default none */
+    backupVolumeSize?: string;
+}
+
+/** The unmanaged layers' arguments from a stack's settings. Backups get a volume as large as Postgres' own. */
+export function unmanagedArgs(settings: SettingsOn<"kind" | "local">): UnmanagedClusterArgs {
+    return {
+        clusterIdentifier: clusterIdentifier(settings),
+        storageClassName: settings.cluster.storageClass,
+        backupVolumeSize: settings.postgres.backup && settings.postgres.storageSize,
+    };
+}
+
+/** An unmanaged layer's backup store: a volume in the environment's namespace, when backups are on. */
+export function volumeBackupStore(args: UnmanagedClusterArgs): VolumeBackupStore | undefined {
+    return args.backupVolumeSize === undefined ? undefined : { kind: "volume", size: args.backupVolumeSize, storageClassName: args.storageClassName };
 }
 
 /** Arguments every managed cluster layer (GKE, EKS, DOKS) takes, resolved by the config parser. */
@@ -63,7 +80,31 @@ export interface ManagedClusterArgs {
     maxNodes: number;
     /** CIDR blocks that may reach the Kubernetes API. */
     authorizedNetworks: string[];
+    /** The bucket for Postgres' backups; undefined = no backups. @default none */
+    backup?: BackupBucketArgs;
 }
+
+/** A managed layer's backup bucket, for the environment's archiving ServiceAccount. */
+export interface BackupBucketArgs {
+    /** The environment's namespace, where BACKUP_SERVICE_ACCOUNT is. */
+    namespace: string;
+    /** Days objects are kept; the lifecycle deletes them after. */
+    retentionDays: number;
+    /**
+     * Protected data (`protectData`): objects cannot be deleted by anyone before `retentionDays` (GCS
+     * retention policy, S3 Object Lock), and `pulumi destroy` keeps the bucket. Otherwise only the
+     * archiving identity is write-once, and destroy empties and deletes the bucket.
+     */
+    lock: boolean;
+}
+
+/** Archiving pods reach object storage over HTTPS on the internet, not the private ranges of the network. */
+export const OBJECT_STORAGE_EGRESS: EgressRule = {
+    name: "object-storage",
+    cidr: "0.0.0.0/0",
+    except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+    port: 443,
+};
 
 /** The named cluster settings, as a layer's arguments of the same names. */
 export function pick<K extends keyof ClusterSettings>(cluster: ClusterSettings, ...keys: K[]): Pick<ClusterSettings, K> {
@@ -81,6 +122,11 @@ export function managedArgs(settings: SettingsOn<ManagedCloud>): ManagedClusterA
         minNodes: c.minNodes,
         maxNodes: c.maxNodes,
         authorizedNetworks: [...c.authorizedNetworks],
+        backup: settings.postgres.backup && {
+            namespace: settings.namespace,
+            retentionDays: settings.postgres.backup.retentionDays,
+            lock: settings.protectData,
+        },
     };
 }
 

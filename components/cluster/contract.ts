@@ -51,6 +51,47 @@ export interface PolicyObject {
     spec: Record<string, unknown>;
 }
 
+/** The ServiceAccount, in the environment's namespace, of the pods that archive Postgres: the cloud's identity is bound to it. */
+export const BACKUP_SERVICE_ACCOUNT = "postgres-backup";
+
+/** A destination outside the cluster that archiving pods may connect to (a NetworkPolicy egress rule). */
+export interface EgressRule {
+    /** What it is, for the policy's name and the reader: "object-storage", "pod-identity-agent". */
+    readonly name: string;
+    readonly cidr: string;
+    /** Blocks excluded from `cidr`. */
+    readonly except?: readonly string[];
+    readonly port: number;
+}
+
+/**
+ * Where Postgres' WAL archive and base backups go: object storage (the managed clouds) or a volume in the
+ * environment's namespace (kind, local). Write-once for the archiving identity: it can create and read
+ * objects, never delete or overwrite them; the store's own retention removes them.
+ */
+export type BackupStore = ObjectBackupStore | VolumeBackupStore;
+
+/** A bucket, and what pgbackup needs to reach it. */
+export interface ObjectBackupStore {
+    readonly kind: "object";
+    /** pgbackup's `$KUBESHIP_BACKUP_URL`: `gs://bucket/prefix` or `s3://bucket/prefix`. */
+    readonly url: pulumi.Input<string>;
+    /** More environment for pgbackup, plain values (the S3 region, an S3-compatible endpoint). */
+    readonly env: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Access keys as environment variable name to secret value (Spaces); undefined where the pod's identity is the credential. */
+    readonly credentials?: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Where archiving pods connect besides the cluster's DNS: the storage API and, where it is one, the credential endpoint. */
+    readonly egress: readonly EgressRule[];
+}
+
+/** A volume the workloads claim in the namespace and mount in the archiving pods. */
+export interface VolumeBackupStore {
+    readonly kind: "volume";
+    readonly size: string;
+    /** undefined = the cluster's default class. */
+    readonly storageClassName?: pulumi.Input<string>;
+}
+
 /**
  * The contract every cluster layer (GKE, EKS, DOKS, local) hands to the workloads. Workloads consume
  * only this: nothing cloud-specific leaks past it.
@@ -70,4 +111,6 @@ export interface ClusterContract {
     readonly serviceAnnotations: Record<string, string>;
     /** What the cluster already provides. */
     readonly features: ClusterFeatures;
+    /** The store for Postgres' backups; undefined when `kubeship:postgres.backup` is off. */
+    readonly backup?: BackupStore;
 }

@@ -10,8 +10,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import type { SettingsOn } from "../config";
-import { clusterIdentifier, clusterName, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
-import { ClusterContract, ClusterFeatures, RegistryInfo } from "./contract";
+import { clusterName, kubernetesProvider, localRepository, UnmanagedClusterArgs, unmanagedArgs, volumeBackupStore } from "./common";
+import { ClusterContract, ClusterFeatures, RegistryInfo, VolumeBackupStore } from "./contract";
 
 /** kind's registry recipe: the registry image and its port inside the container, and the Docker network of kind's nodes. */
 export const KIND_REGISTRY = { image: "registry:3", port: 5000, network: "kind" } as const;
@@ -135,23 +135,14 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
     readonly kubeconfig: pulumi.Output<string>;
     readonly registry: RegistryInfo;
     readonly storageClassName?: string;
+    readonly backup?: VolumeBackupStore;
     readonly serviceAnnotations: Record<string, string> = {};
     /** kind runs no metrics-server, and its kubelets serve self-signed certificates. */
     readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false, publicLoadBalancers: false };
 
     /** The cluster a stack's settings describe. */
     static fromSettings(settings: SettingsOn<"kind">, opts?: pulumi.ComponentResourceOptions): KindCluster {
-        const c = settings.cluster;
-        return new KindCluster(
-            "cluster",
-            {
-                clusterName: clusterName(settings.stack),
-                clusterIdentifier: clusterIdentifier(settings),
-                registry: c.registry,
-                storageClassName: c.storageClass,
-            },
-            opts,
-        );
+        return new KindCluster("cluster", { ...unmanagedArgs(settings), clusterName: clusterName(settings.stack), registry: settings.cluster.registry }, opts);
     }
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -179,6 +170,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterCont
         const server = registryContainer.stdout.apply(() => registry);
         this.registry = { server, repository: server.apply(localRepository) };
         this.storageClassName = args.storageClassName;
+        this.backup = volumeBackupStore(args);
         this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier, cluster }, { parent: this });
         // A patch (server-side apply) creates the ConfigMap or adopts the one kind's own script made.
         new k8s.core.v1.ConfigMapPatch(

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn } from "../config";
-import { clusterIdentifier, kubernetesProvider, localRepository, UnmanagedClusterArgs } from "./common";
+import { kubernetesProvider, localRepository, UnmanagedClusterArgs, unmanagedArgs, volumeBackupStore } from "./common";
 import { defaultKubeconfigPath, minifyKubeconfig, readKubeconfigFile } from "./kubeconfig";
-import { ClusterContract, ClusterFeatures, RegistryInfo } from "./contract";
+import { ClusterContract, ClusterFeatures, RegistryInfo, VolumeBackupStore } from "./contract";
 
 export interface LocalClusterArgs extends UnmanagedClusterArgs {
     /**
@@ -26,6 +26,7 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
     readonly kubeconfig: pulumi.Output<string>;
     readonly registry: RegistryInfo;
     readonly storageClassName?: string;
+    readonly backup?: VolumeBackupStore;
     readonly serviceAnnotations: Record<string, string> = {};
     /** Assumed to be like kind (minikube and Docker Desktop are): no metrics-server, self-signed kubelet certificates. */
     readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: false, publicLoadBalancers: false };
@@ -34,12 +35,7 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
     static fromSettings(settings: SettingsOn<"local">, opts?: pulumi.ComponentResourceOptions): LocalCluster {
         const file = defaultKubeconfigPath();
         const { kubeconfig, cluster } = minifyKubeconfig(readKubeconfigFile(file), settings.kubeContext, file);
-        const c = settings.cluster;
-        return new LocalCluster(
-            "cluster",
-            { kubeconfig, clusterName: cluster, clusterIdentifier: clusterIdentifier(settings), registry: c.registry, storageClassName: c.storageClass },
-            opts,
-        );
+        return new LocalCluster("cluster", { ...unmanagedArgs(settings), kubeconfig, clusterName: cluster, registry: settings.cluster.registry }, opts);
     }
 
     constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -49,6 +45,7 @@ export class LocalCluster extends pulumi.ComponentResource implements ClusterCon
         this.name = pulumi.output(args.clusterName);
         this.registry = { server: args.registry, repository: localRepository(args.registry) };
         this.storageClassName = args.storageClassName;
+        this.backup = volumeBackupStore(args);
         this.provider = kubernetesProvider(name, { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier }, { parent: this });
 
         this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });

@@ -60,6 +60,28 @@ export const DEFAULTS = {
          * shared memory of parallel queries (the container runtime's default is 64 MB).
          */
         memoryShares: { sharedBuffers: 0.25, effectiveCacheSize: 0.75, sharedMemory: 0.25 },
+        backup: {
+            /**
+             * Archiving protects the data of the managed clouds' stacks (staging, prod); kind and local
+             * clusters are development machines, where it is opt-in.
+             */
+            enabledOnManagedClouds: true,
+            /**
+             * At most five minutes of committed writes not yet archived (CloudNativePG's default
+             * `archive_timeout`). Each timeout on an idle server archives one 16 MB segment, which
+             * compresses to a few kilobytes.
+             */
+            rpoSeconds: 300,
+            /** Nightly, before the maintenance window (03:00 UTC) and outside European working hours. */
+            schedule: "30 1 * * *",
+            /** Two weeks: a bad migration found after a weekend and a sprint can still be undone. */
+            retentionDays: 14,
+            /**
+             * The rolling tag of the pgbackup image's build, pushed to the app's repository (one registry
+             * per cloud, no second repository to create) and, like the app's, never deployed: the digest is.
+             */
+            buildTag: "pgbackup-build",
+        },
     },
     redis: {
         image: "redis:7.4.5@sha256:90e7a336d044f1abc9e9dbc05d65566850896d11453bbd1dd0fb7e5059f0e8fb",

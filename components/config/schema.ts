@@ -41,7 +41,7 @@ export const RESOURCE_KEYS = ["cpu", "memory", "cpuLimit", "memoryLimit"] as con
 /** The keys of each structured setting (`kubeship:app`, …) and of its nested maps. */
 export const SECTION_KEYS = {
     app: ["image", "build", "replicas", "port", "healthPath", "readyPath", ...RESOURCE_KEYS, "serviceType", "servicePort", "ingress", "autoscaling"],
-    postgres: ["image", "passwordVersion", "database", "user", "storageSize", "terminationGracePeriodSeconds", ...RESOURCE_KEYS],
+    postgres: ["image", "passwordVersion", "database", "user", "storageSize", "terminationGracePeriodSeconds", ...RESOURCE_KEYS, "backup"],
     redis: ["image", "passwordVersion", "maxmemory", "maxmemoryPolicy", ...RESOURCE_KEYS],
     cluster: [
         "registry",
@@ -71,4 +71,5 @@ export const NESTED_KEYS = {
     build: ["context", "dockerfile", "platform", "tag"],
     ingress: ["host"],
     autoscaling: ["enabled", "maxReplicas", "targetCPUUtilization"],
+    backup: ["enabled", "rpoSeconds", "schedule", "retentionDays", "image"],
 } as const;

@@ -182,7 +182,8 @@ function parseAutoscaling(s: Section, replicas: number, replicasKey: string): t.
     return { maxReplicas, targetCPUUtilization };
 }
 
-export function parsePostgres(key: string, value: v.Raw, problems: Problems): t.PostgresSettings {
+/** @param managed the stack is on a managed cloud, where backups are on unless turned off. */
+export function parsePostgres(key: string, value: v.Raw, problems: Problems, managed: boolean): t.PostgresSettings {
     const d = DEFAULTS.postgres;
     const s = new Section(key, value, SECTION_KEYS.postgres, problems);
     const sizes = resources(s, d);
@@ -195,7 +196,20 @@ export function parsePostgres(key: string, value: v.Raw, problems: Problems): t.
         terminationGracePeriodSeconds: s.get("terminationGracePeriodSeconds", d.terminationGracePeriodSeconds, (k, x) => v.integer(k, x, 30, 3600)),
         ...sizes,
         tuning: postgresMemory(parseQuantity(sizes.memoryLimit) ?? 0),
+        backup: parseBackup(s.sub("backup", NESTED_KEYS.backup), managed),
     };
+}
+
+function parseBackup(s: Section, managed: boolean): t.BackupSettings | undefined {
+    const d = DEFAULTS.postgres.backup;
+    const enabled = s.get("enabled", managed && d.enabledOnManagedClouds, v.boolean);
+    const settings: t.BackupSettings = {
+        rpoSeconds: s.get("rpoSeconds", d.rpoSeconds, (k, x) => v.integer(k, x, 60, 3600)),
+        schedule: s.get("schedule", d.schedule, v.cronSchedule),
+        retentionDays: s.get("retentionDays", d.retentionDays, (k, x) => v.integer(k, x, 1, 3650)),
+        image: s.get("image", undefined, v.imageRef),
+    };
+    return enabled ? settings : undefined;
 }
 
 /** Postgres' memory settings from its memory limit in bytes (DEFAULTS.postgres.memoryShares), in MiB. */

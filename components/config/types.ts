@@ -104,6 +104,20 @@ export interface PostgresSettings extends ContainerResources {
     terminationGracePeriodSeconds: number;
     /** Derived from `memoryLimit`, not a key. @default see PostgresMemory */
     tuning: PostgresMemory;
+    /** Continuous archiving and base backups; undefined when `backup.enabled` is false. @default on for the managed clouds, see BackupSettings */
+    backup?: BackupSettings;
+}
+
+/** Point-in-time recovery: WAL archived continuously and base backups on a schedule, to the cluster layer's store. */
+export interface BackupSettings {
+    /** Longest a committed transaction waits before its WAL is archived: PostgreSQL's `archive_timeout`, seconds. @default 300 */
+    rpoSeconds: number;
+    /** When base backups run: a five-field cron expression, UTC. @default "30 1 * * *" */
+    schedule: string;
+    /** Days every backup and WAL file is kept (and cannot be deleted) in the store. @default 14 */
+    retentionDays: number;
+    /** A prebuilt `pgbackup` image (backup/Dockerfile); undefined = built from `backup/` and pushed to the cluster's registry like the app. @default none */
+    image?: string;
 }
 
 /** Postgres memory settings, in MiB (PostgreSQL's "MB"), from the memory limit by DEFAULTS.postgres.memoryShares. */

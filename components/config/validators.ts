@@ -244,3 +244,5 @@ export function localhostRegistry(key: string, value: Raw, why: string): string 
     if (!(Number(port) >= 1 && Number(port) <= 65535)) throw new ConfigError(key, value, `must be "localhost:<port>" ${why}`);
     return value as string;
 }
+
+export { cronSchedule } from "./cron";

@@ -1,9 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { BackupStore } from "../cluster/contract";
 import { App, AppArgs } from "./app";
+import { archiveWiring, PostgresBackup } from "./backup";
 import { Namespace } from "./namespace";
 import { NetworkPolicies } from "./network-policies";
-import { Postgres, PostgresArgs } from "./postgres";
+import { Postgres, POSTGRES_ENDPOINT, PostgresArgs } from "./postgres";
 import { Redis, RedisArgs } from "./redis";
 
 type Own<T> = Omit<T, "provider" | "namespace">;
@@ -21,6 +23,17 @@ export interface EnvironmentArgs {
     postgres: Omit<Own<PostgresArgs>, "protect">;
     /** Redis (see RedisArgs). */
     redis: Own<RedisArgs>;
+    /** Postgres' continuous archiving and base backups (see backup.ts). @default none: no backups */
+    backup?: {
+        /** The cluster layer's store. */
+        store: BackupStore;
+        /** The pgbackup image, digest-pinned. */
+        image: pulumi.Input<string>;
+        /** `archive_timeout`, seconds. */
+        rpoSeconds: number;
+        /** Base backups' cron schedule, UTC. */
+        schedule: string;
+    };
 }
 
 /**
@@ -32,6 +45,7 @@ export class Environment extends pulumi.ComponentResource {
     readonly app: App;
     readonly postgres: Postgres;
     readonly redis: Redis;
+    readonly backup?: PostgresBackup;
 
     constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Environment", name, {}, opts);
@@ -42,7 +56,25 @@ export class Environment extends pulumi.ComponentResource {
         this.namespace = namespace.name;
         const ns = namespace.name;
 
-        this.postgres = new Postgres(`${name}-postgres`, { ...args.postgres, provider, namespace: ns, protect: protectData }, { parent: this });
+        // The backup objects take plain names of Postgres' Service and Secret, so both are created at once.
+        const backup = args.backup;
+        this.backup =
+            backup &&
+            new PostgresBackup(
+                `${name}-backup`,
+                {
+                    provider,
+                    namespace: ns,
+                    store: backup.store,
+                    image: backup.image,
+                    schedule: backup.schedule,
+                    postgres: POSTGRES_ENDPOINT,
+                    protect: protectData,
+                },
+                { parent: this },
+            );
+        const archive = backup && this.backup && { wiring: archiveWiring(backup.store, backup.image, backup.rpoSeconds), dependsOn: this.backup.ready };
+        this.postgres = new Postgres(`${name}-postgres`, { ...args.postgres, provider, namespace: ns, protect: protectData, archive }, { parent: this });
         this.redis = new Redis(`${name}-redis`, { ...args.redis, provider, namespace: ns }, { parent: this });
 
         // Only plain host names and the generated passwords flow into the app: it is created alongside the
@@ -68,7 +100,17 @@ export class Environment extends pulumi.ComponentResource {
                 connections: [
                     { name: "app-postgres", from: this.app.selector, to: this.postgres.selector, port: this.postgres.port },
                     { name: "app-redis", from: this.app.selector, to: this.redis.selector, port: this.redis.port },
+                    ...(this.backup
+                        ? [{ name: "base-backup-postgres", from: this.backup.selector, to: this.postgres.selector, port: this.postgres.port }]
+                        : []),
                 ],
+                external:
+                    this.backup && backup?.store.kind === "object"
+                        ? [
+                              { name: "postgres-archive", from: this.postgres.selector, to: backup.store.egress },
+                              { name: "base-backup-store", from: this.backup.selector, to: backup.store.egress },
+                          ]
+                        : [],
             },
             { parent: this },
         );

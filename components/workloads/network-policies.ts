@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { EgressRule } from "../cluster/contract";
 import { meta } from "./common";
 
 type Selector = Record<string, string>;
@@ -22,11 +23,13 @@ export interface NetworkPoliciesArgs {
     publicIngress: { to: Selector; port: number };
     /** Connections allowed inside the namespace; each yields an egress and an ingress rule. */
     connections: Connection[];
+    /** Destinations outside the cluster that some pods may reach (the backup store): one egress policy each. @default none */
+    external?: { name: string; from: Selector; to: readonly EgressRule[] }[];
 }
 
 /**
  * Default deny for the whole namespace (ingress and egress), then exactly: DNS egress for every pod,
- * public ingress to the app port, and the listed pod-to-pod connections.
+ * public ingress to the app port, the listed pod-to-pod connections, and the listed external egress.
  */
 export class NetworkPolicies extends pulumi.ComponentResource {
     readonly names: pulumi.Output<string>[] = [];
@@ -69,6 +72,16 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                 podSelector: { matchLabels: c.to },
                 policyTypes: ["Ingress"],
                 ingress: [{ from: [{ podSelector: { matchLabels: c.from } }], ports }],
+            });
+        }
+        for (const e of args.external ?? []) {
+            policy(`allow-${e.name}-egress`, {
+                podSelector: { matchLabels: e.from },
+                policyTypes: ["Egress"],
+                egress: e.to.map(rule => ({
+                    to: [{ ipBlock: { cidr: rule.cidr, except: rule.except && [...rule.except] } }],
+                    ports: [{ protocol: "TCP", port: rule.port }],
+                })),
             });
         }
         this.registerOutputs({ names: this.names });

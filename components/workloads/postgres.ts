@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseEndpoint } from "./app";
+import { ArchiveWiring, BACKUP_PASSWORD_KEY, BACKUP_ROLE } from "./backup";
 import {
     containerSecurity,
     dataProtection,
@@ -45,10 +46,18 @@ export interface PostgresArgs extends ResourceSizes {
     passwordVersion: number;
     /** Memory settings in MiB, derived from the memory limit by the config: shared_buffers, effective_cache_size, /dev/shm. */
     tuning: { sharedBuffersMB: number; effectiveCacheSizeMB: number; sharedMemoryMB: number };
+    /**
+     * Continuous archiving (see backup.ts): the pod's pgbackup wiring, and the objects it needs first.
+     * A backup role's password is generated with the user's (same `passwordVersion`).
+     * @default none: no archiving
+     */
+    archive?: { wiring: ArchiveWiring; dependsOn: pulumi.Resource[] };
 }
 
 const UID = 999; // the postgres user of the official Debian-based image
-const PORT = 5432;
+/** The Service, port and Secret the other objects of the environment reach Postgres by, as plain names. */
+export const POSTGRES_ENDPOINT = { host: "postgres", port: 5432, secret: "postgres" } as const;
+const PORT = POSTGRES_ENDPOINT.port;
 const DATA_MOUNT = "/var/lib/postgresql/data";
 const SECRET_MOUNT = "/etc/postgres-secret";
 const SOCKET_DIR = "/var/run/postgresql";
@@ -65,15 +74,26 @@ const SOCKET_DIR = "/var/run/postgresql";
  * 1 with a message: the kubelet then records it in a FailedPostStartHook event (`kubectl describe pod`)
  * and restarts the container, rather than Postgres running with a password the app does not have.
  */
-export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`): string {
+export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`, backupPasswordFile?: string): string {
     const readPassword = `'\\set password \`cat ${passwordFile}\`'`;
     const alterRole = String.raw`"ALTER ROLE :\"user\" WITH PASSWORD :'password';"`;
+    // With archiving, the same session keeps the replication role of base backups: created once, its
+    // password (and nothing but REPLICATION and LOGIN) set at every start.
+    const backupRole = backupPasswordFile
+        ? [
+              `'\\set backup_password \`cat ${backupPasswordFile}\`'`,
+              `"SELECT 'CREATE ROLE ${BACKUP_ROLE}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${BACKUP_ROLE}')\\gexec"`,
+              `"ALTER ROLE ${BACKUP_ROLE} WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'backup_password';"`,
+          ]
+        : [];
     const fail = (message: string) => `echo "kubeship: ${message}" >&2; exit 1`;
     return [
-        `[ -s ${passwordFile} ] || { ${fail(`the password file ${passwordFile} is missing or empty`)}; }`,
+        ...[passwordFile, backupPasswordFile]
+            .filter(file => file !== undefined)
+            .map(file => `[ -s ${file} ] || { ${fail(`the password file ${file} is missing or empty`)}; }`),
         "for attempt in $(seq 1 120); do",
         `  if pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then`,
-        `    printf '%s\\n' ${readPassword} ${alterRole} | psql -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v user="$POSTGRES_USER" && exit 0`,
+        `    printf '%s\\n' ${[readPassword, alterRole, ...backupRole].join(" ")} | psql -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v user="$POSTGRES_USER" && exit 0`,
         `    ${fail("psql could not set the role's password from the Secret (its error is above)")}`,
         "  fi",
         "  sleep 1",
@@ -104,18 +124,20 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
         super("kubeship:workloads:Postgres", name, {}, opts);
         const protect = dataProtection(args.protect);
         const child = { parent: this, provider: args.provider };
-        this.host = "postgres";
+        this.host = POSTGRES_ENDPOINT.host;
         this.user = args.user;
         this.database = args.database;
 
         // Not protected: Postgres sets whatever password the Secret holds at each start (postStart hook).
         this.password = generatedPassword(`${name}-password`, args.passwordVersion, { parent: this });
 
-        const secretData = { username: this.user, password: this.password };
+        const archive = args.archive?.wiring;
+        const secretData: Record<string, pulumi.Input<string>> = { username: this.user, password: this.password };
+        if (archive) secretData[BACKUP_PASSWORD_KEY] = generatedPassword(`${name}-backup-password`, args.passwordVersion, { parent: this });
         const secret = new k8s.core.v1.Secret(
             `${name}-secret`,
             {
-                metadata: meta("postgres", args.namespace, "postgres"),
+                metadata: meta(POSTGRES_ENDPOINT.secret, args.namespace, "postgres"),
                 type: "Opaque",
                 stringData: secretData,
             },
@@ -135,6 +157,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
             { ...child, ...protect },
         );
 
+        const syncScript = passwordSyncScript(SOCKET_DIR, `${SECRET_MOUNT}/password`, archive && `${SECRET_MOUNT}/${BACKUP_PASSWORD_KEY}`);
         const pgIsReady = (host: string) => ({ exec: { command: ["pg_isready", "-U", this.user, "-d", this.database, "-h", host, "-p", String(PORT)] } });
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
@@ -150,13 +173,15 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                         spec: {
                             ...hardenedPod(UID),
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+                            serviceAccountName: archive?.serviceAccountName,
+                            initContainers: archive && [archive.initContainer],
                             containers: [
                                 {
                                     name: "postgres",
                                     image: args.image,
                                     ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
                                     // The image's entrypoint runs `postgres` with arguments that start with "-".
-                                    args: postgresArgs(args.tuning),
+                                    args: [...postgresArgs(args.tuning), ...(archive?.args ?? [])],
                                     env: [
                                         { name: "POSTGRES_USER", value: this.user },
                                         { name: "POSTGRES_DB", value: this.database },
@@ -164,19 +189,21 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                         { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
                                         // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
                                         { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
+                                        ...(archive?.env ?? []),
                                     ],
                                     resources: resources(args),
                                     securityContext: containerSecurity(UID),
                                     startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
                                     readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
                                     livenessProbe: { ...pgIsReady("/var/run/postgresql"), periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
-                                    lifecycle: { postStart: { exec: { command: ["sh", "-c", passwordSyncScript()] } } },
+                                    lifecycle: { postStart: { exec: { command: ["sh", "-c", syncScript] } } },
                                     volumeMounts: [
                                         { name: "data", mountPath: DATA_MOUNT },
                                         { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },
                                         { name: "run", mountPath: "/var/run/postgresql" },
                                         { name: "tmp", mountPath: "/tmp" },
                                         { name: "shm", mountPath: "/dev/shm" },
+                                        ...(archive?.volumeMounts ?? []),
                                     ],
                                 },
                             ],
@@ -186,6 +213,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                 { name: "tmp", emptyDir: {} },
                                 // Parallel queries' dynamic shared memory; the runtime's default /dev/shm is 64 MB.
                                 { name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${args.tuning.sharedMemoryMB}Mi` } },
+                                ...(archive?.volumes ?? []),
                             ],
                         },
                     },
@@ -201,7 +229,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                     ],
                 },
             },
-            { ...child, ...protect },
+            { ...child, ...protect, dependsOn: args.archive?.dependsOn },
         );
 
         this.registerOutputs({ host: this.host, password: this.password, statefulSet: this.statefulSet.metadata.name });

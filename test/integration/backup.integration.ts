@@ -9,10 +9,21 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { archiveSettings, BACKUP_ROLE, PG_HBA } from "../../components/workloads/backup";
+import { passwordSyncScript } from "../../components/workloads/postgres";
 import { ensureTool } from "../../tools/build";
 import { freePort, postgresClientBin, postgresServerBin, PostgresServer, waitFor } from "../support/servers";
 
 const pg = { user: "app", password: "Backup:Pw/1@#%", database: "app", initdbArgs: ["--auth-host=scram-sha-256"] };
+/** The backup role's generated password, as the Secret holds it. */
+const backupPassword = "Repl:Pw/2@#%&";
+
+/** The rendered `-c name value` pairs as pg_ctl's `-o` takes them: `-c "name=value"`. */
+function asServerOptions(settings: string[]): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < settings.length; i += 2) out.push(`${settings[i]} "${settings[i + 1]}"`);
+    return out;
+}
 
 describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
     this.timeout(120_000);
@@ -55,25 +66,53 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
-    it("archives WAL and a base backup, and restores to a point between two writes with exactly the rows before it", async () => {
+    it("archives WAL and a base backup as the program configures them, and restores to a point between two writes with exactly the rows before it", async () => {
         const store = path.join(work, "store");
         fs.mkdirSync(store);
         chown(store);
+        // The rendered pieces: the archiving settings and the client authentication file of the Postgres
+        // pod (archive_command with this tool's path), the postStart hook that keeps the backup role.
+        const hba = path.join(work, "pg_hba.conf");
+        fs.writeFileSync(hba, PG_HBA);
+        const secrets = path.join(work, "secret");
+        fs.mkdirSync(secrets);
+        fs.writeFileSync(path.join(secrets, "password"), pg.password);
+        fs.writeFileSync(path.join(secrets, "backup-password"), backupPassword);
+        chown(work);
         const env = { KUBESHIP_BACKUP_URL: `file://${store}` };
         server = await PostgresServer.start({
             ...pg,
             env,
-            serverArgs: ["-c archive_mode=on", `-c "archive_command=${tool} wal-push %p %f"`, "-c archive_timeout=60"],
+            serverArgs: asServerOptions([...archiveSettings(60, tool), "-c", `hba_file=${hba}`]),
         });
         const sql = (q: string) => server!.psql(pg, pg.database, q);
+        const hook = passwordSyncScript(server.socketDir, path.join(secrets, "password"), path.join(secrets, "backup-password"));
+        asServerUser("sh", ["-c", hook], {
+            POSTGRES_USER: pg.user,
+            POSTGRES_DB: pg.database,
+            PGPORT: String(server.port),
+            PATH: `${postgresClientBin()}:${process.env.PATH}`,
+        });
+        asServerUser("sh", ["-c", hook], {
+            POSTGRES_USER: pg.user,
+            POSTGRES_DB: pg.database,
+            PGPORT: String(server.port),
+            PATH: `${postgresClientBin()}:${process.env.PATH}`,
+        });
+        assert.equal(
+            sql(
+                `SELECT rolreplication AND rolcanlogin AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole FROM pg_roles WHERE rolname = '${BACKUP_ROLE}'`,
+            ),
+            "t",
+            "the hook (run twice, as at each start) keeps a replication role and nothing more",
+        );
         sql("CREATE TABLE visits (v text); INSERT INTO visits VALUES ('before-backup')");
+        assert.throws(() => server!.psql({ user: BACKUP_ROLE, password: backupPassword }, pg.database, "SELECT * FROM visits"), /permission denied/);
 
-        // The password reaches the tool in a private file (libpq's PGPASSFILE), never its arguments.
-        const passfile = path.join(work, "pgpass");
-        fs.writeFileSync(passfile, `*:*:*:*:${pg.password.replace(/[\\:]/g, c => `\\${c}`)}\n`, { mode: 0o600 });
-        chown(passfile);
+        // As the CronJob runs it: the backup role over TCP (the rendered pg_hba's one replication line),
+        // its password from libpq's environment, never the arguments.
         let started = Date.now();
-        const out = asServerUser(tool, ["backup", `host=127.0.0.1 port=${server.port} user=${pg.user} replication=true`], { ...env, PGPASSFILE: passfile });
+        const out = asServerUser(tool, ["backup", `host=127.0.0.1 port=${server.port} user=${BACKUP_ROLE}`], { ...env, PGPASSWORD: backupPassword });
         const backupMs = Date.now() - started;
         assert.match(out, /^base backup \d{8}T\d{6}Z: [0-9A-F]+\/[0-9A-F]+ to [0-9A-F]+\/[0-9A-F]+ on timeline 1, \d+ bytes$/m);
 
@@ -102,7 +141,7 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
         const restoredPsql = (q: string) =>
             execFileSync(path.join(postgresClientBin(), "psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", pg.user, "-d", pg.database, "-tAc", q], {
                 encoding: "utf8",
-                env: { ...process.env, PGPASSFILE: passfile },
+                env: { ...process.env, PGPASSWORD: pg.password },
             }).trim();
         await waitFor(
             "the restored server to finish recovery",
@@ -122,7 +161,7 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
         server = await PostgresServer.start({
             ...pg,
             env: { KUBESHIP_BACKUP_URL: `file://${store}` },
-            serverArgs: ["-c archive_mode=on", `-c "archive_command=${tool} wal-push %p %f"`],
+            serverArgs: asServerOptions(archiveSettings(60, tool)),
         });
         const sql = (q: string) => server!.psql(pg, pg.database, q);
         sql("CREATE TABLE t (v int); INSERT INTO t VALUES (1); SELECT pg_switch_wal()");

@@ -23,6 +23,7 @@ export const FAKE_CREDENTIALS = {
     ecrPassword: "fake-ecr-password-1b2c",
     gcpAccessToken: "ya29.fake-gcp-access-token",
     docrPassword: "fake-docr-token-7f3a",
+    spacesSecretKey: "fake-spaces-secret-9d4e",
 };
 
 /** A kind-style kubeconfig with one context, written to a temp file: runs never read the user's own. */
@@ -156,6 +157,15 @@ const fakeOutputs: Record<string, Fake> = {
         serverUrl: "registry.digitalocean.com",
         endpoint: `registry.digitalocean.com/${args.inputs.name}`,
     }),
+    "digitalocean:index/spacesKey:SpacesKey": (args, run) => {
+        const secretKey = `${FAKE_CREDENTIALS.spacesSecretKey}-${args.name}`;
+        run.generatedSecrets.push(secretKey);
+        return { accessKey: `DO00${args.name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`, secretKey };
+    },
+    "aws:s3/bucket:Bucket": args => {
+        const bucket = `${args.inputs.bucketPrefix ?? ""}after-deploy`;
+        return { bucket, arn: `arn:aws:s3:::${bucket}` };
+    },
     "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": (_args, run) => {
         run.generatedSecrets.push(FAKE_CREDENTIALS.docrPassword);
         const auth = Buffer.from(`fake-docr-user:${FAKE_CREDENTIALS.docrPassword}`).toString("base64");

@@ -7,11 +7,12 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { SettingsOn } from "../../config";
+import { DEFAULTS, type SettingsOn } from "../../config";
 import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
-import { ClusterContract, ClusterFeatures, RegistryInfo } from "../contract";
+import { ClusterContract, ClusterFeatures, ObjectBackupStore, RegistryInfo } from "../contract";
 import { execKubeconfig } from "../kubeconfig";
 import { clusterAutoscaler } from "./autoscaler";
+import { backupBucket } from "./backup";
 import { controlPlane } from "./control-plane";
 import { partition } from "./iam";
 import { network } from "./network";
@@ -41,8 +42,8 @@ export interface EksClusterArgs extends ManagedClusterArgs {
     assumeRoleArn?: string;
     /** Keep database volumes when their claims are deleted, and the registry's images when the stack is destroyed. */
     retainVolumes: boolean;
-    /** The one tag ECR lets pushes overwrite: the image build's rolling cache tag. Every other tag is immutable. */
-    rollingTag: string;
+    /** The tags ECR lets pushes overwrite: the image builds' rolling cache tags (the app's, pgbackup's). Every other tag is immutable. */
+    rollingTags: string[];
 }
 
 export class EksCluster extends pulumi.ComponentResource implements ClusterContract {
@@ -54,6 +55,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
     readonly serviceAnnotations: Record<string, string> = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
     /** metrics-server runs as a managed add-on (nodes.ts). */
     readonly features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true, publicLoadBalancers: true };
+    readonly backup?: ObjectBackupStore;
     readonly cluster: aws.eks.Cluster;
     readonly nodeGroup: aws.eks.NodeGroup;
 
@@ -69,8 +71,9 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
             "awsProfile",
             "assumeRoleArn",
         );
-        // The build's rolling tag is the one ECR lets pushes overwrite.
-        return new EksCluster("cluster", { ...managedArgs(settings), ...own, retainVolumes: settings.protectData, rollingTag: settings.app.build.tag }, opts);
+        // The builds' rolling tags are the ones ECR lets pushes overwrite.
+        const rollingTags = [settings.app.build.tag, ...(settings.postgres.backup ? [DEFAULTS.postgres.backup.buildTag] : [])];
+        return new EksCluster("cluster", { ...managedArgs(settings), ...own, retainVolumes: settings.protectData, rollingTags }, opts);
     }
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -90,7 +93,10 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterContr
         this.cluster = plane.cluster;
         const pool = nodes(name, { ...args, cluster: this.cluster, subnetIds, partition: part }, child);
         this.nodeGroup = pool.nodeGroup;
-        this.registry = registry(name, { clusterName, rollingTag: args.rollingTag, keepImages: args.retainVolumes }, child);
+        this.registry = registry(name, { clusterName, rollingTags: args.rollingTags, keepImages: args.retainVolumes }, child);
+        const routeTableIds = net.privateRouteTables.map(t => t.id);
+        this.backup =
+            args.backup && backupBucket(name, { ...args.backup, region: args.region, cluster: this.cluster, vpcId: net.vpc.id, routeTableIds }, child);
 
         this.name = this.cluster.name;
         this.kubeconfig = eksKubeconfig(this.cluster, args);

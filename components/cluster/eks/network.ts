@@ -17,6 +17,8 @@ export interface Network {
     vpc: aws.ec2.Vpc;
     /** Where the nodes run. */
     privateSubnets: aws.ec2.Subnet[];
+    /** Their route tables, one per zone (gateway endpoints attach to them). */
+    privateRouteTables: aws.ec2.RouteTable[];
 }
 
 /** A subnet in zone `i` with its own route association. */
@@ -59,6 +61,7 @@ export function network(name: string, args: NetworkArgs, opts: pulumi.CustomReso
             { ...opts, dependsOn: [igw] },
         );
     });
+    const privateRouteTables: aws.ec2.RouteTable[] = [];
     const privateSubnets = zones.map(i => {
         // Each zone routes out through its own NAT gateway (or the only one).
         const routes = new aws.ec2.RouteTable(
@@ -70,6 +73,7 @@ export function network(name: string, args: NetworkArgs, opts: pulumi.CustomReso
             },
             opts,
         );
+        privateRouteTables.push(routes);
         return subnet(
             `${name}-private-${i}`,
             {
@@ -82,5 +86,5 @@ export function network(name: string, args: NetworkArgs, opts: pulumi.CustomReso
             opts,
         );
     });
-    return { vpc, privateSubnets };
+    return { vpc, privateSubnets, privateRouteTables };
 }

@@ -1,4 +1,4 @@
-/** ECR for the app image: scanned on push, immutable tags except the build's rolling tag, old images expired. */
+/** ECR for the app image (and pgbackup's): scanned on push, immutable tags except the builds' rolling tags, old images expired. */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryInfo } from "../contract";
@@ -22,12 +22,12 @@ const LIFECYCLE = JSON.stringify({
 });
 
 /**
- * @param rollingTag the one tag pushes may overwrite: the image build's cache tag.
+ * @param rollingTags the tags pushes may overwrite: the image builds' cache tags.
  * @param keepImages refuse to delete the repository while it holds images; otherwise `destroy` deletes them with it.
  */
 export function registry(
     name: string,
-    args: { clusterName: string; rollingTag: string; keepImages: boolean },
+    args: { clusterName: string; rollingTags: string[]; keepImages: boolean },
     opts: pulumi.CustomResourceOptions,
 ): RegistryInfo {
     const repository = new aws.ecr.Repository(
@@ -36,7 +36,7 @@ export function registry(
             name: `${args.clusterName}/app`,
             imageScanningConfiguration: { scanOnPush: true },
             imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-            imageTagMutabilityExclusionFilters: [{ filter: args.rollingTag, filterType: "WILDCARD" }],
+            imageTagMutabilityExclusionFilters: args.rollingTags.map(filter => ({ filter, filterType: "WILDCARD" })),
             encryptionConfigurations: [{ encryptionType: "AES256" }],
             forceDelete: !args.keepImages,
         },

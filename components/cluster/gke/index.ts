@@ -10,8 +10,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsOn, Weekday } from "../../config";
 import { databaseStorageClass, kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
-import { ClusterContract, ClusterFeatures, RegistryInfo } from "../contract";
+import { ClusterContract, ClusterFeatures, ObjectBackupStore, RegistryInfo } from "../contract";
 import { execKubeconfig } from "../kubeconfig";
+import { backupBucket } from "./backup";
 import { controlPlane, GKE_GATEWAY } from "./control-plane";
 import { identity } from "./identity";
 import { network } from "./network";
@@ -33,7 +34,7 @@ export interface GkeClusterArgs extends ManagedClusterArgs {
 }
 
 /** Every API the resources below use, enabled first: a fresh project deploys on the first `up`. */
-const APIS = ["compute", "container", "artifactregistry", "cloudkms", "iam", "cloudresourcemanager"];
+const APIS = ["compute", "container", "artifactregistry", "cloudkms", "iam", "cloudresourcemanager", "storage"];
 
 export class GkeCluster extends pulumi.ComponentResource implements ClusterContract {
     readonly name: pulumi.Output<string>;
@@ -42,6 +43,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
     readonly registry: RegistryInfo;
     readonly storageClassName: pulumi.Output<string>;
     readonly serviceAnnotations: Record<string, string> = {};
+    readonly backup?: ObjectBackupStore;
     /** GKE runs metrics-server and its own Gateway controller. */
     readonly features: ClusterFeatures = { metricsApi: true, kubeletCertsVerifiable: true, gateway: GKE_GATEWAY, publicLoadBalancers: true };
     readonly cluster: gcp.container.Cluster;
@@ -72,6 +74,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
         const who = identity(name, args, this, child, afterApis);
         const repository = registry(name, { ...args, nodeMember: who.nodeMember }, child, afterApis);
         this.registry = repository.info;
+        this.backup = args.backup && backupBucket(name, { ...args.backup, project, region, clusterName: args.clusterName }, this, afterApis);
         const nodeAccess = [who.nodeRole, repository.nodeAccess];
         ({ cluster: this.cluster, nodePool: this.nodePool } = controlPlane(name, args, { network: net, identity: who, apis, nodeAccess }, child));
 

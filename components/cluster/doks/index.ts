@@ -1,10 +1,11 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { SettingsOn, Weekday } from "../config";
-import { kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "./common";
-import { ClusterContract, ClusterFeatures, RegistryInfo } from "./contract";
-import { execKubeconfig } from "./kubeconfig";
+import type { SettingsOn, Weekday } from "../../config";
+import { kubernetesProvider, ManagedClusterArgs, managedArgs, pick } from "../common";
+import { ClusterContract, ClusterFeatures, ObjectBackupStore, RegistryInfo } from "../contract";
+import { execKubeconfig } from "../kubeconfig";
+import { backupBucket } from "./backup";
 
 /** DOKS arguments, resolved; `authorizedNetworks` feed the control-plane firewall. */
 export interface DoksClusterArgs extends ManagedClusterArgs {
@@ -85,6 +86,7 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
     readonly serviceAnnotations: Record<string, string> = {};
     /** DOKS installs no metrics-server; its kubelets serve certificates signed by the cluster CA. */
     readonly features: ClusterFeatures = { metricsApi: false, kubeletCertsVerifiable: true, publicLoadBalancers: true };
+    readonly backup?: ObjectBackupStore;
     readonly cluster: digitalocean.KubernetesCluster;
 
     /** The cluster a stack's settings describe; deletion protection keeps its volumes and load balancers. */
@@ -173,6 +175,8 @@ export class DoksCluster extends pulumi.ComponentResource implements ClusterCont
             username: pulumi.secret(auth.apply(a => a.username)),
             password: pulumi.secret(auth.apply(a => a.password)),
         };
+
+        this.backup = args.backup && backupBucket(name, { ...args.backup, region: args.region, clusterName: args.clusterName, token: args.token }, this, child);
 
         this.name = this.cluster.name;
         this.storageClassName = args.retainVolumes ? "do-block-storage-retain" : "do-block-storage";

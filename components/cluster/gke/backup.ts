@@ -1,0 +1,61 @@
+/**
+ * The GKE layer's backup store: a private regional Cloud Storage bucket (uniform access, public access
+ * prevented, encrypted at rest by Google) that the environment's archiving ServiceAccount may write and
+ * read through Workload Identity, but not delete from or overwrite (`objectCreator` + `objectViewer`).
+ * A lifecycle rule deletes objects after the retention; with protected data a retention policy keeps
+ * anyone from deleting them before, and the bucket outlives `pulumi destroy`.
+ */
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { BackupBucketArgs, OBJECT_STORAGE_EGRESS } from "../common";
+import { BACKUP_SERVICE_ACCOUNT, ObjectBackupStore } from "../contract";
+
+/**
+ * Where pods get their Google token (GKE's metadata server, on each node) with Dataplane V2: the
+ * metadata address and the server's own port (cloud.google.com/kubernetes-engine/docs/how-to/network-policy).
+ */
+export const GKE_METADATA_EGRESS = [
+    { name: "gke-metadata", cidr: "169.254.169.254/32", port: 80 },
+    { name: "gke-metadata-server", cidr: "169.254.169.252/32", port: 988 },
+] as const;
+
+/** The Workload Identity principal of a Kubernetes ServiceAccount, for IAM bindings without a Google service account. */
+export function workloadPrincipal(projectNumber: pulumi.Input<string>, project: string, namespace: string, serviceAccount: string): pulumi.Output<string> {
+    return pulumi.interpolate`principal://iam.googleapis.com/projects/${projectNumber}/locations/global/workloadIdentityPools/${project}.svc.id.goog/subject/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+export function backupBucket(
+    name: string,
+    args: BackupBucketArgs & { project: string; region: string; clusterName: string },
+    parent: pulumi.Resource,
+    opts: pulumi.CustomResourceOptions,
+): ObjectBackupStore {
+    const day = 24 * 3600;
+    // Bucket names are global: a random suffix keeps a stack's name free of anyone else's.
+    const suffix = new random.RandomId(`${name}-backups-suffix`, { byteLength: 3 }, { parent });
+    const bucket = new gcp.storage.Bucket(
+        `${name}-backups`,
+        {
+            name: pulumi.interpolate`${args.clusterName}-backups-${suffix.hex}`,
+            location: args.region,
+            uniformBucketLevelAccess: true,
+            publicAccessPrevention: "enforced",
+            retentionPolicy: args.lock ? { retentionPeriod: String(args.retentionDays * day) } : undefined,
+            lifecycleRules: [{ action: { type: "Delete" }, condition: { age: args.retentionDays } }],
+            forceDestroy: !args.lock,
+        },
+        args.lock ? { ...opts, protect: true, retainOnDelete: true } : opts,
+    );
+    const projectNumber = gcp.organizations.getProjectOutput({ projectId: args.project }, opts).number;
+    const member = workloadPrincipal(projectNumber, args.project, args.namespace, BACKUP_SERVICE_ACCOUNT);
+    for (const role of ["objectCreator", "objectViewer"]) {
+        new gcp.storage.BucketIAMMember(`${name}-backups-${role}`, { bucket: bucket.name, role: `roles/storage.${role}`, member }, opts);
+    }
+    return {
+        kind: "object",
+        url: pulumi.interpolate`gs://${bucket.name}/postgres`,
+        env: {},
+        egress: [OBJECT_STORAGE_EGRESS, ...GKE_METADATA_EGRESS],
+    };
+}

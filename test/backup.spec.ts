@@ -1,0 +1,306 @@
+/**
+ * Point-in-time recovery through the real program under mocks: the Postgres pod's archiving, the
+ * base-backup CronJob, their identity and network, and each cloud's store (its bucket, encryption,
+ * lifecycle, access binding and protection). The archive and restore themselves run on a real server in
+ * test/integration/backup.integration.ts.
+ */
+import * as assert from "node:assert/strict";
+import { spacesRegion } from "../components/cluster/doks/backup";
+import { runProgram, RunResult } from "../tools/render/harness";
+import { isSecretWrapper } from "../tools/render/mocks";
+import { overrideCloud } from "../tools/render/cloud-override";
+import { readStackConfig } from "../tools/render/stack-config";
+import { all, one, spec } from "./support/query";
+
+const APP = "ghcr.io/acme/shop:2.3.1";
+const PGBACKUP = `ghcr.io/acme/pgbackup@sha256:${"b".repeat(64)}`;
+
+function local(postgres: Record<string, unknown>): Promise<RunResult> {
+    return runProgram({
+        stack: "shop",
+        config: { "kubeship:cloud": "local", "kubeship:app": JSON.stringify({ image: APP }), "kubeship:postgres": JSON.stringify(postgres) },
+    });
+}
+
+/** The prod stack on `cloud`, with `protectData` as given. */
+function prodOn(cloud: string, protectData = true): Promise<RunResult> {
+    const { config, secretKeys } = overrideCloud(readStackConfig("prod"), cloud);
+    return runProgram({ stack: "prod", config: { ...config, "kubeship:protectData": String(protectData) }, secretKeys });
+}
+
+const statefulSet = (r: RunResult) => spec(one(r, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
+const postgresContainer = (r: RunResult) => statefulSet(r).containers[0];
+const cronJob = (r: RunResult) => spec(one(r, "kubernetes:batch/v1:CronJob", "postgres-base-backup")).spec;
+const envOf = (c: { env: { name: string; value?: unknown; valueFrom?: unknown }[] }): Record<string, any> =>
+    Object.fromEntries(c.env.map(e => [e.name, e.value ?? e.valueFrom]));
+const policy = (r: RunResult, name: string) => spec(one(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", name)).spec;
+
+describe("backups in the workloads", () => {
+    let on: RunResult;
+    let off: RunResult;
+    before(async () => {
+        on = await local({ storageSize: "20Gi", backup: { enabled: true, image: PGBACKUP, rpoSeconds: 120, schedule: "15 2 * * *" } });
+        off = await local({});
+    });
+
+    it("archives every WAL segment with pgbackup, copied into the Postgres pod by an init container, within the RPO", () => {
+        const pod = statefulSet(on);
+        assert.deepEqual(
+            pod.initContainers.map((c: { name: string; image: string; args: string[] }) => [c.name, c.image, c.args]),
+            [["pgbackup-install", PGBACKUP, ["install", "/kubeship/bin/pgbackup"]]],
+        );
+        const args: string[] = postgresContainer(on).args;
+        for (const setting of [
+            "archive_mode=on",
+            "archive_timeout=120",
+            "archive_command=/kubeship/bin/pgbackup wal-push %p %f",
+            "hba_file=/etc/postgres-hba/pg_hba.conf",
+        ])
+            assert.equal(args[args.indexOf(setting) - 1], "-c", setting);
+        assert.ok(args.includes("shared_buffers=256MB"), "the memory settings stay");
+        assert.equal(envOf(postgresContainer(on)).KUBESHIP_BACKUP_URL, "file:///var/lib/kubeship-backup");
+        const mounts = postgresContainer(on).volumeMounts.map((m: { name: string; mountPath: string; readOnly?: boolean }) => [
+            m.name,
+            m.mountPath,
+            !!m.readOnly,
+        ]);
+        assert.deepEqual(mounts.slice(-3), [
+            ["pgbackup-bin", "/kubeship/bin", true],
+            ["hba", "/etc/postgres-hba", true],
+            ["backup-store", "/var/lib/kubeship-backup", false],
+        ]);
+        assert.equal(pod.serviceAccountName, "postgres-backup");
+    });
+
+    it("keeps a replication role for base backups: its own generated password, replication over the network for it alone", () => {
+        const secret = spec(one(on, "kubernetes:core/v1:Secret", "postgres")).stringData;
+        const data = one(on, "kubernetes:core/v1:Secret", "postgres").inputs.stringData as Record<string, unknown>;
+        assert.ok(isSecretWrapper(data) || isSecretWrapper(data["backup-password"]), "a secret");
+        assert.notEqual(secret["backup-password"], secret.password);
+        const hook = postgresContainer(on).lifecycle.postStart.exec.command[2];
+        assert.match(hook, /CREATE ROLE backup/);
+        assert.match(hook, /ALTER ROLE backup WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'backup_password'/);
+        assert.match(hook, /cat \/etc\/postgres-secret\/backup-password/);
+        const hba: string = spec(one(on, "kubernetes:core/v1:ConfigMap", "postgres-hba")).data["pg_hba.conf"];
+        const rules = hba
+            .split("\n")
+            .filter(l => l && !l.startsWith("#"))
+            .map(l => l.split(/\s+/).join(" "));
+        assert.deepEqual(rules, [
+            "local all all trust",
+            "local replication all trust",
+            "host all all all scram-sha-256",
+            "host replication backup all scram-sha-256",
+        ]);
+    });
+
+    it("takes base backups on the schedule from a CronJob, one at a time, failing at a deadline when the archive is stuck", () => {
+        const cron = cronJob(on);
+        assert.equal(cron.schedule, "15 2 * * *");
+        assert.equal(cron.timeZone, "Etc/UTC");
+        assert.equal(cron.concurrencyPolicy, "Forbid");
+        assert.equal(cron.jobTemplate.spec.activeDeadlineSeconds, 6 * 3600);
+        const pod = cron.jobTemplate.spec.template.spec;
+        assert.equal(pod.serviceAccountName, "postgres-backup");
+        assert.equal(pod.automountServiceAccountToken, false);
+        assert.equal(pod.restartPolicy, "Never");
+        const c = pod.containers[0];
+        assert.equal(c.image, PGBACKUP);
+        assert.deepEqual(c.args, ["backup", "host=postgres port=5432 user=backup"], "no password in the arguments");
+        assert.deepEqual(envOf(c).PGPASSWORD, { secretKeyRef: { name: "postgres", key: "backup-password" } });
+        assert.equal(envOf(c).KUBESHIP_BACKUP_URL, "file:///var/lib/kubeship-backup");
+        assert.deepEqual(pod.volumes, [{ name: "backup-store", persistentVolumeClaim: { claimName: "postgres-backup" } }]);
+        assert.equal(spec(one(on, "kubernetes:core/v1:ServiceAccount", "postgres-backup")).automountServiceAccountToken, false);
+    });
+
+    it("stores backups on a volume of the Postgres volume's size on kind and local clusters", () => {
+        const claim = spec(one(on, "kubernetes:core/v1:PersistentVolumeClaim", "postgres-backup")).spec;
+        assert.deepEqual(claim.resources.requests, { storage: "20Gi" });
+        assert.deepEqual(claim.accessModes, ["ReadWriteOnce"]);
+    });
+
+    it("lets the base-backup Job reach Postgres, and nothing outside the cluster for a volume store", () => {
+        assert.deepEqual(policy(on, "allow-base-backup-postgres-egress").egress, [
+            {
+                to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/instance": "kubeship" } } }],
+                ports: [{ protocol: "TCP", port: 5432 }],
+            },
+        ]);
+        assert.deepEqual(policy(on, "allow-base-backup-postgres-ingress").podSelector.matchLabels["app.kubernetes.io/name"], "postgres");
+        const names = all(on, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(p => spec(p).metadata.name);
+        assert.deepEqual(
+            names.filter((n: string) => /store|archive/.test(n)),
+            [],
+        );
+    });
+
+    it("builds pgbackup from backup/ for the nodes' platform when no image is given, and deploys it by digest", async () => {
+        const built = await local({ backup: { enabled: true } });
+        const image = spec(one(built, "docker:index/image:Image", "pgbackup-image"));
+        assert.match(image.build.context, /\/backup$/);
+        assert.match(image.build.dockerfile, /\/backup\/Dockerfile$/);
+        assert.equal(image.build.platform, "linux/amd64");
+        assert.equal(image.imageName, "localhost:5001/kubeship-app:pgbackup-build");
+        assert.match(statefulSet(built).initContainers[0].image, /^localhost:5001\/kubeship-app@sha256:[0-9a-f]{64}$/);
+        assert.equal(cronJob(built).jobTemplate.spec.template.spec.containers[0].image, statefulSet(built).initContainers[0].image);
+    });
+
+    it("adds nothing when backups are off (kind and local by default)", () => {
+        assert.equal(all(off, "kubernetes:batch/v1:CronJob").length, 0);
+        assert.equal(all(off, "kubernetes:core/v1:PersistentVolumeClaim").length, 0);
+        assert.equal(all(off, "kubernetes:core/v1:ServiceAccount").filter(a => spec(a).metadata.name === "postgres-backup").length, 0);
+        assert.equal(all(off, "docker:index/image:Image").length, 0);
+        assert.equal(statefulSet(off).initContainers, undefined);
+        assert.equal(statefulSet(off).serviceAccountName, undefined);
+        assert.ok(!postgresContainer(off).args.some((a: string) => a.startsWith("archive")));
+        assert.deepEqual(Object.keys(spec(one(off, "kubernetes:core/v1:Secret", "postgres")).stringData).sort(), ["password", "username"]);
+        assert.doesNotMatch(postgresContainer(off).lifecycle.postStart.exec.command[2], /backup/);
+    });
+});
+
+/** The environment's egress to the store: the same rules for Postgres (archive) and the base-backup Job. */
+function storeEgress(r: RunResult): unknown[] {
+    const archive = policy(r, "allow-postgres-archive-egress");
+    const job = policy(r, "allow-base-backup-store-egress");
+    assert.deepEqual(archive.egress, job.egress);
+    assert.equal(archive.podSelector.matchLabels["app.kubernetes.io/name"], "postgres");
+    assert.equal(job.podSelector.matchLabels["app.kubernetes.io/name"], "postgres-backup");
+    return archive.egress.map((e: { to: { ipBlock: unknown }[]; ports: { port: number }[] }) => [e.to[0].ipBlock, e.ports[0].port]);
+}
+
+const HTTPS = [{ cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] }, 443];
+const protectedNames = (r: RunResult) => r.registered.filter(x => x.protect && x.retainOnDelete).map(x => x.name);
+
+describe("backups on GKE: a Cloud Storage bucket through Workload Identity", () => {
+    let prod: RunResult;
+    let unprotected: RunResult;
+    before(async () => {
+        prod = await prodOn("gcp");
+        unprotected = await prodOn("gcp", false);
+    });
+
+    it("is private, regional, expires objects after the retention and, for protected data, locks them that long and outlives destroy", () => {
+        const bucket = one(prod, "gcp:storage/bucket:Bucket");
+        const b = spec(bucket);
+        assert.equal(b.location, "europe-west1");
+        assert.equal(b.uniformBucketLevelAccess, true);
+        assert.equal(b.publicAccessPrevention, "enforced");
+        assert.deepEqual(b.lifecycleRules, [{ action: { type: "Delete" }, condition: { age: 30 } }]);
+        assert.deepEqual(b.retentionPolicy, { retentionPeriod: String(30 * 86400) });
+        assert.equal(b.forceDestroy, false);
+        assert.ok(protectedNames(prod).includes(bucket.name));
+        const u = spec(one(unprotected, "gcp:storage/bucket:Bucket"));
+        assert.equal(u.retentionPolicy, undefined, "unprotected data: no lock, so destroy can empty it");
+        assert.equal(u.forceDestroy, true);
+        assert.ok(!protectedNames(unprotected).includes("cluster-backups"));
+    });
+
+    it("lets the environment's archiving ServiceAccount create and read objects, and nothing else", () => {
+        const bindings = all(prod, "gcp:storage/bucketIAMMember:BucketIAMMember").map(spec);
+        assert.deepEqual(
+            bindings.map(b => b.role as string).sort((a, b) => a.localeCompare(b)),
+            ["roles/storage.objectCreator", "roles/storage.objectViewer"],
+        );
+        for (const b of bindings)
+            assert.match(
+                b.member,
+                /^principal:\/\/iam\.googleapis\.com\/projects\/[^/]+\/locations\/global\/workloadIdentityPools\/[a-z0-9-]+\.svc\.id\.goog\/subject\/ns\/prod\/sa\/postgres-backup$/,
+            );
+        const bucketName = spec(one(prod, "gcp:storage/bucket:Bucket")).name;
+        assert.equal(envOf(postgresContainer(prod)).KUBESHIP_BACKUP_URL, `gs://${bucketName}/postgres`);
+    });
+
+    it("lets the archiving pods reach Cloud Storage and the node's metadata server, for their token", () => {
+        assert.deepEqual(storeEgress(prod), [HTTPS, [{ cidr: "169.254.169.254/32" }, 80], [{ cidr: "169.254.169.252/32" }, 988]]);
+    });
+});
+
+describe("backups on EKS: an S3 bucket through Pod Identity", () => {
+    let prod: RunResult;
+    let unprotected: RunResult;
+    before(async () => {
+        prod = await prodOn("aws");
+        unprotected = await prodOn("aws", false);
+    });
+
+    it("is private, encrypted, versioned, TLS only, expires objects after the retention and, for protected data, locks them and outlives destroy", () => {
+        const bucket = one(prod, "aws:s3/bucket:Bucket");
+        assert.equal(spec(bucket).objectLockEnabled, true);
+        assert.equal(spec(bucket).forceDestroy, false);
+        assert.ok(protectedNames(prod).includes(bucket.name));
+        const block = spec(one(prod, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"));
+        for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(block[k], true, k);
+        assert.deepEqual(spec(one(prod, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).rules, [
+            { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        ]);
+        assert.equal(spec(one(prod, "aws:s3/bucketVersioning:BucketVersioning")).versioningConfiguration.status, "Enabled");
+        assert.deepEqual(spec(one(prod, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")).rule, {
+            defaultRetention: { mode: "GOVERNANCE", days: 30 },
+        });
+        const [rule] = spec(one(prod, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")).rules;
+        assert.deepEqual([rule.status, rule.expiration, rule.noncurrentVersionExpiration], ["Enabled", { days: 30 }, { noncurrentDays: 1 }]);
+        assert.equal(all(unprotected, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").length, 0);
+        assert.equal(spec(one(unprotected, "aws:s3/bucket:Bucket")).forceDestroy, true);
+    });
+
+    it("gives the archiving ServiceAccount a role that can put, get and list but not delete, and only conditional writes", () => {
+        const association = spec(one(prod, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-backups-identity"));
+        assert.deepEqual([association.namespace, association.serviceAccount], ["prod", "postgres-backup"]);
+        const role = one(prod, "aws:iam/role:Role", "cluster-backups-role");
+        assert.equal(JSON.parse(spec(role).assumeRolePolicy).Statement[0].Principal.Service, "pods.eks.amazonaws.com");
+        const actions = JSON.parse(spec(one(prod, "aws:iam/rolePolicy:RolePolicy", "cluster-backups-access")).policy).Statement.flatMap(
+            (s: { Action: string[] }) => s.Action,
+        );
+        assert.deepEqual(actions.sort(), ["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+        const statements = JSON.parse(spec(one(prod, "aws:s3/bucketPolicy:BucketPolicy")).policy).Statement;
+        const conditional = statements.find((s: { Sid: string }) => s.Sid === "ArchiverWritesOnlyNewKeys");
+        assert.deepEqual([conditional.Effect, conditional.Action, conditional.Condition], ["Deny", "s3:PutObject", { Null: { "s3:if-none-match": "true" } }]);
+        assert.equal(conditional.Principal.AWS, association.roleArn);
+        assert.ok(
+            statements.some((s: { Condition?: unknown }) => JSON.stringify(s.Condition) === JSON.stringify({ Bool: { "aws:SecureTransport": "false" } })),
+        );
+    });
+
+    it("reaches S3 through a gateway endpoint on every private route table, and the Pod Identity agent for credentials", () => {
+        const endpoint = spec(one(prod, "aws:ec2/vpcEndpoint:VpcEndpoint"));
+        assert.deepEqual([endpoint.vpcEndpointType, endpoint.serviceName, endpoint.routeTableIds.length], ["Gateway", "com.amazonaws.eu-west-1.s3", 3]);
+        assert.equal(envOf(postgresContainer(prod)).AWS_REGION, "eu-west-1");
+        assert.match(envOf(postgresContainer(prod)).KUBESHIP_BACKUP_URL, /^s3:\/\/.+\/postgres$/);
+        assert.deepEqual(storeEgress(prod), [HTTPS, [{ cidr: "169.254.170.23/32" }, 80]]);
+    });
+});
+
+describe("backups on DOKS: a Spaces bucket with a key of its own", () => {
+    let prod: RunResult;
+    before(async () => {
+        prod = await prodOn("digitalocean");
+    });
+
+    it("is private, versioned, expires objects and their old versions after the retention, and outlives destroy when protected", () => {
+        const bucket = one(prod, "digitalocean:index/spacesBucket:SpacesBucket");
+        const b = spec(bucket);
+        assert.deepEqual([b.acl, b.region, b.versioning], ["private", "ams3", { enabled: true }]);
+        assert.deepEqual(b.lifecycleRules[0].expiration, { days: 30 });
+        assert.deepEqual(b.lifecycleRules[0].noncurrentVersionExpiration, { days: 30 }, "a deleted object stays recoverable for the retention");
+        assert.ok(protectedNames(prod).includes(bucket.name));
+    });
+
+    it("gives the archiver a key for this bucket alone, as a Kubernetes Secret it reads through secretKeyRef", () => {
+        const key = spec(one(prod, "digitalocean:index/spacesKey:SpacesKey", "cluster-backups-key"));
+        assert.deepEqual(key.grants, [{ bucket: spec(one(prod, "digitalocean:index/spacesBucket:SpacesBucket")).name, permission: "readwrite" }]);
+        const secret = one(prod, "kubernetes:core/v1:Secret", "postgres-backup-store");
+        assert.deepEqual(Object.keys(spec(secret).stringData).sort(), ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+        const data = secret.inputs.stringData as Record<string, unknown>;
+        for (const k of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) assert.ok(isSecretWrapper(data) || isSecretWrapper(data[k]), `${k} is a secret`);
+        const env = envOf(postgresContainer(prod));
+        assert.deepEqual(env.AWS_SECRET_ACCESS_KEY, { secretKeyRef: { name: "postgres-backup-store", key: "AWS_SECRET_ACCESS_KEY" } });
+        assert.equal(env.AWS_ENDPOINT_URL_S3, "https://ams3.digitaloceanspaces.com");
+        assert.deepEqual(storeEgress(prod), [HTTPS]);
+    });
+
+    it("puts the bucket in the cluster's region, or the nearest with Spaces", () => {
+        assert.equal(spacesRegion("fra1"), "fra1");
+        assert.equal(spacesRegion("nyc1"), "nyc3");
+        assert.equal(spacesRegion("lon1"), "ams3");
+    });
+});
