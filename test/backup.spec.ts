@@ -9,6 +9,7 @@ import { spacesRegion } from "../components/cluster/doks/backup";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { isSecretWrapper } from "../tools/render/mocks";
 import { overrideCloud } from "../tools/render/cloud-override";
+import { renderStackOnce } from "../tools/render/render-stack";
 import { readStackConfig } from "../tools/render/stack-config";
 import { all, one, spec } from "./support/query";
 
@@ -22,10 +23,11 @@ function local(postgres: Record<string, unknown>): Promise<RunResult> {
     });
 }
 
-/** The prod stack on `cloud`, with `protectData` as given. */
-function prodOn(cloud: string, protectData = true): Promise<RunResult> {
+/** The prod stack on `cloud` (rendered once for every spec), or a variant of it with `protectData` off. */
+async function prodOn(cloud: string, protectData = true): Promise<RunResult> {
+    if (protectData) return (await renderStackOnce("prod", cloud)).run;
     const { config, secretKeys } = overrideCloud(readStackConfig("prod"), cloud);
-    return runProgram({ stack: "prod", config: { ...config, "kubeship:protectData": String(protectData) }, secretKeys });
+    return runProgram({ stack: "prod", config: { ...config, "kubeship:protectData": "false" }, secretKeys });
 }
 
 const statefulSet = (r: RunResult) => spec(one(r, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
@@ -110,6 +112,7 @@ describe("backups in the workloads", () => {
         assert.deepEqual(envOf(c).PGPASSWORD, { secretKeyRef: { name: "postgres", key: "backup-password" } });
         assert.equal(envOf(c).KUBESHIP_BACKUP_URL, "file:///var/lib/kubeship-backup");
         assert.deepEqual(pod.volumes, [{ name: "backup-store", persistentVolumeClaim: { claimName: "postgres-backup" } }]);
+        assert.deepEqual(c.volumeMounts, [{ name: "backup-store", mountPath: "/var/lib/kubeship-backup" }], "where the store's URL points");
         assert.equal(spec(one(on, "kubernetes:core/v1:ServiceAccount", "postgres-backup")).automountServiceAccountToken, false);
     });
 

@@ -543,6 +543,13 @@ describe("parseSettings", () => {
                 /five-field cron expression such as "30 1 \* \* \*".*1 fields/,
             ],
             [
+                "a schedule with seconds",
+                base({ "kubeship:postgres": { backup: { schedule: "0 30 1 * * *" } } }),
+                "kubeship:postgres.backup.schedule",
+                '"0 30 1 * * *"',
+                /6 fields/,
+            ],
+            [
                 "a schedule hour out of range",
                 base({ "kubeship:postgres": { backup: { schedule: "0 24 * * *" } } }),
                 "kubeship:postgres.backup.schedule",
