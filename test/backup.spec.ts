@@ -111,8 +111,18 @@ describe("backups in the workloads", () => {
         assert.deepEqual(c.args, ["backup", "host=postgres port=5432 user=backup"], "no password in the arguments");
         assert.deepEqual(envOf(c).PGPASSWORD, { secretKeyRef: { name: "postgres", key: "backup-password" } });
         assert.equal(envOf(c).KUBESHIP_BACKUP_URL, "file:///var/lib/kubeship-backup");
-        assert.deepEqual(pod.volumes, [{ name: "backup-store", persistentVolumeClaim: { claimName: "postgres-backup" } }]);
-        assert.deepEqual(c.volumeMounts, [{ name: "backup-store", mountPath: "/var/lib/kubeship-backup" }], "where the store's URL points");
+        assert.deepEqual(pod.volumes, [
+            { name: "backup-store", persistentVolumeClaim: { claimName: "postgres-backup" } },
+            { name: "tmp", emptyDir: {} },
+        ]);
+        assert.deepEqual(
+            c.volumeMounts,
+            [
+                { name: "backup-store", mountPath: "/var/lib/kubeship-backup" },
+                { name: "tmp", mountPath: "/tmp" },
+            ],
+            "where the store's URL points, and a writable /tmp beside the read-only root for the S3 store's spool",
+        );
         assert.equal(spec(one(on, "kubernetes:core/v1:ServiceAccount", "postgres-backup")).automountServiceAccountToken, false);
     });
 

@@ -215,10 +215,11 @@ export class PostgresBackup extends pulumi.ComponentResource {
                                             ],
                                             resources: resources({ cpu: "100m", memory: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" }),
                                             securityContext: containerSecurity(UID),
-                                            volumeMounts: volumes.volumeMounts,
+                                            // The S3 store spools an object to a temporary file (a single PUT needs its length).
+                                            volumeMounts: [...volumes.volumeMounts, { name: "tmp", mountPath: "/tmp" }],
                                         },
                                     ],
-                                    volumes: volumes.volumes,
+                                    volumes: [...volumes.volumes, { name: "tmp", emptyDir: {} }],
                                 },
                             },
                         },

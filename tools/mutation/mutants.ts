@@ -1699,8 +1699,8 @@ const backups: Mutant[] = [
     {
         id: "backup-job-without-store-volume",
         file: `${W}/backup.ts`,
-        find: "volumeMounts: volumes.volumeMounts,",
-        replace: "volumeMounts: [],",
+        find: 'volumeMounts: [...volumes.volumeMounts, { name: "tmp", mountPath: "/tmp" }],',
+        replace: 'volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],',
         defect: "on kind and local the base backups go to the Job's own filesystem, refused as read-only: every backup fails",
     },
     {
