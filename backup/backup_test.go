@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,5 +129,26 @@ func TestInstallCopiesItselfReadOnlyWithoutAStore(t *testing.T) {
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(dest), ".pgbackup-*"))
 	if len(leftovers) != 0 {
 		t.Fatalf("temporary files left: %v", leftovers)
+	}
+}
+
+// TestRootsWithoutABundle runs itself again where the system has no CA certificates (the pgbackup image
+// and the official postgres image): the built-in roots must still be there for HTTPS to the stores.
+func TestRootsWithoutABundle(t *testing.T) {
+	if os.Getenv("PGBACKUP_ROOTS_CHILD") == "1" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Subjects is deprecated for the platform verifier's pools; this one is built from PEM.
+		if n := len(pool.Subjects()); n < 100 {
+			t.Fatalf("%d roots without a system bundle", n)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRootsWithoutABundle$")
+	cmd.Env = append(os.Environ(), "PGBACKUP_ROOTS_CHILD=1", "SSL_CERT_FILE=/nonexistent", "SSL_CERT_DIR="+t.TempDir())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }

@@ -33,7 +33,11 @@ func openGCS(u *url.URL) (Store, error) {
 	if prefix != "" {
 		prefix += "/"
 	}
-	s := &gcsStore{client: &http.Client{Timeout: 10 * time.Minute}, base: "https://storage.googleapis.com", bucket: u.Host, prefix: prefix}
+	// No overall timeout: a base backup streams for as long as the database takes to read. A server
+	// that stops answering is caught by the header timeout and TCP keep-alives.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.ResponseHeaderTimeout = 5 * time.Minute
+	s := &gcsStore{client: &http.Client{Transport: transport}, base: "https://storage.googleapis.com", bucket: u.Host, prefix: prefix}
 	if host := os.Getenv("STORAGE_EMULATOR_HOST"); host != "" {
 		s.base = strings.TrimSuffix(host, "/")
 		if !strings.Contains(s.base, "://") {
@@ -60,6 +64,8 @@ func metadataToken(client *http.Client, server string) func(ctx context.Context)
 		if token != "" && time.Now().Before(expires) {
 			return token, nil
 		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/computeMetadata/v1/instance/service-accounts/default/token", nil)
 		if err != nil {
 			return "", err
@@ -119,6 +125,16 @@ func (s *gcsStore) Put(ctx context.Context, name string, r io.Reader) error {
 		return nil
 	case http.StatusPreconditionFailed:
 		return ErrExists
+	case http.StatusForbidden:
+		// Replacing an object needs storage.objects.delete, which the archiving identity lacks: Cloud
+		// Storage may refuse the write for that before it checks ifGenerationMatch. An object that is
+		// there is ErrExists all the same (the caller compares contents); anything else is the error.
+		refused := apiError(fmt.Sprintf("writing gs://%s/%s%s", s.bucket, s.prefix, name), res)
+		if existing, err := s.Get(ctx, name); err == nil {
+			existing.Close()
+			return ErrExists
+		}
+		return refused
 	default:
 		return apiError(fmt.Sprintf("writing gs://%s/%s%s", s.bucket, s.prefix, name), res)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,12 @@ import (
 // exists), downloads with alt=media (404 when missing), listings by prefix in pages of two. Every
 // request must carry the metadata server's current token; DELETE is refused and counted.
 func fakeGCS(t *testing.T, token func() string) (server *httptest.Server, deletes *atomic.Int32) {
+	return fakeGCSAnswering(t, token, http.StatusPreconditionFailed, "conditionNotMet")
+}
+
+// fakeGCSAnswering is fakeGCS answering a write to an existing name with `status` (412 as documented
+// for ifGenerationMatch=0, or 403 where the missing delete permission is checked first).
+func fakeGCSAnswering(t *testing.T, token func() string, status int, message string) (server *httptest.Server, deletes *atomic.Int32) {
 	t.Helper()
 	var mu sync.Mutex
 	objects := map[string][]byte{}
@@ -45,7 +52,7 @@ func fakeGCS(t *testing.T, token func() string) (server *httptest.Server, delete
 			}
 			body, _ := io.ReadAll(r.Body)
 			if _, ok := objects[q.Get("name")]; ok {
-				http.Error(w, "conditionNotMet", http.StatusPreconditionFailed)
+				http.Error(w, message, status)
 				return
 			}
 			objects[q.Get("name")] = body
@@ -149,5 +156,30 @@ func TestGCSStoreReportsTheAPIsRefusal(t *testing.T) {
 	err := s.Put(t.Context(), "wal/1", bytes.NewReader([]byte("x")))
 	if err == nil || !strings.Contains(err.Error(), "writing gs://backups/p/wal/1: 401") || !strings.Contains(err.Error(), "Invalid Credentials") {
 		t.Fatalf("Put with a refused token: %v", err)
+	}
+}
+
+func TestGCSStoreTakesARefusedOverwriteForAnExistingObject(t *testing.T) {
+	metadata, current, _ := fakeMetadata(t, 3600)
+	gcs, _ := fakeGCSAnswering(t, current, http.StatusForbidden, "does not have storage.objects.delete access")
+	t.Setenv("GCE_METADATA_HOST", strings.TrimPrefix(metadata.URL, "http://"))
+	s, _ := OpenStore(t.Context(), "gs://backups/p")
+	s.(*gcsStore).base = gcs.URL
+	checkStore(t, s)
+}
+
+func TestGCSStoreReportsAForbiddenWriteOfANewObject(t *testing.T) {
+	metadata, _, _ := fakeMetadata(t, 3600)
+	// A server that forbids everything (an identity without objectCreator): 403 for a name that is not there.
+	forbidding := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "does not have storage.objects.create access", http.StatusForbidden)
+	}))
+	t.Cleanup(forbidding.Close)
+	t.Setenv("GCE_METADATA_HOST", strings.TrimPrefix(metadata.URL, "http://"))
+	s, _ := OpenStore(t.Context(), "gs://backups/p")
+	s.(*gcsStore).base = forbidding.URL
+	err := s.Put(t.Context(), "wal/1", bytes.NewReader([]byte("x")))
+	if err == nil || errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "storage.objects.create") {
+		t.Fatalf("Put without permission: %v", err)
 	}
 }

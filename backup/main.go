@@ -18,6 +18,11 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	// Mozilla's root certificates, built in: the pgbackup image is empty and the official postgres image
+	// has no CA bundle, so without them every HTTPS call to S3, Spaces or Cloud Storage would fail. Used
+	// only where the system has no roots of its own.
+	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import { isSecretWrapper } from "../tools/render/mocks";
 import { overrideCloud } from "../tools/render/cloud-override";
 import { renderStackOnce } from "../tools/render/render-stack";
 import { readStackConfig } from "../tools/render/stack-config";
-import { all, one, spec } from "./support/query";
+import { all, dependencyClosure, one, spec } from "./support/query";
 
 const APP = "ghcr.io/acme/shop:2.3.1";
 const PGBACKUP = `ghcr.io/acme/pgbackup@sha256:${"b".repeat(64)}`;
@@ -106,6 +106,16 @@ describe("backups in the workloads", () => {
         assert.equal(pod.serviceAccountName, "postgres-backup");
         assert.equal(pod.automountServiceAccountToken, false);
         assert.equal(pod.restartPolicy, "Never");
+        assert.deepEqual(
+            pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+            [
+                {
+                    labelSelector: { matchLabels: { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/instance": "kubeship" } },
+                    topologyKey: "kubernetes.io/hostname",
+                },
+            ],
+            "a volume store is ReadWriteOnce: the Job runs on Postgres' node",
+        );
         const c = pod.containers[0];
         assert.equal(c.image, PGBACKUP);
         assert.deepEqual(c.args, ["backup", "host=postgres port=5432 user=backup"], "no password in the arguments");
@@ -219,6 +229,12 @@ describe("backups on GKE: a Cloud Storage bucket through Workload Identity", () 
                 b.member,
                 /^principal:\/\/iam\.googleapis\.com\/projects\/[^/]+\/locations\/global\/workloadIdentityPools\/[a-z0-9-]+\.svc\.id\.goog\/subject\/ns\/prod\/sa\/postgres-backup$/,
             );
+        const cluster = one(prod, "gcp:container/cluster:Cluster").urn;
+        const postgres = dependencyClosure(prod, one(prod, "kubernetes:apps/v1:StatefulSet", "postgres").urn);
+        for (const grant of all(prod, "gcp:storage/bucketIAMMember:BucketIAMMember")) {
+            assert.ok(dependencyClosure(prod, grant.urn).has(cluster), `${grant.name} after the cluster: its Workload Identity pool exists only then`);
+            assert.ok(postgres.has(grant.urn), `Postgres starts after ${grant.name}`);
+        }
         const bucketName = spec(one(prod, "gcp:storage/bucket:Bucket")).name;
         assert.equal(envOf(postgresContainer(prod)).KUBESHIP_BACKUP_URL, `gs://${bucketName}/postgres`);
     });
@@ -257,7 +273,10 @@ describe("backups on EKS: an S3 bucket through Pod Identity", () => {
     });
 
     it("gives the archiving ServiceAccount a role that can put, get and list but not delete, and only conditional writes", () => {
-        const association = spec(one(prod, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-backups-identity"));
+        const identity = one(prod, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-backups-identity");
+        const postgres = dependencyClosure(prod, one(prod, "kubernetes:apps/v1:StatefulSet", "postgres").urn);
+        assert.ok(postgres.has(identity.urn), "Postgres' pod is created after the association, which changes only new pods");
+        const association = spec(identity);
         assert.deepEqual([association.namespace, association.serviceAccount], ["prod", "postgres-backup"]);
         const role = one(prod, "aws:iam/role:Role", "cluster-backups-role");
         assert.equal(JSON.parse(spec(role).assumeRolePolicy).Statement[0].Principal.Service, "pods.eks.amazonaws.com");
@@ -308,6 +327,7 @@ describe("backups on DOKS: a Spaces bucket with a key of its own", () => {
         const env = envOf(postgresContainer(prod));
         assert.deepEqual(env.AWS_SECRET_ACCESS_KEY, { secretKeyRef: { name: "postgres-backup-store", key: "AWS_SECRET_ACCESS_KEY" } });
         assert.equal(env.AWS_ENDPOINT_URL_S3, "https://ams3.digitaloceanspaces.com");
+        assert.deepEqual([env.AWS_REQUEST_CHECKSUM_CALCULATION, env.AWS_RESPONSE_CHECKSUM_VALIDATION], ["when_required", "when_required"]);
         assert.deepEqual(storeEgress(prod), [HTTPS]);
     });
 

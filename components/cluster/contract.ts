@@ -82,6 +82,12 @@ export interface ObjectBackupStore {
     readonly credentials?: Readonly<Record<string, pulumi.Output<string>>>;
     /** Where archiving pods connect besides the cluster's DNS: the storage API and, where it is one, the credential endpoint. */
     readonly egress: readonly EgressRule[];
+    /**
+     * What must exist before an archiving pod starts: its identity's bindings (EKS Pod Identity changes
+     * only pods created after the association; a Workload Identity grant made later fails the first
+     * archives).
+     */
+    readonly dependsOn: readonly pulumi.Resource[];
 }
 
 /** A volume the workloads claim in the namespace and mount in the archiving pods. */

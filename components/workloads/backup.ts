@@ -122,6 +122,8 @@ export interface PostgresBackupArgs {
     schedule: string;
     /** The Postgres to back up: its Service and port, and the Secret with the backup role's password. */
     postgres: { host: string; port: number; secret: pulumi.Input<string> };
+    /** Postgres' pod labels: a Job on a volume store runs beside that pod. */
+    postgresSelector: Record<string, string>;
     /** Keep the volume store's claim (and its backups) when the stack is destroyed. */
     protect: boolean;
 }
@@ -156,7 +158,7 @@ export class PostgresBackup extends pulumi.ComponentResource {
             { metadata: meta(HBA_CONFIG_MAP, args.namespace, "postgres"), data: { "pg_hba.conf": PG_HBA } },
             child,
         );
-        this.ready = [account, hba];
+        this.ready = [account, hba, ...(store.kind === "object" ? store.dependsOn : [])];
         if (store.kind === "object" && store.credentials) {
             const keys = new k8s.core.v1.Secret(
                 `${name}-store-keys`,
@@ -203,6 +205,17 @@ export class PostgresBackup extends pulumi.ComponentResource {
                                     automountServiceAccountToken: false,
                                     securityContext: podSecurity(UID),
                                     restartPolicy: "Never",
+                                    // A volume store is ReadWriteOnce: the Job runs on Postgres' node, where the volume is attached.
+                                    affinity:
+                                        store.kind === "volume"
+                                            ? {
+                                                  podAffinity: {
+                                                      requiredDuringSchedulingIgnoredDuringExecution: [
+                                                          { labelSelector: { matchLabels: args.postgresSelector }, topologyKey: "kubernetes.io/hostname" },
+                                                      ],
+                                                  },
+                                              }
+                                            : undefined,
                                     containers: [
                                         {
                                             name: "base-backup",

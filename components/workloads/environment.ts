@@ -69,6 +69,7 @@ export class Environment extends pulumi.ComponentResource {
                     image: backup.image,
                     schedule: backup.schedule,
                     postgres: POSTGRES_ENDPOINT,
+                    postgresSelector: Postgres.selector,
                     protect: protectData,
                 },
                 { parent: this },

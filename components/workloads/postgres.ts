@@ -116,8 +116,9 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
     readonly database: string;
     /** Generated password, secret. */
     readonly password: pulumi.Output<string>;
-    /** Pod labels, for NetworkPolicies. */
-    readonly selector = selector("postgres");
+    /** Pod labels, for NetworkPolicies (and, static, for what is created before the component). */
+    static readonly selector = selector("postgres");
+    readonly selector = Postgres.selector;
     readonly statefulSet: k8s.apps.v1.StatefulSet;
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {

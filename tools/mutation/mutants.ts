@@ -1718,6 +1718,20 @@ const backups: Mutant[] = [
         defect: "default-deny blocks archive_command: WAL piles up on the Postgres volume until it is full",
     },
     {
+        id: "backup-pods-before-identity",
+        file: `${W}/backup.ts`,
+        find: '...(store.kind === "object" ? store.dependsOn : [])',
+        replace: "",
+        defect: "Postgres' pod starts before its cloud identity is bound: on EKS it never gets the role until restarted, and every archive fails",
+    },
+    {
+        id: "gcs-grant-before-pool",
+        file: `${C}/gke/backup.ts`,
+        find: "{ ...opts, dependsOn: [args.cluster] }",
+        replace: "opts",
+        defect: "on a fresh project the bucket grant names a Workload Identity pool that does not exist yet: the first up fails",
+    },
+    {
         id: "gcs-object-admin",
         file: `${C}/gke/backup.ts`,
         find: 'for (const role of ["objectCreator", "objectViewer"])',

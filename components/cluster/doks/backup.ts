@@ -70,8 +70,15 @@ export function backupBucket(
     return {
         kind: "object",
         url: pulumi.interpolate`s3://${bucket.name}/postgres`,
-        env: { AWS_REGION: "us-east-1", AWS_ENDPOINT_URL_S3: `https://${region}.digitaloceanspaces.com` },
+        env: {
+            AWS_REGION: "us-east-1",
+            AWS_ENDPOINT_URL_S3: `https://${region}.digitaloceanspaces.com`,
+            // The SDK's default CRC32 checksums on every request are AWS's own; S3-compatible stores are asked only what S3 requires.
+            AWS_REQUEST_CHECKSUM_CALCULATION: "when_required",
+            AWS_RESPONSE_CHECKSUM_VALIDATION: "when_required",
+        },
         credentials: { AWS_ACCESS_KEY_ID: pulumi.secret(key.accessKey), AWS_SECRET_ACCESS_KEY: pulumi.secret(key.secretKey) },
         egress: [OBJECT_STORAGE_EGRESS],
+        dependsOn: [key],
     };
 }

@@ -104,7 +104,7 @@ export function backupBucket(
     const role = new aws.iam.Role(`${name}-backups-role`, { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com") }, opts);
     new aws.iam.RolePolicy(`${name}-backups-access`, { role: role.id, policy: bucket.arn.apply(archiverPolicy) }, opts);
     new aws.s3.BucketPolicy(`${name}-backups-policy`, { ...of, policy: pulumi.all([bucket.arn, role.arn]).apply(([b, r]) => bucketPolicy(b, r)) }, opts);
-    new aws.eks.PodIdentityAssociation(
+    const identity = new aws.eks.PodIdentityAssociation(
         `${name}-backups-identity`,
         { clusterName: args.cluster.name, namespace: args.namespace, serviceAccount: BACKUP_SERVICE_ACCOUNT, roleArn: role.arn },
         opts,
@@ -120,5 +120,6 @@ export function backupBucket(
         url: pulumi.interpolate`s3://${bucket.bucket}/postgres`,
         env: { AWS_REGION: args.region },
         egress: [OBJECT_STORAGE_EGRESS, POD_IDENTITY_EGRESS],
+        dependsOn: [identity],
     };
 }

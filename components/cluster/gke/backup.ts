@@ -27,7 +27,7 @@ export function workloadPrincipal(projectNumber: pulumi.Input<string>, project: 
 
 export function backupBucket(
     name: string,
-    args: BackupBucketArgs & { project: string; region: string; clusterName: string },
+    args: BackupBucketArgs & { project: string; region: string; clusterName: string; cluster: gcp.container.Cluster },
     parent: pulumi.Resource,
     opts: pulumi.CustomResourceOptions,
 ): ObjectBackupStore {
@@ -49,13 +49,20 @@ export function backupBucket(
     );
     const projectNumber = gcp.organizations.getProjectOutput({ projectId: args.project }, opts).number;
     const member = workloadPrincipal(projectNumber, args.project, args.namespace, BACKUP_SERVICE_ACCOUNT);
-    for (const role of ["objectCreator", "objectViewer"]) {
-        new gcp.storage.BucketIAMMember(`${name}-backups-${role}`, { bucket: bucket.name, role: `roles/storage.${role}`, member }, opts);
-    }
+    // The principal's pool, <project>.svc.id.goog, exists once a cluster with Workload Identity does: IAM refuses it before.
+    const grants = ["objectCreator", "objectViewer"].map(
+        role =>
+            new gcp.storage.BucketIAMMember(
+                `${name}-backups-${role}`,
+                { bucket: bucket.name, role: `roles/storage.${role}`, member },
+                { ...opts, dependsOn: [args.cluster] },
+            ),
+    );
     return {
         kind: "object",
         url: pulumi.interpolate`gs://${bucket.name}/postgres`,
         env: {},
         egress: [OBJECT_STORAGE_EGRESS, ...GKE_METADATA_EGRESS],
+        dependsOn: grants,
     };
 }

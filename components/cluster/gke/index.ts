@@ -74,9 +74,11 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterContr
         const who = identity(name, args, this, child, afterApis);
         const repository = registry(name, { ...args, nodeMember: who.nodeMember }, child, afterApis);
         this.registry = repository.info;
-        this.backup = args.backup && backupBucket(name, { ...args.backup, project, region, clusterName: args.clusterName }, this, afterApis);
         const nodeAccess = [who.nodeRole, repository.nodeAccess];
         ({ cluster: this.cluster, nodePool: this.nodePool } = controlPlane(name, args, { network: net, identity: who, apis, nodeAccess }, child));
+
+        this.backup =
+            args.backup && backupBucket(name, { ...args.backup, project, region, clusterName: args.clusterName, cluster: this.cluster }, this, afterApis);
 
         this.name = this.cluster.name;
         this.kubeconfig = pulumi.secret(
