@@ -1734,8 +1734,8 @@ const backups: Mutant[] = [
     {
         id: "gcs-object-admin",
         file: `${C}/gke/backup.ts`,
-        find: 'for (const role of ["objectCreator", "objectViewer"])',
-        replace: 'for (const role of ["objectAdmin"])',
+        find: '["objectCreator", "objectViewer"].map(',
+        replace: '["objectAdmin"].map(',
         defect: "the archiving identity can delete the backups it writes: a compromised pod erases the history",
     },
     {
