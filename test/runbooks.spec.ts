@@ -45,7 +45,7 @@ describe("config commands", () => {
 });
 
 describe("runbooks", () => {
-    it("cover first deploys, rollback, scaling, password rotation, upgrades, switching clouds and safe destroys", () => {
+    it("cover first deploys, rollback, scaling, password rotation, backups, upgrades, switching clouds and safe destroys", () => {
         const titles = [...new Set(blocks.map(b => b.title))].join("\n");
         for (const topic of [
             /First deploy on Google Cloud/,
@@ -55,6 +55,7 @@ describe("runbooks", () => {
             /Roll back/,
             /Scale/,
             /Rotate the database password/,
+            /Check and tune backups/,
             /Upgrade the cluster/,
             /Switch clouds/,
             /Destroy safely/,
