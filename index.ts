@@ -9,3 +9,4 @@ export const kubeconfig = outputs.kubeconfig;
 export const namespace = outputs.namespace;
 export const appUrl = outputs.appUrl;
 export const imageRef = outputs.imageRef;
+export const postgresBackupUrl = outputs.postgresBackupUrl;

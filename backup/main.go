@@ -3,9 +3,11 @@
 // or gs://bucket/prefix.
 //
 //	pgbackup wal-push %p %f        archive_command
-//	pgbackup wal-fetch %f %p       restore_command
+//	pgbackup wal-fetch %f %p [URL] restore_command; from URL instead of the store when given
 //	pgbackup backup CONNSTRING     a base backup over the replication protocol
-//	pgbackup restore DIR TIME      prepare DIR to recover to TIME (RFC 3339), then start postgres on it
+//	pgbackup restore DIR TIME [ID] prepare DIR to recover to TIME (RFC 3339), then start postgres on it;
+//	                               from $KUBESHIP_RESTORE_FROM when set. With ID: once per volume, and a
+//	                               non-empty DIR is moved aside to DIR.before-ID
 //	pgbackup list                  the complete base backups
 //	pgbackup install DEST          copy this binary to DEST (an init container puts it in the postgres pod)
 package main
@@ -14,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -36,18 +37,26 @@ func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return errors.New("usage: pgbackup wal-push|wal-fetch|backup|restore|list|install ...")
 	}
-	need := map[string]int{"wal-push": 2, "wal-fetch": 2, "backup": 1, "restore": 2, "list": 0, "install": 1}
+	// The arguments each command takes: at least, at most.
+	need := map[string][2]int{"wal-push": {2, 2}, "wal-fetch": {2, 3}, "backup": {1, 1}, "restore": {2, 3}, "list": {0, 0}, "install": {1, 1}}
 	n, ok := need[args[0]]
 	if !ok {
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	if len(args)-1 != n {
-		return fmt.Errorf("%s takes %d arguments, got %d", args[0], n, len(args)-1)
+	if got := len(args) - 1; got < n[0] || got > n[1] {
+		return fmt.Errorf("%s takes %d to %d arguments, got %d", args[0], n[0], n[1], got)
 	}
 	if args[0] == "install" {
 		return install(args[1])
 	}
 	url := os.Getenv("KUBESHIP_BACKUP_URL")
+	// Where WAL and base backups are read from, when it is not the store this server archives to.
+	switch {
+	case args[0] == "wal-fetch" && len(args) == 4:
+		url = args[3]
+	case args[0] == "restore" && os.Getenv("KUBESHIP_RESTORE_FROM") != "":
+		url = os.Getenv("KUBESHIP_RESTORE_FROM")
+	}
 	if url == "" {
 		return errors.New("KUBESHIP_BACKUP_URL is not set")
 	}
@@ -75,9 +84,17 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		info, err := Restore(ctx, s, args[1], target, self)
+		o := RestoreOptions{Source: url, Self: self}
+		if len(args) == 4 {
+			o.ID = args[3]
+		}
+		info, err := Restore(ctx, s, args[1], target, o)
+		if errors.Is(err, ErrRestored) {
+			fmt.Printf("this volume holds restore %s already: nothing to do\n", o.ID)
+			return nil
+		}
 		if err == nil {
-			fmt.Printf("%s holds base backup %s (ended %s); start postgres on it to recover to %s\n", args[1], info.ID, info.EndedAt.Format(time.RFC3339), target.Format(time.RFC3339Nano))
+			fmt.Printf("%s holds base backup %s (ended %s) from %s; start postgres on it to recover to %s\n", args[1], info.ID, info.EndedAt.Format(time.RFC3339), url, target.Format(time.RFC3339Nano))
 		}
 		return err
 	default:
@@ -102,23 +119,12 @@ func install(dest string) error {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dest), ".pgbackup-*")
+	tmp, err := writeTemp(filepath.Dir(dest), ".pgbackup-*", in, 0o555)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o555); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
+	defer os.Remove(tmp)
+	if err := os.Rename(tmp, dest); err != nil {
 		return err
 	}
 	fmt.Printf("installed %s\n", dest)

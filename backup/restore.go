@@ -6,19 +6,62 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
 
-// Restore prepares dir (empty or missing) as a data directory that recovers to target: the newest base
-// backup that ended before target, recovery.signal, and the recovery settings in postgresql.auto.conf
-// (WAL from the store through `self wal-fetch`; promote at the target). Start postgres on it afterwards,
-// with the store's URL in its environment.
-func Restore(ctx context.Context, s Store, dir string, target time.Time, self string) (*BackupInfo, error) {
+// ErrRestored is returned by Restore when the volume already holds the restore it names: the init
+// container that restores runs at every start of the pod, and restores once.
+var ErrRestored = errors.New("already restored")
+
+// A URL or path written into restore_command, which PostgreSQL expands (%) and runs with sh: plain
+// characters only.
+var commandSafe = regexp.MustCompile(`^[A-Za-z0-9._~/:-]+$`)
+
+// RestoreOptions say where the WAL comes from and how the restore is recorded.
+type RestoreOptions struct {
+	// Source is the archive's URL, written into restore_command: the restored server reads the WAL of
+	// the backup it came from, whichever store its own archive_command writes to.
+	Source string
+	// Self is the path of pgbackup as the restored server runs it.
+	Self string
+	// ID names the restore: when set, a volume whose marker (beside dir) holds it is left as it is
+	// (ErrRestored), and a non-empty dir is moved aside to dir.before-<ID> rather than refused.
+	ID string
+}
+
+// restoreID is what a restore's ID may hold: it becomes a file and directory name.
+var restoreID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// markerPath is the file beside the data directory that records the last restore into this volume.
+func markerPath(dir string) string { return filepath.Join(filepath.Dir(dir), "kubeship-restore") }
+
+// Restore prepares dir as a data directory that recovers to target: the newest base backup in s that
+// ended before target, recovery.signal, and the recovery settings in postgresql.auto.conf (WAL through
+// `Self wal-fetch %f %p Source`; promote at the target). Start postgres on it afterwards.
+func Restore(ctx context.Context, s Store, dir string, target time.Time, o RestoreOptions) (*BackupInfo, error) {
+	for _, v := range []string{o.Source, o.Self} {
+		if !commandSafe.MatchString(v) {
+			return nil, fmt.Errorf("%q cannot go into restore_command: letters, digits and . _ ~ / : - only", v)
+		}
+	}
+	if o.ID != "" {
+		if !restoreID.MatchString(o.ID) {
+			return nil, fmt.Errorf("restore ID %q: letters, digits, . _ - only, at most 63", o.ID)
+		}
+		if done, err := os.ReadFile(markerPath(dir)); err == nil && strings.TrimSpace(string(done)) == o.ID {
+			return nil, ErrRestored
+		}
+		if err := moveAside(dir, dir+".before-"+o.ID); err != nil {
+			return nil, err
+		}
+	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s is not empty: restore into an empty directory", dir)
 	}
@@ -36,33 +79,75 @@ func Restore(ctx context.Context, s Store, dir string, target time.Time, self st
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, err
 	}
-	r, err := s.Get(ctx, "base/"+chosen.ID+"/base.tar.zst")
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	zr, err := zstd.NewReader(r)
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	if err := untar(tar.NewReader(zr), dir); err != nil {
+	if err := extract(ctx, s, chosen.ID, dir); err != nil {
 		return nil, fmt.Errorf("extracting base backup %s: %w", chosen.ID, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "recovery.signal"), nil, 0o600); err != nil {
 		return nil, err
 	}
-	settings := fmt.Sprintf("\n# kubeship restore of base backup %s to %s\nrestore_command = '%s wal-fetch %%f %%p'\nrecovery_target_time = '%s'\nrecovery_target_action = 'promote'\n",
-		chosen.ID, target.UTC().Format(time.RFC3339Nano), self, target.UTC().Format("2006-01-02 15:04:05.999999-07"))
-	f, err := os.OpenFile(filepath.Join(dir, "postgresql.auto.conf"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
+	// Later lines win: a base backup taken after an earlier restore carries that restore's settings.
+	// The timeline is the backup's own: "latest" would follow any later branch found in the archive.
+	settings := fmt.Sprintf("\n# kubeship restore of base backup %s to %s\nrestore_command = '%s wal-fetch %%f %%p %s'\nrecovery_target_time = '%s'\nrecovery_target_timeline = 'current'\nrecovery_target_action = 'promote'\n",
+		chosen.ID, target.UTC().Format(time.RFC3339Nano), o.Self, o.Source, target.UTC().Format("2006-01-02 15:04:05.999999-07"))
+	if err := appendSynced(filepath.Join(dir, "postgresql.auto.conf"), settings); err != nil {
+		return nil, err
+	}
+	if o.ID != "" {
+		if err := replaceFile(markerPath(dir), []byte(o.ID+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return chosen, nil
+}
+
+// moveAside renames a non-empty dir to aside, keeping the data a restore replaces. When aside exists
+// already, an earlier attempt of the same restore moved the data there and stopped before its marker:
+// dir then holds that attempt's partial extraction, which is removed.
+func moveAside(dir, aside string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer f.Close()
-	if _, err := f.WriteString(settings); err != nil {
-		return nil, err
+	if _, err := os.Stat(aside); err == nil {
+		return os.RemoveAll(dir)
 	}
-	return chosen, f.Sync()
+	if err := os.Rename(dir, aside); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
+}
+
+func extract(ctx context.Context, s Store, id, dir string) error {
+	r, err := s.Get(ctx, "base/"+id+"/base.tar.zst")
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	zr, err := zstd.NewReader(r)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	return untar(tar.NewReader(zr), dir)
+}
+
+func appendSynced(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func untar(tr *tar.Reader, dir string) error {

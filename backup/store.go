@@ -79,24 +79,13 @@ func (s *fileStore) Put(_ context.Context, name string, r io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), ".partial-*")
+	tmp, err := writeTemp(filepath.Dir(dest), ".partial-*", r, 0o600)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, r); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
+	defer os.Remove(tmp)
 	// A hard link fails if dest exists: write-once even against a concurrent writer.
-	if err := os.Link(tmp.Name(), dest); err != nil {
+	if err := os.Link(tmp, dest); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return ErrExists
 		}

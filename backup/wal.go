@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 
 	"github.com/klauspost/compress/zstd"
@@ -114,9 +115,10 @@ func WalFetch(ctx context.Context, s Store, name, dest string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	tmp := dest + ".kubeship-partial"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	tmp, err := writeTemp(filepath.Dir(dest), ".kubeship-wal-*", bytes.NewReader(data), 0o600)
+	if err != nil {
 		return err
 	}
+	defer os.Remove(tmp)
 	return os.Rename(tmp, dest)
 }

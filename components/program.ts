@@ -15,6 +15,8 @@ export interface StackOutputs {
     namespace: pulumi.Output<string>;
     appUrl: pulumi.Output<string>;
     imageRef: pulumi.Output<string>;
+    /** Where Postgres archives, when backups are on: what a restore reads (`kubeship:postgres.restore.from`). */
+    postgresBackupUrl?: pulumi.Output<string>;
 }
 
 /** The app settings the workloads take: everything but how its image is made and where its edge is. */
@@ -23,7 +25,7 @@ function workloadSettings({ image: _image, build: _build, ingress: _ingress, ...
 }
 
 /** The Postgres settings the component takes: all but the backup's, which the environment wires. */
-function postgresSettings({ backup: _backup, ...rest }: Settings["postgres"]) {
+function postgresSettings({ backup: _backup, restore: _restore, ...rest }: Settings["postgres"]) {
     return rest;
 }
 
@@ -69,6 +71,7 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
             }).ref,
         rpoSeconds: postgres.backup.rpoSeconds,
         schedule: postgres.backup.schedule,
+        restore: postgres.restore,
     };
 
     const env = new Environment(
@@ -93,5 +96,6 @@ export function kubeship(settings: Settings = loadSettings()): StackOutputs {
         namespace: env.namespace,
         appUrl: env.app.url,
         imageRef,
+        postgresBackupUrl: env.backupUrl,
     };
 }

@@ -6,6 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { spacesRegion } from "../components/cluster/doks/backup";
+import { BACKUP_URL_SCHEMES } from "../components/config/clouds";
+import { restoreId } from "../components/workloads/backup";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { isSecretWrapper } from "../tools/render/mocks";
 import { overrideCloud } from "../tools/render/cloud-override";
@@ -178,6 +180,76 @@ describe("backups in the workloads", () => {
         assert.ok(!postgresContainer(off).args.some((a: string) => a.startsWith("archive")));
         assert.deepEqual(Object.keys(spec(one(off, "kubernetes:core/v1:Secret", "postgres")).stringData).sort(), ["password", "username"]);
         assert.doesNotMatch(postgresContainer(off).lifecycle.postStart.exec.command[2], /backup/);
+    });
+});
+
+describe("restoring to a point in time", () => {
+    const TIME = "2026-12-02T08:00:00Z";
+    const FROM = "file:///var/lib/kubeship-backup";
+    let restored: RunResult;
+    before(async () => {
+        restored = await local({ backup: { enabled: true, image: PGBACKUP }, restore: { from: FROM, time: TIME } });
+    });
+
+    it("names each restore by its time and a digest of its point, so a new point is a new restore", () => {
+        assert.match(restoreId({ from: FROM, time: TIME }), /^restore-20261202T080000Z-[0-9a-f]{8}$/);
+        assert.equal(restoreId({ from: FROM, time: TIME }), restoreId({ from: FROM, time: TIME }));
+        const others = [
+            { from: FROM, time: "2026-12-02T08:00:01Z" },
+            { from: `${FROM}/restore-x`, time: TIME },
+            { from: FROM, time: "2026-12-02T09:00:00+01:00" },
+        ].map(restoreId);
+        assert.equal(new Set([restoreId({ from: FROM, time: TIME }), ...others]).size, 4);
+        assert.match(others[2], /^restore-20261202T080000Z-/, "the name's time is UTC");
+    });
+
+    it("restores in an init container after pgbackup is installed, with the installed copy, once per volume, reading the archive it is given", () => {
+        const [install, restore, ...rest] = statefulSet(restored).initContainers;
+        assert.equal(install.name, "pgbackup-install");
+        assert.deepEqual(rest, []);
+        assert.equal(restore.name, "pgbackup-restore");
+        assert.equal(restore.image, PGBACKUP);
+        // restore_command names the path pgbackup runs from: the copy the postgres container has too.
+        assert.deepEqual(restore.command, ["/kubeship/bin/pgbackup"]);
+        assert.deepEqual(restore.args, ["restore", "/var/lib/postgresql/data/pgdata", TIME, restoreId({ from: FROM, time: TIME })]);
+        assert.equal(envOf(postgresContainer(restored)).PGDATA, restore.args[1], "the directory Postgres starts on");
+        assert.equal(envOf(restore).KUBESHIP_RESTORE_FROM, FROM);
+        assert.deepEqual(restore.securityContext, install.securityContext);
+        assert.equal(restore.securityContext.runAsNonRoot, true);
+        assert.deepEqual(
+            restore.volumeMounts.map((m: { name: string; mountPath: string; readOnly?: boolean }) => [m.name, m.mountPath, !!m.readOnly]),
+            [
+                ["pgbackup-bin", "/kubeship/bin", true],
+                ["data", "/var/lib/postgresql/data", false],
+                ["backup-store", "/var/lib/kubeship-backup", false],
+            ],
+        );
+        assert.ok(restore.resources.limits.memory, "bounded");
+    });
+
+    it("archives the restored server, and its base backups, to a location of its own in the store, which the stack outputs", () => {
+        const location = `${FROM}/${restoreId({ from: FROM, time: TIME })}`;
+        assert.equal(envOf(postgresContainer(restored)).KUBESHIP_BACKUP_URL, location);
+        assert.equal(envOf(cronJob(restored).jobTemplate.spec.template.spec.containers[0]).KUBESHIP_BACKUP_URL, location);
+        assert.equal(envOf(statefulSet(restored).initContainers[1]).KUBESHIP_BACKUP_URL, location);
+        assert.equal(restored.outputs.postgresBackupUrl.value, location);
+    });
+
+    it("gives every managed cloud's store a URL of the scheme its restores are checked against, and restores from another stack's bucket", async () => {
+        for (const cloud of ["gcp", "aws", "digitalocean"] as const) {
+            const url = (await prodOn(cloud)).outputs.postgresBackupUrl.value as string;
+            assert.match(url, new RegExp(`^${BACKUP_URL_SCHEMES[cloud]}://[a-z0-9.-]+/postgres$`), cloud);
+        }
+        assert.equal(
+            (await local({ backup: { enabled: true, image: PGBACKUP } })).outputs.postgresBackupUrl.value,
+            `${BACKUP_URL_SCHEMES.local}:///var/lib/kubeship-backup`,
+        );
+        const { config, secretKeys } = overrideCloud(readStackConfig("prod"), "gcp");
+        const from = "gs://acme-prod-backup-0a1b/postgres";
+        const postgres = { ...JSON.parse(config["kubeship:postgres"]), restore: { from, time: TIME } };
+        const fromProd = await runProgram({ stack: "staging", config: { ...config, "kubeship:postgres": JSON.stringify(postgres) }, secretKeys });
+        assert.match(fromProd.outputs.postgresBackupUrl.value as string, new RegExp(`^gs://[a-z0-9.-]+/postgres/${restoreId({ from, time: TIME })}$`));
+        assert.equal(envOf(statefulSet(fromProd).initContainers[1]).KUBESHIP_RESTORE_FROM, from);
     });
 });
 

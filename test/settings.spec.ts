@@ -81,6 +81,67 @@ describe("parseSettings", () => {
         );
     });
 
+    it("takes a point-in-time restore: an archive of the stack's own cloud and an RFC 3339 time, with backups on", () => {
+        const on = (restore: object, cloud = "local", backup: object = { enabled: true }) =>
+            parseSettings(
+                {
+                    ...base(NETWORKS),
+                    "kubeship:cloud": cloud,
+                    "kubeship:region": cloud === "gcp" ? "europe-west1" : "eu-west-1",
+                    "gcp:project": "p",
+                    "kubeship:postgres": JSON.stringify({ backup, restore }),
+                },
+                "staging",
+            ).postgres.restore;
+        assert.deepEqual(
+            { ...on({ from: "file:///var/lib/kubeship-backup", time: "2026-12-02T08:00:00Z" }) },
+            {
+                from: "file:///var/lib/kubeship-backup",
+                time: "2026-12-02T08:00:00Z",
+            },
+        );
+        assert.deepEqual(
+            { ...on({ from: "gs://acme-prod-backup-1a2b/postgres", time: "2026-12-02T09:10:11.123456+01:00" }, "gcp") },
+            {
+                from: "gs://acme-prod-backup-1a2b/postgres",
+                time: "2026-12-02T09:10:11.123456+01:00",
+            },
+        );
+        assert.equal(
+            on({ from: "s3://prod-backups/postgres/restore-20261202T080000Z-0a1b2c3d", time: "2026-12-02T08:00:00Z" }, "aws")?.from,
+            "s3://prod-backups/postgres/restore-20261202T080000Z-0a1b2c3d",
+        );
+        assert.equal(parseSettings(base(), "dev").postgres.restore, undefined);
+
+        const problems = (restore: object, cloud = "local", backup: object = { enabled: true }) => {
+            try {
+                on(restore, cloud, backup);
+            } catch (e) {
+                return (e instanceof ConfigErrors ? e.problems : [e as ConfigError]).map(p => [p.key, p.allowed]);
+            }
+            assert.fail("accepted");
+        };
+        // Every problem at once: a URL restore_command could not carry, a day that does not exist.
+        assert.deepEqual(
+            problems({ from: "file:///backups/it's", time: "2026-02-30T08:00:00Z" }).map(p => p[0]),
+            ["kubeship:postgres.restore.from", "kubeship:postgres.restore.time"],
+        );
+        assert.match(String(problems({ from: "gs://acme/postgres", time: "2026-12-02T08:00:00Z" }, "aws")[0][1]), /must be a s3:\/\/ URL/);
+        assert.match(String(problems({ from: "file:///x", time: "2026-12-02 08:00:00" })[0][1]), /RFC 3339 with its zone/);
+        assert.match(String(problems({ from: "file:///x", time: "2026-12-02T08:00:00" })[0][1]), /RFC 3339 with its zone/);
+        assert.deepEqual(problems({ time: "2026-12-02T08:00:00Z" }), [
+            ["kubeship:postgres.restore.from", "is required for a restore (see docs/runbooks.md, Restore to a point in time)"],
+        ]);
+        assert.match(
+            String(problems({ from: "file:///x", time: "2026-12-02T08:00:00Z" }, "local", { enabled: false })[0][1]),
+            /needs kubeship:postgres.backup.enabled/,
+        );
+        assert.deepEqual(
+            problems({ from: "file:///x", at: "2026-12-02T08:00:00Z" }).map(p => p[0]),
+            ["kubeship:postgres.restore.at", "kubeship:postgres.restore.time"],
+        );
+    });
+
     it("builds app/Dockerfile from the project root for linux/amd64 unless a prebuilt image is given", () => {
         const s = parseSettings({ "kubeship:cloud": "local" }, "dev");
         assert.equal(s.app.image, undefined);

@@ -321,7 +321,10 @@ describe("workloads", () => {
             // It waits for the server on TCP (the entrypoint's temporary init server listens on the socket
             // only, before POSTGRES_DB exists), then sets the password on the trusted socket.
             assert.match(hook[2], /if pg_isready -q -h 127\.0\.0\.1 /);
-            assert.match(hook[2], /\| psql .* -h \/var\/run\/postgresql /);
+            assert.match(hook[2], /^psql_local\(\) \{ psql .* -h \/var\/run\/postgresql .*\}$/m);
+            assert.match(hook[2], /\| psql_local -v user=/);
+            // After a restore the server is read-only until it promotes: the hook waits for that.
+            assert.match(hook[2], /SELECT pg_is_in_recovery\(\)/);
             assert.equal(hook[2].match(/exit 0/g)!.length, 1);
         });
 

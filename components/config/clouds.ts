@@ -89,5 +89,11 @@ export function nodePlatform(cloud: Cloud | undefined, nodeSize: string, hostArc
     return { platform: platform(hostArch === "arm64"), known: false };
 }
 
+/**
+ * The scheme of the backup store URL each cloud's layer provides (Cloud Storage, S3 and Spaces, a
+ * volume): a restore reads another archive of the same kind. test/backup.spec.ts holds the layers to it.
+ */
+export const BACKUP_URL_SCHEMES = { gcp: "gs", aws: "s3", digitalocean: "s3", kind: "file", local: "file" } as const satisfies Record<Cloud, string>;
+
 /** Retention periods CloudWatch Logs accepts (EKS control-plane logs). */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

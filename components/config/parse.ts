@@ -45,7 +45,7 @@ export function parseSettings(raw: RawConfig, stack: string, hostArch = "x64"): 
         protectData,
         cluster,
         app: parseApp(key("app"), raw[key("app")], problems, nodePlatform(cloud, cluster.nodeSize, hostArch)),
-        postgres: parsePostgres(key("postgres"), raw[key("postgres")], problems, cloud !== undefined && isManaged(cloud)),
+        postgres: parsePostgres(key("postgres"), raw[key("postgres")], problems, cloud),
         redis: parseRedis(key("redis"), raw[key("redis")], problems),
     };
     const own = cloud === undefined ? undefined : problems.check(() => cloudSettings(cloud, raw), undefined);

@@ -41,7 +41,7 @@ export const RESOURCE_KEYS = ["cpu", "memory", "cpuLimit", "memoryLimit"] as con
 /** The keys of each structured setting (`kubeship:app`, …) and of its nested maps. */
 export const SECTION_KEYS = {
     app: ["image", "build", "replicas", "port", "healthPath", "readyPath", ...RESOURCE_KEYS, "serviceType", "servicePort", "ingress", "autoscaling"],
-    postgres: ["image", "passwordVersion", "database", "user", "storageSize", "terminationGracePeriodSeconds", ...RESOURCE_KEYS, "backup"],
+    postgres: ["image", "passwordVersion", "database", "user", "storageSize", "terminationGracePeriodSeconds", ...RESOURCE_KEYS, "backup", "restore"],
     redis: ["image", "passwordVersion", "maxmemory", "maxmemoryPolicy", ...RESOURCE_KEYS],
     cluster: [
         "registry",
@@ -72,4 +72,5 @@ export const NESTED_KEYS = {
     ingress: ["host"],
     autoscaling: ["enabled", "maxReplicas", "targetCPUUtilization"],
     backup: ["enabled", "rpoSeconds", "schedule", "retentionDays", "image"],
+    restore: ["from", "time"],
 } as const;

@@ -3,7 +3,7 @@
  * reads its map field by field: an unset field takes its default from DEFAULTS, a set one is validated,
  * and every problem is recorded (not thrown) so that the whole config is checked in one go.
  */
-import { CLOUD_FACTS, CLOUDWATCH_RETENTION_DAYS, isManaged, type Cloud } from "./clouds";
+import { BACKUP_URL_SCHEMES, CLOUD_FACTS, CLOUDWATCH_RETENTION_DAYS, isManaged, type Cloud } from "./clouds";
 import { DEFAULTS, defaultDockerfile } from "./defaults";
 import { ConfigError, Problems } from "./errors";
 import { parseQuantity } from "./quantity";
@@ -182,11 +182,21 @@ function parseAutoscaling(s: Section, replicas: number, replicasKey: string): t.
     return { maxReplicas, targetCPUUtilization };
 }
 
-/** @param managed the stack is on a managed cloud, where backups are on unless turned off. */
-export function parsePostgres(key: string, value: v.Raw, problems: Problems, managed: boolean): t.PostgresSettings {
+/** @param cloud the stack's cloud: backups are on by default on the managed ones; a restore reads its kind of store. */
+export function parsePostgres(key: string, value: v.Raw, problems: Problems, cloud: Cloud | undefined): t.PostgresSettings {
     const d = DEFAULTS.postgres;
     const s = new Section(key, value, SECTION_KEYS.postgres, problems);
     const sizes = resources(s, d);
+    const backup = parseBackup(s.sub("backup", NESTED_KEYS.backup), cloud !== undefined && isManaged(cloud));
+    const restore = s.fields.restore === undefined ? undefined : parseRestore(s.sub("restore", NESTED_KEYS.restore), cloud);
+    s.require(["restore", "backup"], () => {
+        if (restore && !backup)
+            throw new ConfigError(
+                `${key}.restore`,
+                s.fields.restore,
+                `needs ${key}.backup.enabled: the restore runs with pgbackup and the restored server archives from its first write`,
+            );
+    });
     return {
         image: s.get("image", d.image, v.imageRef),
         passwordVersion: s.get("passwordVersion", d.passwordVersion, (k, x) => v.integer(k, x, 1)),
@@ -196,8 +206,21 @@ export function parsePostgres(key: string, value: v.Raw, problems: Problems, man
         terminationGracePeriodSeconds: s.get("terminationGracePeriodSeconds", d.terminationGracePeriodSeconds, (k, x) => v.integer(k, x, 30, 3600)),
         ...sizes,
         tuning: postgresMemory(parseQuantity(sizes.memoryLimit) ?? 0),
-        backup: parseBackup(s.sub("backup", NESTED_KEYS.backup), managed),
+        backup,
+        restore,
     };
+}
+
+function parseRestore(s: Section, cloud: Cloud | undefined): t.RestoreSettings | undefined {
+    const scheme = cloud && BACKUP_URL_SCHEMES[cloud];
+    const from = s.get("from", undefined, (k, x) => v.archiveUrl(k, x, scheme));
+    const time = s.get("time", undefined, v.pointInTime);
+    for (const [name, value] of Object.entries({ from, time }))
+        if (value === undefined && s.fields[name] === undefined)
+            s.problems.found.push(
+                new ConfigError(`${s.key}.${name}`, undefined, "is required for a restore (see docs/runbooks.md, Restore to a point in time)"),
+            );
+    return from === undefined || time === undefined ? undefined : { from, time };
 }
 
 function parseBackup(s: Section, managed: boolean): t.BackupSettings | undefined {

@@ -106,6 +106,20 @@ export interface PostgresSettings extends ContainerResources {
     tuning: PostgresMemory;
     /** Continuous archiving and base backups; undefined when `backup.enabled` is false. @default on for the managed clouds, see BackupSettings */
     backup?: BackupSettings;
+    /** Where this environment's data came from: a point-in-time restore, kept in the config while its data lives. @default none */
+    restore?: RestoreSettings;
+}
+
+/**
+ * A point-in-time restore into this environment's Postgres: the data directory is replaced (the old one
+ * kept beside it) by the archive `from` as of `time`, once; the restored server archives to a location
+ * of its own in this environment's store.
+ */
+export interface RestoreSettings {
+    /** The archive to restore from: the `postgresBackupUrl` output of this stack or another on the same cloud. */
+    from: string;
+    /** The point in time, RFC 3339 with a zone ("2026-12-02T08:00:00Z"). */
+    time: string;
 }
 
 /** Point-in-time recovery: WAL archived continuously and base backups on a schedule, to the cluster layer's store. */

@@ -6,6 +6,7 @@
  * (`PostgresBackup`): the ServiceAccount the cloud's identity is bound to, the store's keys, its volume
  * on kind and local, and the CronJob.
  */
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_SERVICE_ACCOUNT, type BackupStore } from "../cluster/contract";
@@ -57,8 +58,8 @@ export const HBA_MOUNT = "/etc/postgres-hba";
 /** What the Postgres pod needs to archive: merged into its StatefulSet by the Postgres component. */
 export interface ArchiveWiring {
     serviceAccountName: string;
-    /** Copies pgbackup into the pod. */
-    initContainer: Container;
+    /** Copies pgbackup into the pod, then restores into the data directory when a restore is configured. */
+    initContainers: Container[];
     /** Added to the postgres container's arguments. */
     args: string[];
     /** pgbackup's store, for `archive_command`. */
@@ -70,11 +71,38 @@ export interface ArchiveWiring {
 /** Where the volume store is mounted, and its URL. */
 const VOLUME_PATH = "/var/lib/kubeship-backup";
 
-/** Environment for pgbackup: the store's URL and settings, its keys from their Secret. */
-function storeEnv(store: BackupStore): pulumi.Input<EnvVar>[] {
-    if (store.kind === "volume") return [{ name: "KUBESHIP_BACKUP_URL", value: `file://${VOLUME_PATH}` }];
+/** A point-in-time restore: the archive read, and the time (RFC 3339). */
+export interface RestorePoint {
+    from: string;
+    time: string;
+}
+
+/**
+ * A restore's name: its target time and a digest of the whole point, so that a new point is a new
+ * restore. It names the restored server's archive location and the marker that makes the restore run
+ * once per volume.
+ */
+export function restoreId({ from, time }: RestorePoint): string {
+    const at = new Date(time).toISOString().replace(/[-:]|\.\d+/g, "");
+    return `restore-${at}-${createHash("sha256").update(`${from}@${time}`).digest("hex").slice(0, 8)}`;
+}
+
+/**
+ * Where this environment's server archives: the store itself, or after a restore a location of its own
+ * in it (`<store>/<restore id>`), empty when the restore starts, as CloudNativePG requires of a
+ * recovered cluster: the restored server's new timeline can never meet WAL or history files of the
+ * server it replaced, or of the environment it came from.
+ */
+export function archiveLocation(store: BackupStore, restore?: RestorePoint): pulumi.Output<string> {
+    const root = store.kind === "volume" ? pulumi.output(`file://${VOLUME_PATH}`) : pulumi.output(store.url);
+    return restore ? pulumi.interpolate`${root}/${restoreId(restore)}` : root;
+}
+
+/** Environment for pgbackup: the archive location, the store's settings, its keys from their Secret. */
+function storeEnv(store: BackupStore, location: pulumi.Input<string>): pulumi.Input<EnvVar>[] {
+    if (store.kind === "volume") return [{ name: "KUBESHIP_BACKUP_URL", value: location }];
     return [
-        { name: "KUBESHIP_BACKUP_URL", value: store.url },
+        { name: "KUBESHIP_BACKUP_URL", value: location },
         ...Object.entries(store.env).map(([name, value]) => ({ name, value })),
         ...Object.keys(store.credentials ?? {}).map(name => ({ name, valueFrom: { secretKeyRef: { name: CREDENTIALS_SECRET, key: name } } })),
     ];
@@ -88,22 +116,48 @@ function storeVolumes(store: BackupStore): { volumes: Volume[]; volumeMounts: Vo
     };
 }
 
-/** The pieces of the Postgres pod that archive to `store` with the pgbackup `image`. */
-export function archiveWiring(store: BackupStore, image: pulumi.Input<string>, rpoSeconds: number): ArchiveWiring {
+export interface ArchiveOptions {
+    /** Where the server archives (archiveLocation). */
+    location: pulumi.Input<string>;
+    /** `archive_timeout`, seconds. */
+    rpoSeconds: number;
+    /** Restore this point into the data directory before Postgres starts, once per volume. @default none */
+    restore?: RestorePoint;
+    /** Postgres' data volume, where it is mounted and PGDATA in it: a restore writes there. */
+    data: { volume: string; mountPath: string; pgdata: string };
+}
+
+/** The pieces of the Postgres pod that archive to `store` with the pgbackup `image` (and restore first, when asked). */
+export function archiveWiring(store: BackupStore, image: pulumi.Input<string>, o: ArchiveOptions): ArchiveWiring {
     const bin = { name: "pgbackup-bin", mountPath: PGBACKUP_BIN.slice(0, PGBACKUP_BIN.lastIndexOf("/")) };
     const volumes = storeVolumes(store);
+    const env = storeEnv(store, o.location);
+    const install: Container = {
+        name: "pgbackup-install",
+        image,
+        args: ["install", PGBACKUP_BIN],
+        securityContext: containerSecurity(UID),
+        resources: resources({ cpu: "10m", memory: "16Mi", cpuLimit: "100m", memoryLimit: "64Mi" }),
+        volumeMounts: [bin],
+    };
+    // The copy in the pod's volume runs the restore: restore_command names the path it runs from, which
+    // is where the postgres container finds pgbackup too. It restores once per volume (a marker beside
+    // PGDATA) and moves the data it replaces aside, to PGDATA.before-<restore id>.
+    const restore: Container | undefined = o.restore && {
+        name: "pgbackup-restore",
+        image,
+        command: [PGBACKUP_BIN],
+        args: ["restore", o.data.pgdata, o.restore.time, restoreId(o.restore)],
+        env: [...env, { name: "KUBESHIP_RESTORE_FROM", value: o.restore.from }],
+        securityContext: containerSecurity(UID),
+        resources: resources({ cpu: "100m", memory: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" }),
+        volumeMounts: [{ ...bin, readOnly: true }, { name: o.data.volume, mountPath: o.data.mountPath }, ...volumes.volumeMounts],
+    };
     return {
         serviceAccountName: BACKUP_SERVICE_ACCOUNT,
-        initContainer: {
-            name: "pgbackup-install",
-            image,
-            args: ["install", PGBACKUP_BIN],
-            securityContext: containerSecurity(UID),
-            resources: resources({ cpu: "10m", memory: "16Mi", cpuLimit: "100m", memoryLimit: "64Mi" }),
-            volumeMounts: [bin],
-        },
-        args: [...archiveSettings(rpoSeconds), "-c", `hba_file=${HBA_MOUNT}/pg_hba.conf`],
-        env: storeEnv(store),
+        initContainers: restore ? [install, restore] : [install],
+        args: [...archiveSettings(o.rpoSeconds), "-c", `hba_file=${HBA_MOUNT}/pg_hba.conf`],
+        env,
         volumes: [{ name: "pgbackup-bin", emptyDir: { sizeLimit: "64Mi" } }, { name: "hba", configMap: { name: HBA_CONFIG_MAP } }, ...volumes.volumes],
         volumeMounts: [{ ...bin, readOnly: true }, { name: "hba", mountPath: HBA_MOUNT, readOnly: true }, ...volumes.volumeMounts],
     };
@@ -116,6 +170,8 @@ export interface PostgresBackupArgs {
     namespace: pulumi.Input<string>;
     /** The cluster layer's store. */
     store: BackupStore;
+    /** Where base backups go: the server's archive location (archiveLocation). */
+    location: pulumi.Input<string>;
     /** The pgbackup image, digest-pinned. */
     image: pulumi.Input<string>;
     /** Base backups' schedule, five-field cron, UTC. */
@@ -223,7 +279,7 @@ export class PostgresBackup extends pulumi.ComponentResource {
                                             // No password in the arguments: libpq's PGPASSWORD, from the Secret.
                                             args: ["backup", `host=${host} port=${port} user=${BACKUP_ROLE}`],
                                             env: [
-                                                ...storeEnv(store),
+                                                ...storeEnv(store, args.location),
                                                 { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: args.postgres.secret, key: BACKUP_PASSWORD_KEY } } },
                                             ],
                                             resources: resources({ cpu: "100m", memory: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" }),

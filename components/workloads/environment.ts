@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupStore } from "../cluster/contract";
 import { App, AppArgs } from "./app";
-import { archiveWiring, PostgresBackup } from "./backup";
+import { archiveLocation, archiveWiring, PostgresBackup, type RestorePoint } from "./backup";
 import { Namespace } from "./namespace";
 import { NetworkPolicies } from "./network-policies";
 import { Postgres, POSTGRES_ENDPOINT, PostgresArgs } from "./postgres";
@@ -33,6 +33,8 @@ export interface EnvironmentArgs {
         rpoSeconds: number;
         /** Base backups' cron schedule, UTC. */
         schedule: string;
+        /** Restore this point into Postgres first, once per volume (see backup.ts). @default none */
+        restore?: RestorePoint;
     };
 }
 
@@ -46,6 +48,8 @@ export class Environment extends pulumi.ComponentResource {
     readonly postgres: Postgres;
     readonly redis: Redis;
     readonly backup?: PostgresBackup;
+    /** Where Postgres archives: the URL a restore of this environment reads (`from`). */
+    readonly backupUrl?: pulumi.Output<string>;
 
     constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:Environment", name, {}, opts);
@@ -58,6 +62,7 @@ export class Environment extends pulumi.ComponentResource {
 
         // The backup objects take plain names of Postgres' Service and Secret, so both are created at once.
         const backup = args.backup;
+        this.backupUrl = backup && archiveLocation(backup.store, backup.restore);
         this.backup =
             backup &&
             new PostgresBackup(
@@ -66,6 +71,7 @@ export class Environment extends pulumi.ComponentResource {
                     provider,
                     namespace: ns,
                     store: backup.store,
+                    location: this.backupUrl!,
                     image: backup.image,
                     schedule: backup.schedule,
                     postgres: POSTGRES_ENDPOINT,
@@ -74,7 +80,16 @@ export class Environment extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-        const archive = backup && this.backup && { wiring: archiveWiring(backup.store, backup.image, backup.rpoSeconds), dependsOn: this.backup.ready };
+        const archive = backup &&
+            this.backup && {
+                wiring: archiveWiring(backup.store, backup.image, {
+                    location: this.backupUrl!,
+                    rpoSeconds: backup.rpoSeconds,
+                    restore: backup.restore,
+                    data: Postgres.data,
+                }),
+                dependsOn: this.backup.ready,
+            };
         this.postgres = new Postgres(`${name}-postgres`, { ...args.postgres, provider, namespace: ns, protect: protectData, archive }, { parent: this });
         this.redis = new Redis(`${name}-redis`, { ...args.redis, provider, namespace: ns }, { parent: this });
 
@@ -116,6 +131,6 @@ export class Environment extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.registerOutputs({ namespace: this.namespace, appUrl: this.app.url });
+        this.registerOutputs({ namespace: this.namespace, appUrl: this.app.url, backupUrl: this.backupUrl });
     }
 }

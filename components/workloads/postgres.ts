@@ -59,6 +59,8 @@ const UID = 999; // the postgres user of the official Debian-based image
 export const POSTGRES_ENDPOINT = { host: "postgres", port: 5432, secret: "postgres" } as const;
 const PORT = POSTGRES_ENDPOINT.port;
 const DATA_MOUNT = "/var/lib/postgresql/data";
+// A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
+const PGDATA = `${DATA_MOUNT}/pgdata`;
 const SECRET_MOUNT = "/etc/postgres-secret";
 const SOCKET_DIR = "/var/run/postgresql";
 
@@ -72,7 +74,8 @@ const SOCKET_DIR = "/var/run/postgresql";
  * back-off, two minutes more for the first `pulumi up`). psql reads the password itself (`\set` with a
  * backquoted `cat`), so it is in no process's arguments, and `:'password'` quotes it. Any failure exits
  * 1 with a message: the kubelet then records it in a FailedPostStartHook event (`kubectl describe pod`)
- * and restarts the container, rather than Postgres running with a password the app does not have.
+ * and restarts the container, rather than Postgres running with a password the app does not have. After
+ * a restore the server is read-only until it reaches its target, so the hook waits for the end of recovery.
  */
 export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`, backupPasswordFile?: string): string {
     const readPassword = `'\\set password \`cat ${passwordFile}\`'`;
@@ -91,14 +94,26 @@ export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SEC
         ...[passwordFile, backupPasswordFile]
             .filter(file => file !== undefined)
             .map(file => `[ -s ${file} ] || { ${fail(`the password file ${file} is missing or empty`)}; }`),
-        "for attempt in $(seq 1 120); do",
+        // A server recovering a restore answers, read-only, until it promotes at the target: wait for
+        // that however long the replay takes (it is alive); wait at most 120 s for one that does not answer.
+        `psql_local() { psql -X -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"; }`,
+        'silent=0 state=""',
+        "while [ $silent -lt 120 ]; do",
         `  if pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then`,
-        `    printf '%s\\n' ${[readPassword, alterRole, ...backupRole].join(" ")} | psql -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v user="$POSTGRES_USER" && exit 0`,
-        `    ${fail("psql could not set the role's password from the Secret (its error is above)")}`,
+        `    state="$(psql_local -tA -c 'SELECT pg_is_in_recovery()' 2>&1)"`,
+        `    if [ "$state" = f ]; then`,
+        `      printf '%s\\n' ${[readPassword, alterRole, ...backupRole].join(" ")} | psql_local -v user="$POSTGRES_USER" && exit 0`,
+        `      ${fail("psql could not set the role's password from the Secret (its error is above)")}`,
+        "    fi",
+        // Recovering ("t") is progress; an error (no such database, say) counts like no answer.
+        `    [ "$state" = t ] || silent=$((silent + 1))`,
+        "  else",
+        "    silent=$((silent + 1))",
         "  fi",
         "  sleep 1",
         "done",
-        fail("Postgres did not answer on 127.0.0.1 within 120 s, so the role's password was not set from the Secret"),
+        `[ -z "$state" ] || echo "$state" >&2`,
+        fail("Postgres did not answer within 120 s, so the role's password was not set from the Secret"),
     ].join("\n");
 }
 
@@ -118,6 +133,8 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
     readonly password: pulumi.Output<string>;
     /** Pod labels, for NetworkPolicies (and, static, for what is created before the component). */
     static readonly selector = selector("postgres");
+    /** The data volume of the pod, where it is mounted, and the data directory in it. */
+    static readonly data = { volume: "data", mountPath: DATA_MOUNT, pgdata: PGDATA } as const;
     readonly selector = Postgres.selector;
     readonly statefulSet: k8s.apps.v1.StatefulSet;
 
@@ -175,7 +192,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                             ...hardenedPod(UID),
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
                             serviceAccountName: archive?.serviceAccountName,
-                            initContainers: archive && [archive.initContainer],
+                            initContainers: archive?.initContainers,
                             containers: [
                                 {
                                     name: "postgres",
@@ -188,8 +205,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                         { name: "POSTGRES_DB", value: this.database },
                                         { name: "POSTGRES_PASSWORD_FILE", value: `${SECRET_MOUNT}/password` },
                                         { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
-                                        // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
-                                        { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
+                                        { name: "PGDATA", value: PGDATA },
                                         ...(archive?.env ?? []),
                                     ],
                                     resources: resources(args),
@@ -199,7 +215,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                     livenessProbe: { ...pgIsReady("/var/run/postgresql"), periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
                                     lifecycle: { postStart: { exec: { command: ["sh", "-c", syncScript] } } },
                                     volumeMounts: [
-                                        { name: "data", mountPath: DATA_MOUNT },
+                                        { name: Postgres.data.volume, mountPath: DATA_MOUNT },
                                         { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },
                                         { name: "run", mountPath: "/var/run/postgresql" },
                                         { name: "tmp", mountPath: "/tmp" },
@@ -220,7 +236,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                     },
                     volumeClaimTemplates: [
                         {
-                            metadata: { name: "data", labels: labels("postgres") },
+                            metadata: { name: Postgres.data.volume, labels: labels("postgres") },
                             spec: {
                                 accessModes: ["ReadWriteOnce"],
                                 storageClassName: args.storageClassName,
