@@ -9,10 +9,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { archiveSettings, BACKUP_ROLE, PG_HBA } from "../../components/workloads/backup";
-import { passwordSyncScript } from "../../components/workloads/postgres";
+import { archiveSettings, archiveWiring, BACKUP_ROLE, PG_HBA, restoreId } from "../../components/workloads/backup";
+import { passwordSyncScript, Postgres } from "../../components/workloads/postgres";
 import { ensureTool } from "../../tools/build";
-import { freePort, postgresClientBin, postgresServerBin, PostgresServer, waitFor } from "../support/servers";
+import { freePort, postgresClientBin, postgresServerBin, PostgresServer, startProcess, waitFor } from "../support/servers";
 
 const pg = { user: "app", password: "Backup:Pw/1@#%", database: "app", initdbArgs: ["--auth-host=scram-sha-256"] };
 /** The backup role's generated password, as the Secret holds it. */
@@ -31,6 +31,9 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
     let tool: string;
     let server: PostgresServer | undefined;
     let restored: string | undefined;
+    /** The first test's archive, and its restore target: the point between the second and third writes. */
+    let store: string;
+    let target: string;
     const asRoot = process.getuid?.() === 0;
     /** Runs a command as the server's user (PostgreSQL refuses root), with `env`. */
     const asServerUser = (command: string, args: string[], env: Record<string, string>) =>
@@ -67,7 +70,7 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
     });
 
     it("archives WAL and a base backup as the program configures them, and restores to a point between two writes with exactly the rows before it", async () => {
-        const store = path.join(work, "store");
+        store = path.join(work, "store");
         fs.mkdirSync(store);
         chown(store);
         // The rendered pieces: the archiving settings and the client authentication file of the Postgres
@@ -117,7 +120,7 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
         assert.match(out, /^base backup \d{8}T\d{6}Z: [0-9A-F]+\/[0-9A-F]+ to [0-9A-F]+\/[0-9A-F]+ on timeline 1, \d+ bytes$/m);
 
         sql("INSERT INTO visits VALUES ('after-backup')");
-        const target = sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+        target = sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
         await new Promise(resolve => setTimeout(resolve, 1100));
         sql("INSERT INTO visits VALUES ('after-target')");
         const lastSegment = sql("SELECT pg_walfile_name(pg_current_wal_lsn())");
@@ -152,6 +155,87 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
         assert.equal(restoredPsql("SELECT string_agg(v, ',' ORDER BY v) FROM visits"), "after-backup,before-backup");
         assert.equal(sql("SELECT count(*) FROM visits"), "3", "the original server still has every row");
         console.error(`      [pitr] base backup ${backupMs} ms; restore to a point in time (extract, replay, promote) ${restoreMs} ms`);
+    });
+
+    it("restores the environment's own server in place as its init container does: the old data kept aside, a read-only recovery the password hook waits out, a new timeline archived apart, once per volume", async () => {
+        // The StatefulSet's rollout stops the pod; the init container then runs on its volume.
+        server!.halt();
+        const pgdata = server!.dataDir;
+        const point = { from: `file://${store}`, time: target };
+        const id = restoreId(point);
+        const location = `${point.from}/${id}`;
+        const init = archiveWiring({ kind: "volume", size: "1Gi" }, "pgbackup", { location, rpoSeconds: 60, restore: point, data: Postgres.data })
+            .initContainers[1];
+        const args = (init.args as string[]).map(a => (a === Postgres.data.pgdata ? pgdata : a));
+        assert.deepEqual(args, ["restore", pgdata, target, id], "the rendered arguments, PGDATA aside");
+        const restoreEnv = { KUBESHIP_BACKUP_URL: location, KUBESHIP_RESTORE_FROM: point.from };
+        let started = Date.now();
+        assert.match(asServerUser(tool, args, restoreEnv), new RegExp(`holds base backup \\d{8}T\\d{6}Z \\(ended [^)]+\\) from ${point.from}`));
+        assert.ok(fs.existsSync(path.join(`${pgdata}.before-${id}`, "PG_VERSION")), "the replaced data is kept beside PGDATA");
+        // Pause at the target instead of promoting, to watch the password hook wait for the end of recovery.
+        fs.appendFileSync(path.join(pgdata, "postgresql.auto.conf"), "recovery_target_action = 'pause'\n");
+
+        const port = await freePort();
+        const socket = path.join(work, "in-place");
+        fs.mkdirSync(socket);
+        chown(socket);
+        const hba = path.join(work, "pg_hba.conf");
+        const options = [`-p ${port} -k ${socket} -c listen_addresses=127.0.0.1`, ...asServerOptions([...archiveSettings(60, tool), "-c", `hba_file=${hba}`])];
+        asServerUser(path.join(postgresServerBin(), "pg_ctl"), ["-D", pgdata, "-l", path.join(work, "in-place.log"), "-w", "-o", options.join(" "), "start"], {
+            KUBESHIP_BACKUP_URL: location,
+        });
+        const sql = (q: string) =>
+            execFileSync(
+                path.join(postgresClientBin(), "psql"),
+                ["-h", "127.0.0.1", "-p", String(port), "-U", pg.user, "-d", pg.database, "-v", "ON_ERROR_STOP=1", "-tAc", q],
+                {
+                    encoding: "utf8",
+                    env: { ...process.env, PGPASSWORD: pg.password },
+                },
+            ).trim();
+        await waitFor("recovery to pause at the target", async () => (sql("SELECT pg_get_wal_replay_pause_state()") === "paused" ? true : undefined), 60_000);
+
+        const secrets = path.join(work, "secret");
+        const hookScript = passwordSyncScript(socket, path.join(secrets, "password"), path.join(secrets, "backup-password"));
+        const hook = startProcess("postStart", asRoot ? "runuser" : "sh", [...(asRoot ? ["-u", "postgres", "--", "sh"] : []), "-c", hookScript], {
+            ...process.env,
+            POSTGRES_USER: pg.user,
+            POSTGRES_DB: pg.database,
+            PGPORT: String(port),
+            PATH: `${postgresClientBin()}:${process.env.PATH}`,
+        });
+        await new Promise(resolve => setTimeout(resolve, 3000));
+        assert.equal(hook.child.exitCode, null, `the hook must wait while the server recovers: ${hook.output.join("\n")}`);
+        sql("SELECT pg_wal_replay_resume()");
+        assert.equal(await hook.exited, 0, hook.output.join("\n"));
+        const restoreMs = Date.now() - started;
+        assert.equal(sql("SELECT pg_is_in_recovery()"), "f");
+        assert.equal(sql("SELECT string_agg(v, ',' ORDER BY v) FROM visits"), "after-backup,before-backup");
+
+        // The restored server writes on a new timeline, archived to its own location; the store's root
+        // (the archive it came from) gets nothing of it.
+        sql("INSERT INTO visits VALUES ('after-restore')");
+        const segment = sql("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        assert.match(segment, /^00000002/, "a new timeline");
+        sql("SELECT pg_switch_wal()");
+        await waitFor("the restored server to archive its segment", async () =>
+            sql(`SELECT last_archived_wal >= '${segment}' FROM pg_stat_archiver`) === "t" ? true : undefined,
+        );
+        assert.equal(sql("SELECT failed_count FROM pg_stat_archiver"), "0");
+        const archived = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+        assert.ok(archived(path.join(store, id, "wal")).includes("00000002.history.zst"));
+        assert.ok(archived(path.join(store, id, "wal")).includes(`${segment}.zst`));
+        assert.deepEqual(
+            archived(path.join(store, "wal")).filter(f => f.startsWith("00000002")),
+            [],
+        );
+
+        // The pod restarts later: the same init container leaves the volume alone.
+        asServerUser(path.join(postgresServerBin(), "pg_ctl"), ["-D", pgdata, "-m", "fast", "-w", "stop"], {});
+        assert.match(asServerUser(tool, args, restoreEnv), new RegExp(`holds restore ${id} already: nothing to do`));
+        assert.equal(fs.readdirSync(`${pgdata}.before-${id}`).length > 0, true);
+        assert.ok(fs.existsSync(path.join(pgdata, "PG_VERSION")) && !fs.existsSync(path.join(pgdata, "recovery.signal")), "the restored, promoted data stays");
+        console.error(`      [pitr] in-place restore (init container, replay, promote, password hook) ${restoreMs} ms, including a 3 s pause at the target`);
     });
 
     it("fails the archiver loudly when the store cannot be written, and archives nothing half", async () => {

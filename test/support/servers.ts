@@ -121,6 +121,10 @@ export class PostgresServer {
     get socketDir(): string {
         return this.dir;
     }
+    /** The data directory (PGDATA). */
+    get dataDir(): string {
+        return path.join(this.dir, "data");
+    }
     private constructor(
         private readonly dir: string,
         private readonly bin: string,
@@ -179,12 +183,18 @@ export class PostgresServer {
         ).trim();
     }
 
-    stop(): void {
+    /** Stops the server (a fast shutdown, as Kubernetes' SIGTERM), keeping its files. */
+    halt(): void {
         try {
-            this.run("pg_ctl", ["-D", path.join(this.dir, "data"), "-m", "fast", "-w", "stop"]);
+            this.run("pg_ctl", ["-D", this.dataDir, "-m", "fast", "-w", "stop"]);
         } catch {
             // already stopped
         }
+    }
+
+    /** Stops the server and removes its files. */
+    stop(): void {
+        this.halt();
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
