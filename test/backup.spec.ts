@@ -244,12 +244,69 @@ describe("restoring to a point in time", () => {
             (await local({ backup: { enabled: true, image: PGBACKUP } })).outputs.postgresBackupUrl.value,
             `${BACKUP_URL_SCHEMES.local}:///var/lib/kubeship-backup`,
         );
-        const { config, secretKeys } = overrideCloud(readStackConfig("prod"), "gcp");
         const from = "gs://acme-prod-backup-0a1b/postgres";
-        const postgres = { ...JSON.parse(config["kubeship:postgres"]), restore: { from, time: TIME } };
-        const fromProd = await runProgram({ stack: "staging", config: { ...config, "kubeship:postgres": JSON.stringify(postgres) }, secretKeys });
+        const fromProd = await restoredFrom("gcp", from);
         assert.match(fromProd.outputs.postgresBackupUrl.value as string, new RegExp(`^gs://[a-z0-9.-]+/postgres/${restoreId({ from, time: TIME })}$`));
         assert.equal(envOf(statefulSet(fromProd).initContainers[1]).KUBESHIP_RESTORE_FROM, from);
+    });
+
+    /** The prod stack's settings on `cloud`, as another stack restoring `from`. */
+    async function restoredFrom(cloud: string, from: string): Promise<RunResult> {
+        const { config, secretKeys } = overrideCloud(readStackConfig("prod"), cloud);
+        const postgres = { ...JSON.parse(config["kubeship:postgres"]), restore: { from, time: TIME } };
+        return runProgram({ stack: "staging", config: { ...config, "kubeship:postgres": JSON.stringify(postgres) }, secretKeys });
+    }
+    /** Postgres starts after `grant`: the restore in its init container reads with it. */
+    const startsAfter = (r: RunResult, grant: { urn: string }) =>
+        assert.ok(dependencyClosure(r, one(r, "kubernetes:apps/v1:StatefulSet", "postgres").urn).has(grant.urn), "Postgres starts after the grant");
+
+    it("lets the archiving identity read the source archive on GKE: a conditional binding of its own, which removing the restore cannot confuse with the bucket's own", async () => {
+        const r = await restoredFrom("gcp", "gs://acme-prod-backups-0a1b/postgres");
+        const grant = one(r, "gcp:storage/bucketIAMMember:BucketIAMMember", "cluster-backups-restore-source");
+        const own = spec(one(r, "gcp:storage/bucketIAMMember:BucketIAMMember", "cluster-backups-objectViewer"));
+        assert.deepEqual(
+            { ...spec(grant), condition: { ...spec(grant).condition } },
+            {
+                bucket: "acme-prod-backups-0a1b",
+                role: "roles/storage.objectViewer",
+                member: own.member,
+                condition: {
+                    title: "kubeship-restore-source",
+                    description: "Read the archive a kubeship:postgres.restore reads",
+                    expression: 'resource.name.startsWith("projects/_/buckets/acme-prod-backups-0a1b")',
+                },
+            },
+        );
+        startsAfter(r, grant);
+        assert.equal(all(await prodOn("gcp"), "gcp:storage/bucketIAMMember:BucketIAMMember").filter(g => g.name.endsWith("restore-source")).length, 0);
+    });
+
+    it("lets the archiving role read the source archive on EKS: get under its prefix, list that prefix", async () => {
+        const r = await restoredFrom("aws", "s3://kubeship-backups-0a1b/postgres");
+        const grant = one(r, "aws:iam/rolePolicy:RolePolicy", "cluster-backups-restore-source");
+        assert.equal(spec(grant).role, spec(one(r, "aws:iam/rolePolicy:RolePolicy", "cluster-backups-access")).role);
+        assert.deepEqual(JSON.parse(spec(grant).policy).Statement, [
+            { Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::kubeship-backups-0a1b/postgres/*" },
+            {
+                Effect: "Allow",
+                Action: ["s3:ListBucket"],
+                Resource: "arn:aws:s3:::kubeship-backups-0a1b",
+                Condition: { StringLike: { "s3:prefix": "postgres/*" } },
+            },
+        ]);
+        startsAfter(r, grant);
+        assert.equal(all(await prodOn("aws"), "aws:iam/rolePolicy:RolePolicy").filter(g => g.name.endsWith("restore-source")).length, 0);
+    });
+
+    it("lets the archiver's Spaces key read another bucket it restores from, and adds nothing for its own", async () => {
+        const grants = (r: RunResult) => spec(one(r, "digitalocean:index/spacesKey:SpacesKey", "cluster-backups-key")).grants;
+        const r = await restoredFrom("digitalocean", "s3://acme-prod-backups-0a1b/postgres");
+        const own = spec(one(r, "digitalocean:index/spacesBucket:SpacesBucket")).name;
+        assert.deepEqual(grants(r), [
+            { bucket: own, permission: "readwrite" },
+            { bucket: "acme-prod-backups-0a1b", permission: "read" },
+        ]);
+        assert.deepEqual(grants(await restoredFrom("digitalocean", `s3://${own}/postgres`)), [{ bucket: own, permission: "readwrite" }]);
     });
 });
 

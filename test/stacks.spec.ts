@@ -116,8 +116,11 @@ for (const stack of stackNames()) {
             );
         });
 
-        it("exports cloud, clusterName, kubeconfig, namespace, appUrl and imageRef", () => {
-            assert.deepEqual(Object.keys(r.run.outputs).sort(), ["appUrl", "cloud", "clusterName", "imageRef", "kubeconfig", "namespace"]);
+        it("exports cloud, clusterName, kubeconfig, namespace, appUrl, imageRef and, with backups, postgresBackupUrl", () => {
+            assert.deepEqual(Object.keys(r.run.outputs).sort(), ["appUrl", "cloud", "clusterName", "imageRef", "kubeconfig", "namespace", "postgresBackupUrl"]);
+            const backups = JSON.parse(config["kubeship:postgres"] ?? "{}").backup?.enabled ?? isManaged(cloud as Cloud);
+            if (backups) assert.match(String(r.run.outputs.postgresBackupUrl.value), /^(gs|s3|file):\/\/\S+$/);
+            else assert.equal(r.run.outputs.postgresBackupUrl.value, undefined, "no backups, no archive");
             const prebuilt = JSON.parse(config["kubeship:app"]).image;
             if (prebuilt) assert.equal(r.run.outputs.imageRef.value, prebuilt);
             else assert.match(String(r.run.outputs.imageRef.value), /^[a-z0-9.:-]+\/[a-z0-9./_-]+@sha256:[0-9a-f]{64}$/, "built, pushed and pinned by digest");

@@ -96,6 +96,24 @@ export interface BackupBucketArgs {
      * archiving identity is write-once, and destroy empties and deletes the bucket.
      */
     lock: boolean;
+    /**
+     * The archive a restore reads (`kubeship:postgres.restore.from`): another environment's, or this
+     * one's. The archiving identity may read it, for as long as the restore is configured. @default none
+     */
+    restoreFrom?: ArchiveSource;
+}
+
+/** An archive in object storage, as a grant names it: its bucket and the key prefix under it. */
+export interface ArchiveSource {
+    bucket: string;
+    /** The keys' prefix, without slashes at either end ("postgres", "postgres/restore-…"). */
+    prefix: string;
+}
+
+/** The bucket and prefix of an archive URL (gs://bucket/prefix, s3://bucket/prefix), as config validated it. */
+export function archiveSource(url: string): ArchiveSource {
+    const { host, pathname } = new URL(url);
+    return { bucket: host, prefix: pathname.replace(/^\/+|\/+$/g, "") };
 }
 
 /** Archiving pods reach object storage over HTTPS on the internet, not the private ranges of the network. */
@@ -126,6 +144,7 @@ export function managedArgs(settings: SettingsOn<ManagedCloud>): ManagedClusterA
             namespace: settings.namespace,
             retentionDays: settings.postgres.backup.retentionDays,
             lock: settings.protectData,
+            restoreFrom: settings.postgres.restore && archiveSource(settings.postgres.restore.from),
         },
     };
 }

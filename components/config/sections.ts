@@ -3,7 +3,8 @@
  * reads its map field by field: an unset field takes its default from DEFAULTS, a set one is validated,
  * and every problem is recorded (not thrown) so that the whole config is checked in one go.
  */
-import { BACKUP_URL_SCHEMES, CLOUD_FACTS, CLOUDWATCH_RETENTION_DAYS, isManaged, type Cloud } from "./clouds";
+import { parseBackup, parseRestore } from "./backup";
+import { CLOUD_FACTS, CLOUDWATCH_RETENTION_DAYS, isManaged, type Cloud } from "./clouds";
 import { DEFAULTS, defaultDockerfile } from "./defaults";
 import { ConfigError, Problems } from "./errors";
 import { parseQuantity } from "./quantity";
@@ -209,30 +210,6 @@ export function parsePostgres(key: string, value: v.Raw, problems: Problems, clo
         backup,
         restore,
     };
-}
-
-function parseRestore(s: Section, cloud: Cloud | undefined): t.RestoreSettings | undefined {
-    const scheme = cloud && BACKUP_URL_SCHEMES[cloud];
-    const from = s.get("from", undefined, (k, x) => v.archiveUrl(k, x, scheme));
-    const time = s.get("time", undefined, v.pointInTime);
-    for (const [name, value] of Object.entries({ from, time }))
-        if (value === undefined && s.fields[name] === undefined)
-            s.problems.found.push(
-                new ConfigError(`${s.key}.${name}`, undefined, "is required for a restore (see docs/runbooks.md, Restore to a point in time)"),
-            );
-    return from === undefined || time === undefined ? undefined : { from, time };
-}
-
-function parseBackup(s: Section, managed: boolean): t.BackupSettings | undefined {
-    const d = DEFAULTS.postgres.backup;
-    const enabled = s.get("enabled", managed && d.enabledOnManagedClouds, v.boolean);
-    const settings: t.BackupSettings = {
-        rpoSeconds: s.get("rpoSeconds", d.rpoSeconds, (k, x) => v.integer(k, x, 60, 3600)),
-        schedule: s.get("schedule", d.schedule, v.cronSchedule),
-        retentionDays: s.get("retentionDays", d.retentionDays, (k, x) => v.integer(k, x, 1, 3650)),
-        image: s.get("image", undefined, v.imageRef),
-    };
-    return enabled ? settings : undefined;
 }
 
 /** Postgres' memory settings from its memory limit in bytes (DEFAULTS.postgres.memoryShares), in MiB. */

@@ -304,8 +304,8 @@ const workloads: Mutant[] = [
     {
         id: "pgdata-at-mount-root",
         file: `${W}/postgres.ts`,
-        find: '{ name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },',
-        replace: '{ name: "PGDATA", value: DATA_MOUNT },',
+        find: "const PGDATA = `${DATA_MOUNT}/pgdata`;",
+        replace: "const PGDATA = DATA_MOUNT;",
         defect: "initdb fails on fresh ext4 volumes (lost+found)",
     },
     {

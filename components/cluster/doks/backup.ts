@@ -64,7 +64,14 @@ export function backupBucket(
     );
     const key = new digitalocean.SpacesKey(
         `${name}-backups-key`,
-        { name: `${args.clusterName}-backups`, grants: [{ bucket: bucket.name, permission: "readwrite" }] },
+        {
+            name: `${args.clusterName}-backups`,
+            // And read on a restore's source archive, when that is another bucket (another stack's).
+            grants: bucket.name.apply(own => [
+                { bucket: own, permission: "readwrite" },
+                ...(args.restoreFrom && args.restoreFrom.bucket !== own ? [{ bucket: args.restoreFrom.bucket, permission: "read" }] : []),
+            ]),
+        },
         opts,
     );
     return {

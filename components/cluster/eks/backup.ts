@@ -9,7 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { BackupBucketArgs, OBJECT_STORAGE_EGRESS } from "../common";
+import { ArchiveSource, BackupBucketArgs, OBJECT_STORAGE_EGRESS } from "../common";
 import { BACKUP_SERVICE_ACCOUNT, ObjectBackupStore } from "../contract";
 import { assumeRolePolicy } from "./iam";
 
@@ -23,6 +23,18 @@ export function archiverPolicy(bucketArn: string): string {
         Statement: [
             { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: `${bucketArn}/*` },
             { Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn },
+        ],
+    });
+}
+
+/** Read access to a restore's source archive: its objects under the prefix, and listing them. */
+export function restoreSourcePolicy({ bucket, prefix }: ArchiveSource): string {
+    const arn = `arn:aws:s3:::${bucket}`;
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Effect: "Allow", Action: ["s3:GetObject"], Resource: `${arn}/${prefix ? `${prefix}/` : ""}*` },
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: arn, Condition: { StringLike: { "s3:prefix": `${prefix ? `${prefix}/` : ""}*` } } },
         ],
     });
 }
@@ -104,6 +116,11 @@ export function backupBucket(
     const role = new aws.iam.Role(`${name}-backups-role`, { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com") }, opts);
     new aws.iam.RolePolicy(`${name}-backups-access`, { role: role.id, policy: bucket.arn.apply(archiverPolicy) }, opts);
     new aws.s3.BucketPolicy(`${name}-backups-policy`, { ...of, policy: pulumi.all([bucket.arn, role.arn]).apply(([b, r]) => bucketPolicy(b, r)) }, opts);
+    // A restore reads its source archive with the same role: another stack's bucket in this account (one
+    // in another account must also allow the role in its bucket policy), or this one's (a second grant of
+    // what the role has, harmless).
+    const restoreSource =
+        args.restoreFrom && new aws.iam.RolePolicy(`${name}-backups-restore-source`, { role: role.id, policy: restoreSourcePolicy(args.restoreFrom) }, opts);
     const identity = new aws.eks.PodIdentityAssociation(
         `${name}-backups-identity`,
         { clusterName: args.cluster.name, namespace: args.namespace, serviceAccount: BACKUP_SERVICE_ACCOUNT, roleArn: role.arn },
@@ -120,6 +137,6 @@ export function backupBucket(
         url: pulumi.interpolate`s3://${bucket.bucket}/postgres`,
         env: { AWS_REGION: args.region },
         egress: [OBJECT_STORAGE_EGRESS, POD_IDENTITY_EGRESS],
-        dependsOn: [identity],
+        dependsOn: restoreSource ? [identity, restoreSource] : [identity],
     };
 }

@@ -58,6 +58,28 @@ export function backupBucket(
                 { ...opts, dependsOn: [args.cluster] },
             ),
     );
+    // A restore reads its source archive: another stack's bucket, or this one's. The binding carries a
+    // condition (true for every object of that bucket) so that it is a binding of its own, never the
+    // unconditional objectViewer above: removing the restore then cannot take this bucket's grant away.
+    const from = args.restoreFrom;
+    if (from) {
+        grants.push(
+            new gcp.storage.BucketIAMMember(
+                `${name}-backups-restore-source`,
+                {
+                    bucket: from.bucket,
+                    role: "roles/storage.objectViewer",
+                    member,
+                    condition: {
+                        title: "kubeship-restore-source",
+                        description: "Read the archive a kubeship:postgres.restore reads",
+                        expression: `resource.name.startsWith("projects/_/buckets/${from.bucket}")`,
+                    },
+                },
+                { ...opts, dependsOn: [args.cluster] },
+            ),
+        );
+    }
     return {
         kind: "object",
         url: pulumi.interpolate`gs://${bucket.name}/postgres`,
