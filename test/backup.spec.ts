@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { spacesRegion } from "../components/cluster/doks/backup";
 import { BACKUP_URL_SCHEMES } from "../components/config/clouds";
-import { restoreId } from "../components/workloads/backup";
+import { restoreId } from "../components/workloads/archive";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { isSecretWrapper } from "../tools/render/mocks";
 import { overrideCloud } from "../tools/render/cloud-override";

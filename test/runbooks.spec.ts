@@ -56,6 +56,7 @@ describe("runbooks", () => {
             /Scale/,
             /Rotate the database password/,
             /Check and tune backups/,
+            /Restore to a point in time/,
             /Upgrade the cluster/,
             /Switch clouds/,
             /Destroy safely/,
@@ -85,6 +86,13 @@ describe("runbooks", () => {
                     const image = spec(one(run, "kubernetes:apps/v1:Deployment", "app")).spec.template.spec.containers[0].image;
                     assert.match(image, /^[^@]+@sha256:[0-9a-f]{64}$/, "pinned to the digest");
                     assert.equal(run.registered.filter(r => r.name === "app-image").length, 0, "no build of the app while pinned");
+                }
+                const restoreFrom = mine.find(c => c.op === "set" && c.key === "kubeship:postgres.restore.from");
+                if (restoreFrom) {
+                    const init = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.initContainers;
+                    const restore = init.find((c: { name: string }) => c.name === "pgbackup-restore");
+                    assert.ok(restore, "the restore runs in Postgres' pod");
+                    assert.ok(restore.env.some((e: { name: string; value?: string }) => e.name === "KUBESHIP_RESTORE_FROM" && e.value === restoreFrom.value));
                 }
                 if (mine.some(c => c.op === "rm" && c.key === "kubeship:app.image")) {
                     assert.equal(run.registered.filter(r => r.name === "app-image").length, 1, "builds the app again once unpinned");

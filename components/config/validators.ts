@@ -245,32 +245,4 @@ export function localhostRegistry(key: string, value: Raw, why: string): string 
     return value as string;
 }
 
-/**
- * An archive's URL as pgbackup reads it and restore_command carries it (plain characters only):
- * gs://bucket/prefix, s3://bucket/prefix or file:///path, of `scheme` when given.
- */
-export function archiveUrl(key: string, value: Raw, scheme?: string): string {
-    const match =
-        typeof value === "string" ? /^(gs|s3):\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._~-]+)*$|^(file):\/\/(\/[A-Za-z0-9._~-]+)+$/.exec(value) : null;
-    const found = match?.[1] ?? match?.[3];
-    if (!found)
-        throw new ConfigError(
-            key,
-            value,
-            'must be an archive URL such as "gs://bucket/postgres", "s3://bucket/postgres" or "file:///path" (the postgresBackupUrl output of a stack)',
-        );
-    if (scheme !== undefined && found !== scheme)
-        throw new ConfigError(key, value, `must be a ${scheme}:// URL: this cloud's backups are there, and a restore reads an archive of its own cloud`);
-    return value as string;
-}
-
-/** A point in time, RFC 3339 with its zone, such as "2026-12-02T08:00:00Z". */
-export function pointInTime(key: string, value: Raw): string {
-    const m = typeof value === "string" ? /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/.exec(value) : null;
-    // Date.parse takes 30 February; a real calendar day is one that survives a round trip.
-    const ok = m !== null && !Number.isNaN(Date.parse(value as string)) && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDate() === +m[3];
-    if (!ok) throw new ConfigError(key, value, 'must be a point in time in RFC 3339 with its zone, such as "2026-12-02T08:00:00Z" (microseconds at most)');
-    return value as string;
-}
-
 export { cronSchedule } from "./cron";

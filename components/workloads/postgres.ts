@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseEndpoint } from "./app";
-import { ArchiveWiring, BACKUP_PASSWORD_KEY, BACKUP_ROLE } from "./backup";
+import { ArchiveWiring, BACKUP_PASSWORD_KEY, BACKUP_ROLE } from "./archive";
 import {
     containerSecurity,
     dataProtection,

@@ -78,9 +78,9 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         const res = await fetch(await appUrl(route), { method, signal: AbortSignal.timeout(10_000) });
         return { status: res.status, body: (await res.json()) as any };
     };
-    /** The visit count as Postgres holds it, read with psql from the host (the node may reach its pods). */
+    /** A query's answer from Postgres, with psql from the host (the node may reach its pods), as the app's role. */
     const postgresPassword = async () => Buffer.from((await get(`/api/v1/namespaces/${NS}/secrets/postgres`)).data.password, "base64").toString("utf8");
-    const countInPostgres = async (password?: string): Promise<number> => {
+    const query = async (sql: string, password?: string): Promise<string> => {
         const [pod] = (await pods("app.kubernetes.io/name=postgres")).filter(ready);
         // psql reads the password from a private password file: not in its arguments or environment.
         const passfile = path.join(clusterDir, "pgpass");
@@ -93,12 +93,25 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         const out = await new Promise<string>((resolve, reject) =>
             execFile(
                 psql,
-                ["-h", pod.status.podIP!, "-U", "app", "-d", "app", "-tAc", "SELECT count FROM kubeship_visits WHERE name = 'home'"],
+                ["-h", pod.status.podIP!, "-U", "app", "-d", "app", "-v", "ON_ERROR_STOP=1", "-tAc", sql],
                 { env: { ...process.env, PGPASSFILE: passfile, PGCONNECT_TIMEOUT: "5" } },
                 (e, stdout, stderr) => (e ? reject(new Error(`psql: ${stderr}`)) : resolve(stdout)),
             ),
         );
-        return Number(out.trim());
+        return out.trim();
+    };
+    /** The visit count as Postgres holds it. */
+    const countInPostgres = async (password?: string) => Number(await query("SELECT count FROM kubeship_visits WHERE name = 'home'", password));
+    /** Switches to a new WAL segment and waits until the archiver has stored the one holding every write so far. */
+    const archiveNow = async () => {
+        const segment = await query("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        await query("SELECT pg_switch_wal()");
+        await waitFor(
+            `the archiver to store ${segment}`,
+            async () => (await query(`SELECT last_archived_wal >= '${segment}' FROM pg_stat_archiver`)) === "t",
+            60_000,
+        );
+        assert.equal(await query("SELECT failed_count FROM pg_stat_archiver"), "0", "no archive failure");
     };
     /** The manifest digest each Ready app pod runs. */
     const appDigests = async () =>
@@ -124,6 +137,9 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
             ["kubeship:app.image", refs.app],
             ["kubeship:postgres.image", refs.postgres],
             ["kubeship:redis.image", refs.redis],
+            // Point-in-time recovery as on the managed clouds, to the local cluster's volume store.
+            ["kubeship:postgres.backup.enabled", "true"],
+            ["kubeship:postgres.backup.image", refs.pgbackup],
         ]) {
             await ws.configSet(key, value, { path: key.includes(".") });
         }
@@ -321,9 +337,73 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         assert.deepEqual((await json("/visits", "POST")).body, { visits: after + 1 });
     });
 
-    it("8. pulumi destroy: nothing of the stack is left on the node", async () => {
+    it("8. point-in-time restore: WAL archived, a base backup from the CronJob, the stack restored to a moment between two writes", async () => {
+        await archiveNow();
+        // A base backup now, as the runbook takes one: a Job from the CronJob's template.
+        const cron = await get(`/apis/batch/v1/namespaces/${NS}/cronjobs/postgres-base-backup`);
+        let started = Date.now();
+        const created = await api.request("POST", `/apis/batch/v1/namespaces/${NS}/jobs`, {
+            metadata: { name: "base-backup-drill" },
+            spec: cron.spec.jobTemplate.spec,
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        await waitFor("the base backup Job to succeed", async () => {
+            const status = (await get(`/apis/batch/v1/namespaces/${NS}/jobs/base-backup-drill`)).status;
+            if (status.failed) throw new Error(`the base backup Job failed: ${JSON.stringify(status)}`);
+            return status.succeeded === 1;
+        });
+        figure("8. base backup Job (created -> succeeded)", seconds(Date.now() - started));
+
+        await json("/visits", "POST");
+        const atTarget = await countInPostgres();
+        const target = await query(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+        await new Promise(resolve => setTimeout(resolve, 1100));
+        await json("/visits", "POST");
+        await json("/visits", "POST");
+        assert.equal(await countInPostgres(), atTarget + 2);
+        await archiveNow();
+
+        const oldPostgres = (await pods("app.kubernetes.io/name=postgres"))[0].metadata.uid;
+        await ws.configSet("kubeship:postgres.restore.from", "file:///var/lib/kubeship-backup", { path: true });
+        await ws.configSet("kubeship:postgres.restore.time", target, { path: true });
+        started = Date.now();
+        const run = await ws.ok(["up", "--yes", "--skip-preview"]);
+        figure("8. pulumi up (restore)", seconds(run.ms));
+        await waitFor(
+            "the restored Postgres to reach the target and promote",
+            async () => {
+                const [pod] = await pods("app.kubernetes.io/name=postgres");
+                if (!pod || pod.metadata.uid === oldPostgres || !ready(pod)) return false;
+                return (await query("SELECT NOT pg_is_in_recovery()").catch(() => "")) === "t";
+            },
+            600_000,
+        );
+        figure("8. restore: pulumi up started -> Postgres writable again", seconds(Date.now() - started));
+        assert.equal(await countInPostgres(), atTarget, "exactly the visits before the target");
+        const [restored] = await pods("app.kubernetes.io/name=postgres");
+        assert.deepEqual(
+            restored.status.containerStatuses!.map(c => [c.name, c.restartCount]),
+            [["postgres", 0]],
+            "no restart: the postStart hook waited for the end of recovery",
+        );
+        await waitFor("every app pod Ready again", async () => {
+            const app = await pods("app.kubernetes.io/name=app");
+            return app.length > 0 && app.every(ready);
+        });
+        await waitFor("the app's Service to answer /ready", async () => (await json("/ready").catch(() => undefined))?.status === 200);
+        figure("8. restore: pulumi up started -> app serving again", seconds(Date.now() - started));
+        // Redis still caches the count from before the restore; a visit refreshes it from Postgres.
+        assert.deepEqual((await json("/visits", "POST")).body, { visits: atTarget + 1 });
+
+        // The restored server archives, to its own location, which the stack now outputs.
+        const location = (await ws.ok(["stack", "output", "postgresBackupUrl"])).stdout.trim();
+        assert.match(location, /^file:\/\/\/var\/lib\/kubeship-backup\/restore-\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+        await archiveNow();
+    });
+
+    it("9. pulumi destroy: nothing of the stack is left on the node", async () => {
         const run = await ws.ok(["destroy", "--yes", "--skip-preview"]);
-        figure("8. pulumi destroy", seconds(run.ms));
+        figure("9. pulumi destroy", seconds(run.ms));
         await waitFor("the namespace to be gone", async () => (await api.get(`/api/v1/namespaces/${NS}`)).status === 404);
         await waitFor("the node to run no pod", async () => {
             const all = (await get<{ items: Pod[] }>(`/api/v1/pods?fieldSelector=spec.nodeName=${cluster.node!.name}`)).items;

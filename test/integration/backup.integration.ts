@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { archiveSettings, archiveWiring, BACKUP_ROLE, PG_HBA, restoreId } from "../../components/workloads/backup";
+import { archiveSettings, archiveWiring, BACKUP_ROLE, PG_HBA, restoreId } from "../../components/workloads/archive";
 import { passwordSyncScript, Postgres } from "../../components/workloads/postgres";
 import { ensureTool } from "../../tools/build";
 import { freePort, postgresClientBin, postgresServerBin, PostgresServer, startProcess, waitFor } from "../support/servers";

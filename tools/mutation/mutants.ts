@@ -1649,7 +1649,7 @@ const platform: Mutant[] = [
 const backups: Mutant[] = [
     {
         id: "backup-off-on-managed-clouds",
-        file: `${K}/sections.ts`,
+        file: `${K}/backup.ts`,
         find: "managed && d.enabledOnManagedClouds",
         replace: "false",
         defect: "staging and prod run without backups unless someone remembers to turn them on",
@@ -1663,7 +1663,7 @@ const backups: Mutant[] = [
     },
     {
         id: "backup-no-archive-timeout",
-        file: `${W}/backup.ts`,
+        file: `${W}/archive.ts`,
         find: '"-c", `archive_timeout=${rpoSeconds}`, ',
         replace: "",
         defect: "a quiet server keeps its last writes in an unfinished WAL segment for hours: the RPO is not met",
@@ -1684,7 +1684,7 @@ const backups: Mutant[] = [
     },
     {
         id: "backup-hba-replication-for-all",
-        file: `${W}/backup.ts`,
+        file: `${W}/archive.ts`,
         find: "`host  replication ${BACKUP_ROLE}      all     scram-sha-256`",
         replace: "`host  replication all         all     scram-sha-256`",
         defect: "every role, the app's included, may stream the whole database over replication",
@@ -1727,8 +1727,8 @@ const backups: Mutant[] = [
     {
         id: "gcs-grant-before-pool",
         file: `${C}/gke/backup.ts`,
-        find: "{ ...opts, dependsOn: [args.cluster] }",
-        replace: "opts",
+        find: "const afterPool = { ...opts, dependsOn: [args.cluster] };",
+        replace: "const afterPool = opts;",
         defect: "on a fresh project the bucket grant names a Workload Identity pool that does not exist yet: the first up fails",
     },
     {
@@ -1790,8 +1790,8 @@ const backups: Mutant[] = [
     {
         id: "spaces-key-full-access",
         file: `${C}/doks/backup.ts`,
-        find: 'grants: [{ bucket: bucket.name, permission: "readwrite" }]',
-        replace: 'grants: [{ bucket: "", permission: "fullaccess" }]',
+        find: '{ bucket: own, permission: "readwrite" },',
+        replace: '{ bucket: "", permission: "fullaccess" },',
         defect: "the key in the namespace's Secret opens every bucket of the account",
     },
     {
@@ -1800,6 +1800,27 @@ const backups: Mutant[] = [
         find: "versioning: { enabled: true },",
         replace: "versioning: { enabled: false },",
         defect: "an object deleted with the archiving key is gone at once",
+    },
+    {
+        id: "restore-archives-into-its-source",
+        file: `${W}/archive.ts`,
+        find: "return restore ? pulumi.interpolate`${root}/${restoreId(restore)}` : root;",
+        replace: "return root;",
+        defect: "a restored server archives its new timeline among the old server's files: a history file that exists already stops archiving, and later restores may follow the wrong branch",
+    },
+    {
+        id: "restore-before-install",
+        file: `${W}/archive.ts`,
+        find: "initContainers: restore ? [install, restore] : [install],",
+        replace: "initContainers: restore ? [restore, install] : [install],",
+        defect: "the restore runs the pgbackup copy before it is installed: the pod never starts",
+    },
+    {
+        id: "restore-source-any-object",
+        file: `${C}/eks/backup.ts`,
+        find: 'Resource: `${arn}/${prefix ? `${prefix}/` : ""}*`',
+        replace: 'Resource: "*"',
+        defect: "a restored staging can read every object of every bucket in the account",
     },
 ];
 

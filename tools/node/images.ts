@@ -1,8 +1,9 @@
 /**
  * The real node's images, built here with podman and no registry but the package registries: a Debian
  * root filesystem (debootstrap), the Node 24 base the app's Dockerfile takes as NODE_IMAGE, the app from
- * `app/Dockerfile` unchanged, stand-ins for the official postgres and redis images from Debian's packages
- * (tools/node/images/*), and the sandbox image from kubeship's pause. Each is tagged with a key of its
+ * `app/Dockerfile` unchanged, pgbackup from `backup/Dockerfile` unchanged (with this machine's Go as
+ * GO_IMAGE and its module cache), stand-ins for the official postgres and redis images from Debian's
+ * packages (tools/node/images/*), and the sandbox image from kubeship's pause. Each is tagged with a key of its
  * inputs, so a later run reuses what podman already holds; each is saved as an OCI archive that the node
  * imports into containerd.
  */
@@ -35,6 +36,8 @@ export interface NodeImages {
     /** The app, and a second build of it that differs only by a label: a new digest to roll out. */
     app: BuiltImage;
     appNext: BuiltImage;
+    /** pgbackup, for the Postgres pod's archiving and restore and the base-backup Job. */
+    pgbackup: BuiltImage;
 }
 
 function run(command: string, args: string[], opts: { cwd?: string; log?: Log; timeoutMs?: number } = {}): Promise<string> {
@@ -172,6 +175,8 @@ export async function buildImages(pauseBinary: string, log: Log): Promise<NodeIm
     await podman(["build", "--network", "host", "-t", app, ...appArgs, ROOT], { log });
     await podman(["build", "--network", "host", "-t", appNext, "--label", "dev.kubeship.e2e=next", ...appArgs, ROOT], { log });
 
+    const pgbackup = await pgbackupImage(base, ca, log);
+
     // The app's archives change with every source change: saved anew each run.
     for (const ref of [app, appNext]) fs.rmSync(archiveFile(ref), { force: true });
     return {
@@ -180,5 +185,29 @@ export async function buildImages(pauseBinary: string, log: Log): Promise<NodeIm
         redis: await archive(redis, log),
         app: await archive(app, log),
         appNext: await archive(appNext, log),
+        pgbackup: await archive(pgbackup, log),
     };
+}
+
+/**
+ * pgbackup from backup/Dockerfile, unchanged but for GO_IMAGE: a Go image made of this machine's Go. The
+ * build mounts the machine's module cache, where the pgbackup tool's build put the modules, and reaches
+ * no network. Tagged by the sources' key, so an unchanged tool is not rebuilt.
+ */
+async function pgbackupImage(base: string, ca: string, log: Log): Promise<string> {
+    // The Go that builds the tools (on PATH, as for tools/builder.ts), and its module cache, filled for
+    // backup/ here (the Go module proxy, or nothing when the cache has it).
+    const go = JSON.parse(await run("go", ["env", "-json", "GOROOT", "GOMODCACHE", "GOVERSION"], {})) as Record<string, string>;
+    const sources = path.join(ROOT, "backup");
+    await run("go", ["mod", "download"], { cwd: sources, log });
+    const version = go.GOVERSION;
+    const root = go.GOROOT;
+    const goImage = `localhost/kubeship-go:${version}-${key([base, ...folderParts("go"), version])}`;
+    if (!(await exists(goImage))) await build(goImage, context("go", { go: root, "ca-certificates.crt": ca }), ["--build-arg", `BASE=${base}`], log);
+    const files = fs.readdirSync(sources).sort();
+    const ref = `localhost/kubeship-pgbackup:${key([goImage, ...files.flatMap(f => [Buffer.from(f), fs.readFileSync(path.join(sources, f))])])}`;
+    if (!(await exists(ref))) {
+        await podman(["build", "--network", "none", "-v", `${go.GOMODCACHE}:/go/pkg/mod`, "--build-arg", `GO_IMAGE=${goImage}`, "-t", ref, sources], { log });
+    }
+    return ref;
 }

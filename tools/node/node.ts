@@ -22,6 +22,7 @@ export interface NodeImageRefs {
     appNext: string;
     postgres: string;
     redis: string;
+    pgbackup: string;
 }
 
 /** What `stopNode` needs to undo the node's changes. */
@@ -49,9 +50,9 @@ async function importImages(socket: string, images: NodeImages, log: Log): Promi
         refs[role] = byDigest;
         log(`image ${byDigest}`);
     }
-    const { app, appNext, postgres, redis } = refs;
-    if (!app || !appNext || !postgres || !redis) throw new Error("an image is missing from the node's set");
-    return { app, appNext, postgres, redis };
+    const { app, appNext, postgres, redis, pgbackup } = refs;
+    if (!app || !appNext || !postgres || !redis || !pgbackup) throw new Error("an image is missing from the node's set");
+    return { app, appNext, postgres, redis, pgbackup };
 }
 
 export interface NodeStart {
@@ -81,7 +82,12 @@ export async function startNode(o: NodeStart): Promise<NodeState> {
         cleanHost(p.dir, undefined, path.join(o.bin, "kube-proxy"), o.log);
     }
     for (const dir of [p.containerdRoot, p.containerdState, p.cniConf, p.cniData, p.kubeletRoot, p.podLogs, p.volumes]) fs.mkdirSync(dir, { recursive: true });
-    const state: NodeState = { name: NODE_NAME, ip: NODE_NET.nodeIp, images: { app: "", appNext: "", postgres: "", redis: "" }, before: hostBefore() };
+    const state: NodeState = {
+        name: NODE_NAME,
+        ip: NODE_NET.nodeIp,
+        images: { app: "", appNext: "", postgres: "", redis: "", pgbackup: "" },
+        before: hostBefore(),
+    };
     o.save(state);
     const check = () => checkAlive(o.dir, o.pids);
     const start = (name: string, argv: string[]) => {

@@ -50,13 +50,9 @@ export function backupBucket(
     const projectNumber = gcp.organizations.getProjectOutput({ projectId: args.project }, opts).number;
     const member = workloadPrincipal(projectNumber, args.project, args.namespace, BACKUP_SERVICE_ACCOUNT);
     // The principal's pool, <project>.svc.id.goog, exists once a cluster with Workload Identity does: IAM refuses it before.
+    const afterPool = { ...opts, dependsOn: [args.cluster] };
     const grants = ["objectCreator", "objectViewer"].map(
-        role =>
-            new gcp.storage.BucketIAMMember(
-                `${name}-backups-${role}`,
-                { bucket: bucket.name, role: `roles/storage.${role}`, member },
-                { ...opts, dependsOn: [args.cluster] },
-            ),
+        role => new gcp.storage.BucketIAMMember(`${name}-backups-${role}`, { bucket: bucket.name, role: `roles/storage.${role}`, member }, afterPool),
     );
     // A restore reads its source archive: another stack's bucket, or this one's. The binding carries a
     // condition (true for every object of that bucket) so that it is a binding of its own, never the
@@ -76,7 +72,7 @@ export function backupBucket(
                         expression: `resource.name.startsWith("projects/_/buckets/${from.bucket}")`,
                     },
                 },
-                { ...opts, dependsOn: [args.cluster] },
+                afterPool,
             ),
         );
     }
