@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseEndpoint } from "./app";
-import { ArchiveWiring, BACKUP_PASSWORD_KEY, BACKUP_ROLE } from "./archive";
+import { ArchiveWiring, BACKUP_PASSWORD_KEY } from "./archive";
 import {
     containerSecurity,
     dataProtection,
@@ -15,6 +15,7 @@ import {
     selector,
     templateMeta,
 } from "./common";
+import { passwordSyncScript, SECRET_MOUNT, SOCKET_DIR } from "./postgres-hook";
 
 /** Postgres arguments, resolved (the config parser applies the defaults), with the container's sizes. */
 export interface PostgresArgs extends ResourceSizes {
@@ -61,61 +62,6 @@ const PORT = POSTGRES_ENDPOINT.port;
 const DATA_MOUNT = "/var/lib/postgresql/data";
 // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
 const PGDATA = `${DATA_MOUNT}/pgdata`;
-const SECRET_MOUNT = "/etc/postgres-secret";
-const SOCKET_DIR = "/var/run/postgresql";
-
-/**
- * The container's postStart hook: once the server answers, set the role's password to the one in the
- * mounted Secret. initdb only reads the password on an empty volume; this makes a rotated password take
- * effect at the next start. It waits for the server on TCP, then talks to it on the local socket (trusted,
- * so the role's old password is not needed): on an empty volume the image's entrypoint first runs a
- * temporary server on the socket only, before it has created POSTGRES_DB, and a hook that took that
- * server for the real one failed the first start (seen on the real-node suite: a restart and a crash
- * back-off, two minutes more for the first `pulumi up`). psql reads the password itself (`\set` with a
- * backquoted `cat`), so it is in no process's arguments, and `:'password'` quotes it. Any failure exits
- * 1 with a message: the kubelet then records it in a FailedPostStartHook event (`kubectl describe pod`)
- * and restarts the container, rather than Postgres running with a password the app does not have. After
- * a restore the server is read-only until it reaches its target, so the hook waits for the end of recovery.
- */
-export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`, backupPasswordFile?: string): string {
-    const readPassword = `'\\set password \`cat ${passwordFile}\`'`;
-    const alterRole = String.raw`"ALTER ROLE :\"user\" WITH PASSWORD :'password';"`;
-    // With archiving, the same session keeps the replication role of base backups: created once, its
-    // password (and nothing but REPLICATION and LOGIN) set at every start.
-    const backupRole = backupPasswordFile
-        ? [
-              `'\\set backup_password \`cat ${backupPasswordFile}\`'`,
-              `"SELECT 'CREATE ROLE ${BACKUP_ROLE}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${BACKUP_ROLE}')\\gexec"`,
-              `"ALTER ROLE ${BACKUP_ROLE} WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'backup_password';"`,
-          ]
-        : [];
-    const fail = (message: string) => `echo "kubeship: ${message}" >&2; exit 1`;
-    return [
-        ...[passwordFile, backupPasswordFile]
-            .filter(file => file !== undefined)
-            .map(file => `[ -s ${file} ] || { ${fail(`the password file ${file} is missing or empty`)}; }`),
-        // A server recovering a restore answers, read-only, until it promotes at the target: wait for
-        // that however long the replay takes (it is alive); wait at most 120 s for one that does not answer.
-        `psql_local() { psql -X -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"; }`,
-        'silent=0 state=""',
-        "while [ $silent -lt 120 ]; do",
-        `  if pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then`,
-        `    state="$(psql_local -tA -c 'SELECT pg_is_in_recovery()' 2>&1)"`,
-        `    if [ "$state" = f ]; then`,
-        `      printf '%s\\n' ${[readPassword, alterRole, ...backupRole].join(" ")} | psql_local -v user="$POSTGRES_USER" && exit 0`,
-        `      ${fail("psql could not set the role's password from the Secret (its error is above)")}`,
-        "    fi",
-        // Recovering ("t") is progress; an error (no such database, say) counts like no answer.
-        `    [ "$state" = t ] || silent=$((silent + 1))`,
-        "  else",
-        "    silent=$((silent + 1))",
-        "  fi",
-        "  sleep 1",
-        "done",
-        `[ -z "$state" ] || echo "$state" >&2`,
-        fail("Postgres did not answer within 120 s, so the role's password was not set from the Secret"),
-    ].join("\n");
-}
 
 /** Postgres as a single-replica StatefulSet with a volume, a headless Service and a generated password. */
 /** The server's memory settings, as `postgres` command-line options. */
@@ -217,7 +163,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                     volumeMounts: [
                                         { name: Postgres.data.volume, mountPath: DATA_MOUNT },
                                         { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },
-                                        { name: "run", mountPath: "/var/run/postgresql" },
+                                        { name: "run", mountPath: SOCKET_DIR },
                                         { name: "tmp", mountPath: "/tmp" },
                                         { name: "shm", mountPath: "/dev/shm" },
                                         ...(archive?.volumeMounts ?? []),

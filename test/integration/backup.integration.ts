@@ -10,7 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { archiveSettings, archiveWiring, BACKUP_ROLE, PG_HBA, restoreId } from "../../components/workloads/archive";
-import { passwordSyncScript, Postgres } from "../../components/workloads/postgres";
+import { Postgres } from "../../components/workloads/postgres";
+import { passwordSyncScript } from "../../components/workloads/postgres-hook";
 import { ensureTool } from "../../tools/build";
 import { freePort, postgresClientBin, postgresServerBin, PostgresServer, startProcess, waitFor } from "../support/servers";
 

@@ -359,7 +359,7 @@ const workloads: Mutant[] = [
     },
     {
         id: "postgres-hook-takes-init-server",
-        file: `${W}/postgres.ts`,
+        file: `${W}/postgres-hook.ts`,
         find: "`  if pg_isready -q -h 127.0.0.1 -U",
         replace: "`  if pg_isready -q -h ${socketDir} -U",
         defect: "the password hook takes the entrypoint's temporary init server (socket only, before POSTGRES_DB exists) for the real one and fails the first start",
@@ -1449,14 +1449,14 @@ const platform: Mutant[] = [
     },
     {
         id: "password-hook-fails-quietly",
-        file: `${W}/postgres.ts`,
+        file: `${W}/postgres-hook.ts`,
         find: 'const fail = (message: string) => `echo "kubeship: ${message}" >&2; exit 1`;',
         replace: 'const fail = (message: string) => `echo "kubeship: ${message}" >&2`;',
         defect: "a password that could not be set goes unnoticed: the hook succeeds and the app cannot log in",
     },
     {
         id: "password-hook-in-args",
-        file: `${W}/postgres.ts`,
+        file: `${W}/postgres-hook.ts`,
         find: "const readPassword = `'\\\\set password \\`cat ${passwordFile}\\`'`;",
         replace: "const readPassword = `'\\\\set password ' \"$(cat ${passwordFile})\"`;",
         defect: "the password is in the process list of the Postgres container (ps, /proc) while the hook runs",
@@ -1670,7 +1670,7 @@ const backups: Mutant[] = [
     },
     {
         id: "backup-role-superuser",
-        file: `${W}/postgres.ts`,
+        file: `${W}/postgres-hook.ts`,
         find: "LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE",
         replace: "LOGIN REPLICATION SUPERUSER",
         defect: "the base-backup password, stored in a second Secret key, opens every table",
