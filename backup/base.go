@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -39,6 +40,30 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ConnectPatience is how long Backup keeps trying to reach a server that does not answer: a Job's pod
+// can start before the cluster's NetworkPolicy engine lets it through (its address is new), or while
+// Postgres restarts. A server that answers and refuses (a wrong password, pg_hba) fails at once.
+var ConnectPatience = 60 * time.Second
+
+func connect(ctx context.Context, cfg *pgconn.Config, patience time.Duration) (*pgconn.PgConn, error) {
+	deadline := time.Now().Add(patience)
+	for wait := 500 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		conn, err := pgconn.ConnectConfig(ctx, cfg)
+		var refused *pgconn.PgError
+		left := time.Until(deadline)
+		if err == nil || errors.As(err, &refused) || left <= 0 {
+			return conn, err
+		}
+		wait = min(wait, left)
+		fmt.Fprintf(os.Stderr, "pgbackup: %v; trying again in %s\n", err, wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
 // Backup takes a base backup over the replication protocol (BASE_BACKUP, PostgreSQL 15+) and stores the
 // main data directory's tar, compressed, as base/<id>/base.tar.zst, then base/<id>/backup.json.
 // Tablespaces other than the main one are refused (kubeship creates none).
@@ -49,7 +74,7 @@ func Backup(ctx context.Context, s Store, connString string, now func() time.Tim
 	}
 	// BASE_BACKUP needs a physical replication connection, whether or not the caller said so.
 	cfg.RuntimeParams["replication"] = "true"
-	conn, err := pgconn.ConnectConfig(ctx, cfg)
+	conn, err := connect(ctx, cfg, ConnectPatience)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 /** Pieces the cluster layers share. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { WEEKDAYS, type ClusterSettings, type ManagedCloud, type Settings, type SettingsOn, type Weekday } from "../config";
 import type { EgressRule, VolumeBackupStore } from "./contract";
 
@@ -190,4 +191,14 @@ export function weeklyWindow(day: Weekday, startTime: string, hours = 12): { sta
     const end = new Date(start.getTime() + hours * 3_600_000);
     const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
     return { startTime: iso(start), endTime: iso(end), recurrence: `FREQ=WEEKLY;BYDAY=${day.slice(0, 2).toUpperCase()}` };
+}
+
+/**
+ * A name unique beyond this stack: `base` and a random suffix of six hex digits, kept in the state. For
+ * names that are global (buckets) or cannot be used again once deleted (KMS key rings).
+ * @param name the RandomId's resource name
+ */
+export function uniqueName(name: string, base: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Output<string> {
+    const suffix = new random.RandomId(name, { byteLength: 3 }, { parent });
+    return pulumi.interpolate`${base}-${suffix.hex}`;
 }

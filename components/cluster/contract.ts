@@ -120,3 +120,12 @@ export interface ClusterContract {
     /** The store for Postgres' backups; undefined when `kubeship:postgres.backup` is off. */
     readonly backup?: BackupStore;
 }
+
+/**
+ * Resource options for data that must survive `pulumi destroy` and accidental deletes when
+ * `protectData` is on: one meaning for the
+ * cluster layers (backup buckets) and the workloads (Postgres, its Secret, the namespace).
+ */
+export function dataProtection(protect: boolean): pulumi.CustomResourceOptions {
+    return protect ? { protect: true, retainOnDelete: true } : {};
+}

@@ -8,7 +8,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BACKUP_SERVICE_ACCOUNT, type BackupStore } from "../cluster/contract";
+import { BACKUP_SERVICE_ACCOUNT, type BackupStore, dataProtection } from "../cluster/contract";
 import {
     BACKUP_PASSWORD_KEY,
     BACKUP_ROLE,
@@ -20,7 +20,7 @@ import {
     storeVolumes,
     VOLUME_CLAIM,
 } from "./archive";
-import { containerSecurity, dataProtection, labels, meta, podSecurity, resources, selector } from "./common";
+import { containerSecurity, labels, meta, podSecurity, resources, selector } from "./common";
 
 export interface PostgresBackupArgs {
     /** Kubernetes provider of the target cluster. */

@@ -75,14 +75,6 @@ export function meta(name: string, namespace: Input<string>, component: string):
     return { name, namespace, labels: labels(component) };
 }
 
-/**
- * Resource options for data that must survive `pulumi destroy` and accidental deletes when
- * `protectData` is on.
- */
-export function dataProtection(protect: boolean): pulumi.CustomResourceOptions {
-    return protect ? { protect: true, retainOnDelete: true } : {};
-}
-
 /** Characters allowed in generated passwords: URL-special ones included (credentials are URL-encoded), no quotes, backslash, '$' or spaces. */
 export const PASSWORD_SPECIALS = "!#%&*()-_=+[]{}<>:?@/";
 

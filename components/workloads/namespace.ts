@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { dataProtection, labels } from "./common";
+import { dataProtection } from "../cluster/contract";
+import { labels } from "./common";
 
 export interface NamespaceArgs {
     /** Kubernetes provider of the target cluster. */

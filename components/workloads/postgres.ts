@@ -1,20 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { dataProtection } from "../cluster/contract";
 import type { DatabaseEndpoint } from "./app";
 import { ArchiveWiring, BACKUP_PASSWORD_KEY } from "./archive";
-import {
-    containerSecurity,
-    dataProtection,
-    generatedPassword,
-    hardenedPod,
-    labels,
-    meta,
-    resources,
-    ResourceSizes,
-    secretHash,
-    selector,
-    templateMeta,
-} from "./common";
+import { containerSecurity, generatedPassword, hardenedPod, labels, meta, resources, ResourceSizes, secretHash, selector, templateMeta } from "./common";
 import { passwordSyncScript, SECRET_MOUNT, SOCKET_DIR } from "./postgres-hook";
 
 /** Postgres arguments, resolved (the config parser applies the defaults), with the container's sizes. */

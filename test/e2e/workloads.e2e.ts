@@ -347,11 +347,19 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
             spec: cron.spec.jobTemplate.spec,
         });
         assert.equal(created.status, 201, JSON.stringify(created.body));
-        await waitFor("the base backup Job to succeed", async () => {
-            const status = (await get(`/apis/batch/v1/namespaces/${NS}/jobs/base-backup-drill`)).status;
-            if (status.failed) throw new Error(`the base backup Job failed: ${JSON.stringify(status)}`);
-            return status.succeeded === 1;
-        });
+        try {
+            // The Job's own verdict: a failed pod is retried (backoffLimit) before the Job fails.
+            await waitFor("the base backup Job to complete", async () => {
+                const conditions: { type: string; status: string; message?: string }[] =
+                    (await get(`/apis/batch/v1/namespaces/${NS}/jobs/base-backup-drill`)).status.conditions ?? [];
+                const failed = conditions.find(c => c.type === "Failed" && c.status === "True");
+                if (failed) throw new Error(`the base backup Job failed: ${failed.message}`);
+                return conditions.some(c => c.type === "Complete" && c.status === "True");
+            });
+        } finally {
+            // Not the stack's: removed here, so that its pods do not hold the backup volume at destroy.
+            await api.request("DELETE", `/apis/batch/v1/namespaces/${NS}/jobs/base-backup-drill?propagationPolicy=Foreground`);
+        }
         figure("8. base backup Job (created -> succeeded)", seconds(Date.now() - started));
 
         await json("/visits", "POST");

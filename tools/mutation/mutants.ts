@@ -60,7 +60,7 @@ const workloads: Mutant[] = [
     },
     {
         id: "data-deleted-on-destroy",
-        file: `${W}/common.ts`,
+        file: `${C}/contract.ts`,
         find: "{ protect: true, retainOnDelete: true }",
         replace: "{ protect: true }",
         defect: "protected data is deleted once protection is lifted for a destroy",
@@ -1748,7 +1748,7 @@ const backups: Mutant[] = [
     {
         id: "gcs-bucket-destroyed",
         file: `${C}/gke/backup.ts`,
-        find: "args.lock ? { ...opts, protect: true, retainOnDelete: true } : opts,",
+        find: "{ ...opts, ...dataProtection(args.lock) },",
         replace: "opts,",
         defect: "pulumi destroy of prod deletes the bucket holding its backups",
     },

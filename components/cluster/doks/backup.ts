@@ -9,9 +9,9 @@
  */
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { BackupBucketArgs, OBJECT_STORAGE_EGRESS } from "../common";
-import { ObjectBackupStore } from "../contract";
+
+import { BackupBucketArgs, OBJECT_STORAGE_EGRESS, uniqueName } from "../common";
+import { dataProtection, ObjectBackupStore } from "../contract";
 
 /** Regions with Spaces: the container registry's list (DOCR stores in Spaces). */
 const SPACES_REGIONS = ["nyc3", "sfo2", "sfo3", "ams3", "sgp1", "fra1", "blr1", "syd1"];
@@ -40,12 +40,11 @@ export function backupBucket(
         { token: args.token, spacesAccessId: admin.accessKey, spacesSecretKey: pulumi.secret(admin.secretKey) },
         { parent },
     );
-    // Bucket names are global: a random suffix keeps a stack's name free of anyone else's.
-    const suffix = new random.RandomId(`${name}-backups-suffix`, { byteLength: 3 }, { parent });
     const bucket = new digitalocean.SpacesBucket(
         `${name}-backups`,
         {
-            name: pulumi.interpolate`${args.clusterName}-backups-${suffix.hex}`,
+            // Bucket names are global: a random suffix keeps a stack's name free of anyone else's.
+            name: uniqueName(`${name}-backups-suffix`, `${args.clusterName}-backups`, parent),
             region,
             acl: "private",
             versioning: { enabled: true },
@@ -60,7 +59,7 @@ export function backupBucket(
             ],
             forceDestroy: !args.lock,
         },
-        { parent, provider: spaces, ...(args.lock ? { protect: true, retainOnDelete: true } : {}) },
+        { parent, provider: spaces, ...dataProtection(args.lock) },
     );
     const key = new digitalocean.SpacesKey(
         `${name}-backups-key`,

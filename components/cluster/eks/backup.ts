@@ -10,7 +10,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArchiveSource, BackupBucketArgs, OBJECT_STORAGE_EGRESS } from "../common";
-import { BACKUP_SERVICE_ACCOUNT, ObjectBackupStore } from "../contract";
+import { BACKUP_SERVICE_ACCOUNT, dataProtection, ObjectBackupStore } from "../contract";
 import { assumeRolePolicy } from "./iam";
 
 /** The EKS Pod Identity agent, on every node, from which the SDK gets the role's credentials. */
@@ -69,7 +69,7 @@ export function backupBucket(
     args: BackupBucketArgs & { region: string; cluster: aws.eks.Cluster; vpcId: pulumi.Input<string>; routeTableIds: pulumi.Input<string>[] },
     opts: pulumi.CustomResourceOptions,
 ): ObjectBackupStore {
-    const keep = args.lock ? { protect: true, retainOnDelete: true } : {};
+    const keep = dataProtection(args.lock);
     const bucket = new aws.s3.Bucket(
         `${name}-backups`,
         { bucketPrefix: "kubeship-backups-", objectLockEnabled: true, forceDestroy: !args.lock },

@@ -7,9 +7,9 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { BackupBucketArgs, OBJECT_STORAGE_EGRESS } from "../common";
-import { BACKUP_SERVICE_ACCOUNT, ObjectBackupStore } from "../contract";
+
+import { BackupBucketArgs, OBJECT_STORAGE_EGRESS, uniqueName } from "../common";
+import { BACKUP_SERVICE_ACCOUNT, dataProtection, ObjectBackupStore } from "../contract";
 
 /**
  * Where pods get their Google token (GKE's metadata server, on each node) with Dataplane V2: the
@@ -32,12 +32,11 @@ export function backupBucket(
     opts: pulumi.CustomResourceOptions,
 ): ObjectBackupStore {
     const day = 24 * 3600;
-    // Bucket names are global: a random suffix keeps a stack's name free of anyone else's.
-    const suffix = new random.RandomId(`${name}-backups-suffix`, { byteLength: 3 }, { parent });
     const bucket = new gcp.storage.Bucket(
         `${name}-backups`,
         {
-            name: pulumi.interpolate`${args.clusterName}-backups-${suffix.hex}`,
+            // Bucket names are global: a random suffix keeps a stack's name free of anyone else's.
+            name: uniqueName(`${name}-backups-suffix`, `${args.clusterName}-backups`, parent),
             location: args.region,
             uniformBucketLevelAccess: true,
             publicAccessPrevention: "enforced",
@@ -45,7 +44,7 @@ export function backupBucket(
             lifecycleRules: [{ action: { type: "Delete" }, condition: { age: args.retentionDays } }],
             forceDestroy: !args.lock,
         },
-        args.lock ? { ...opts, protect: true, retainOnDelete: true } : opts,
+        { ...opts, ...dataProtection(args.lock) },
     );
     const projectNumber = gcp.organizations.getProjectOutput({ projectId: args.project }, opts).number;
     const member = workloadPrincipal(projectNumber, args.project, args.namespace, BACKUP_SERVICE_ACCOUNT);

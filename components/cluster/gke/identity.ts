@@ -6,7 +6,7 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import { uniqueName } from "../common";
 
 export interface Identity {
     /** The Secrets key, once GKE's service agent may use it. */
@@ -28,8 +28,7 @@ export function identity(
 ): Identity {
     const { clusterName, project, region } = args;
     // Key rings cannot be deleted, so the name carries a random suffix: a destroyed stack can be created again.
-    const suffix = new random.RandomId(`${name}-keyring-suffix`, { byteLength: 3 }, { parent });
-    const keyRing = new gcp.kms.KeyRing(`${name}-keyring`, { name: pulumi.interpolate`${clusterName}-${suffix.hex}`, location: region }, afterApis);
+    const keyRing = new gcp.kms.KeyRing(`${name}-keyring`, { name: uniqueName(`${name}-keyring-suffix`, clusterName, parent), location: region }, afterApis);
     const secretsKey = new gcp.kms.CryptoKey(
         `${name}-secrets-key`,
         { name: "kubernetes-secrets", keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: "7776000s" },
