@@ -7,7 +7,8 @@
 import * as assert from "node:assert/strict";
 import { spacesRegion } from "../components/cluster/doks/backup";
 import { BACKUP_URL_SCHEMES } from "../components/config/clouds";
-import { restoreId } from "../components/workloads/archive";
+import { DEFAULTS } from "../components/config/defaults";
+import { BACKUP_ROLE, restoreId } from "../components/workloads/archive";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { isSecretWrapper } from "../tools/render/mocks";
 import { overrideCloud } from "../tools/render/cloud-override";
@@ -74,6 +75,10 @@ describe("backups in the workloads", () => {
             ["backup-store", "/var/lib/kubeship-backup", false],
         ]);
         assert.equal(pod.serviceAccountName, "postgres-backup");
+    });
+
+    it("keeps the replication role's name from the app's role (config refuses it)", () => {
+        assert.ok(DEFAULTS.postgres.reservedRoles.includes(BACKUP_ROLE));
     });
 
     it("keeps a replication role for base backups: its own generated password, replication over the network for it alone", () => {

@@ -588,6 +588,13 @@ describe("parseSettings", () => {
                 "5",
                 /from 30 to 3600/,
             ],
+            [
+                "the backup role's name for the app's role",
+                base({ "kubeship:postgres": { user: "backup" } }),
+                "kubeship:postgres.user",
+                '"backup"',
+                /a role kubeship keeps for itself/,
+            ],
             ["password version zero", base({ "kubeship:postgres": { passwordVersion: 0 } }), "kubeship:postgres.passwordVersion", "0", /an integer >= 1/],
             [
                 "an RPO under a minute",

@@ -62,3 +62,10 @@ function pointInTime(key: string, value: Raw): string {
     if (!ok) throw new ConfigError(key, value, 'must be a point in time in RFC 3339 with its zone, such as "2026-12-02T08:00:00Z" (microseconds at most)');
     return value as string;
 }
+
+/** The app's role may not take a name kubeship's own roles use (the replication role of backups). */
+export function notReservedRole(key: string, user: string): string {
+    if (DEFAULTS.postgres.reservedRoles.includes(user))
+        throw new ConfigError(key, user, `is a role kubeship keeps for itself (${DEFAULTS.postgres.reservedRoles.join(", ")}); choose another name`);
+    return user;
+}

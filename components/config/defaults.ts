@@ -60,6 +60,8 @@ export const DEFAULTS = {
          * shared memory of parallel queries (the container runtime's default is 64 MB).
          */
         memoryShares: { sharedBuffers: 0.25, effectiveCacheSize: 0.75, sharedMemory: 0.25 },
+        /** Role names the app's role may not take: base backups' replication role (workloads/archive.ts, BACKUP_ROLE; a test holds the two together). */
+        reservedRoles: ["backup"] as readonly string[],
         backup: {
             /**
              * Archiving protects the data of the managed clouds' stacks (staging, prod); kind and local

@@ -3,7 +3,7 @@
  * reads its map field by field: an unset field takes its default from DEFAULTS, a set one is validated,
  * and every problem is recorded (not thrown) so that the whole config is checked in one go.
  */
-import { parseBackup, parseRestore } from "./backup";
+import { notReservedRole, parseBackup, parseRestore } from "./backup";
 import { CLOUD_FACTS, CLOUDWATCH_RETENTION_DAYS, isManaged, type Cloud } from "./clouds";
 import { DEFAULTS, defaultDockerfile } from "./defaults";
 import { ConfigError, Problems } from "./errors";
@@ -202,7 +202,7 @@ export function parsePostgres(key: string, value: v.Raw, problems: Problems, clo
         image: s.get("image", d.image, v.imageRef),
         passwordVersion: s.get("passwordVersion", d.passwordVersion, (k, x) => v.integer(k, x, 1)),
         database: s.get("database", d.database, v.postgresIdentifier),
-        user: s.get("user", d.user, v.postgresIdentifier),
+        user: s.get("user", d.user, (k, x) => notReservedRole(k, v.postgresIdentifier(k, x))),
         storageSize: s.get("storageSize", d.storageSize, v.quantity),
         terminationGracePeriodSeconds: s.get("terminationGracePeriodSeconds", d.terminationGracePeriodSeconds, (k, x) => v.integer(k, x, 30, 3600)),
         ...sizes,
