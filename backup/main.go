@@ -88,6 +88,12 @@ func run(ctx context.Context, args []string) error {
 		if len(args) == 4 {
 			o.ID = args[3]
 		}
+		// Restoring from another archive than the one this server will write to: that one must be new.
+		if own := os.Getenv("KUBESHIP_BACKUP_URL"); own != "" && own != url {
+			if o.Archive, err = OpenStore(ctx, own); err != nil {
+				return err
+			}
+		}
 		info, err := Restore(ctx, s, args[1], target, o)
 		if errors.Is(err, ErrRestored) {
 			fmt.Printf("this volume holds restore %s already: nothing to do\n", o.ID)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -32,19 +33,44 @@ type RestoreOptions struct {
 	// Self is the path of pgbackup as the restored server runs it.
 	Self string
 	// ID names the restore: when set, a volume whose marker (beside dir) holds it is left as it is
-	// (ErrRestored), and a non-empty dir is moved aside to dir.before-<ID> rather than refused.
+	// (ErrRestored), and a non-empty dir is moved aside rather than refused.
 	ID string
+	// Archive is where the restored server will archive, when that is not the source: it must hold no
+	// WAL yet (a restore's location is its own; WAL there means this restore ran before, on a volume
+	// since lost or replaced, and restoring the old point again would hide what was written since).
+	Archive Store
 }
 
 // restoreID is what a restore's ID may hold: it becomes a file and directory name.
 var restoreID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
-// markerPath is the file beside the data directory that records the last restore into this volume.
+// markerPath is the file beside the data directory that records the last restore into this volume:
+// "pending <id>" once it has moved the data aside, "done <id>" once the data is restored. One file,
+// replaced atomically, so that the two states can never disagree.
 func markerPath(dir string) string { return filepath.Join(filepath.Dir(dir), "kubeship-restore") }
+
+// restoreState reads the marker: its state ("pending", "done" or "" for none) and the restore's ID.
+func restoreState(dir string) (state, id string) {
+	b, err := os.ReadFile(markerPath(dir))
+	if err != nil {
+		return "", ""
+	}
+	state, id, _ = strings.Cut(strings.TrimSpace(string(b)), " ")
+	return state, id
+}
+
+func markRestore(dir, state, id string) error {
+	return replaceFile(markerPath(dir), []byte(state+" "+id+"\n"), 0o600)
+}
 
 // Restore prepares dir as a data directory that recovers to target: the newest base backup in s that
 // ended before target, recovery.signal, and the recovery settings in postgresql.auto.conf (WAL through
 // `Self wal-fetch %f %p Source`; promote at the target). Start postgres on it afterwards.
+//
+// With an ID, every check (the backup to use, the archive location) passes before the data is touched;
+// then the data is moved aside, the move recorded as pending, the backup extracted and synced, and the
+// restore recorded as done. A pending record of the same ID on the next attempt means dir holds only
+// that attempt's partial extraction, which is removed; nothing else is ever deleted.
 func Restore(ctx context.Context, s Store, dir string, target time.Time, o RestoreOptions) (*BackupInfo, error) {
 	for _, v := range []string{o.Source, o.Self} {
 		if !commandSafe.MatchString(v) {
@@ -55,15 +81,9 @@ func Restore(ctx context.Context, s Store, dir string, target time.Time, o Resto
 		if !restoreID.MatchString(o.ID) {
 			return nil, fmt.Errorf("restore ID %q: letters, digits, . _ - only, at most 63", o.ID)
 		}
-		if done, err := os.ReadFile(markerPath(dir)); err == nil && strings.TrimSpace(string(done)) == o.ID {
+		if state, id := restoreState(dir); state == "done" && id == o.ID {
 			return nil, ErrRestored
 		}
-		if err := moveAside(dir, dir+".before-"+o.ID); err != nil {
-			return nil, err
-		}
-	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("%s is not empty: restore into an empty directory", dir)
 	}
 	backups, err := Backups(ctx, s)
 	if err != nil {
@@ -72,6 +92,28 @@ func Restore(ctx context.Context, s Store, dir string, target time.Time, o Resto
 	chosen, err := ChooseBackup(backups, target)
 	if err != nil {
 		return nil, err
+	}
+	r, err := s.Get(ctx, "base/"+chosen.ID+"/base.tar.zst")
+	if err != nil {
+		return nil, fmt.Errorf("base backup %s: %w", chosen.ID, err)
+	}
+	r.Close()
+	if state, id := restoreState(dir); o.Archive != nil && (state != "pending" || id != o.ID) {
+		wal, err := o.Archive.List(ctx, "wal/")
+		if err != nil {
+			return nil, fmt.Errorf("checking the restored server's archive location: %w", err)
+		}
+		if len(wal) > 0 {
+			return nil, fmt.Errorf("restore %s ran before: its archive location holds the WAL its server wrote since (%s, ...); restoring its point again would hide that. To recover this environment's latest data, restore from that location (kubeship:postgres.restore.from = the stack's postgresBackupUrl) to a later time", o.ID, wal[0])
+		}
+	}
+	if o.ID != "" {
+		if err := clearForRestore(dir, o.ID); err != nil {
+			return nil, err
+		}
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("%s is not empty: restore into an empty directory", dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -93,17 +135,22 @@ func Restore(ctx context.Context, s Store, dir string, target time.Time, o Resto
 		return nil, err
 	}
 	if o.ID != "" {
-		if err := replaceFile(markerPath(dir), []byte(o.ID+"\n"), 0o600); err != nil {
+		// Everything extracted on disk before the volume says the restore is done.
+		syscall.Sync()
+		if err := markRestore(dir, "done", o.ID); err != nil {
 			return nil, err
 		}
 	}
 	return chosen, nil
 }
 
-// moveAside renames a non-empty dir to aside, keeping the data a restore replaces. When aside exists
-// already, an earlier attempt of the same restore moved the data there and stopped before its marker:
-// dir then holds that attempt's partial extraction, which is removed.
-func moveAside(dir, aside string) error {
+// clearForRestore empties dir for restore id. A pending record of id means an earlier attempt moved
+// the data aside and died while extracting: dir holds only its partial extraction. Otherwise a
+// non-empty dir is moved aside, to a name no earlier move took, and the move recorded as pending.
+func clearForRestore(dir, id string) error {
+	if state, pending := restoreState(dir); state == "pending" && pending == id {
+		return os.RemoveAll(dir)
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
 		return nil
@@ -111,13 +158,20 @@ func moveAside(dir, aside string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(aside); err == nil {
-		return os.RemoveAll(dir)
+	aside := dir + ".before-" + id
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		aside = fmt.Sprintf("%s.before-%s.%d", dir, id, n)
 	}
 	if err := os.Rename(dir, aside); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(dir))
+	if err := syncDir(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	return markRestore(dir, "pending", id)
 }
 
 func extract(ctx context.Context, s Store, id, dir string) error {

@@ -79,7 +79,7 @@ func TestRestoreWithAnIDMovesTheOldDataAsideAndRestoresOnce(t *testing.T) {
 			t.Errorf("postgresql.auto.conf lacks %q:\n%s", want, conf)
 		}
 	}
-	if marker, _ := os.ReadFile(filepath.Join(volume, "kubeship-restore")); string(marker) != "restore-1\n" {
+	if marker, _ := os.ReadFile(filepath.Join(volume, "kubeship-restore")); string(marker) != "done restore-1\n" {
 		t.Fatalf("marker = %q", marker)
 	}
 
@@ -99,9 +99,10 @@ func TestRestoreRetriesAnInterruptedAttemptWithoutLosingTheOriginal(t *testing.T
 	s, url := storeWithBackup(t, ended)
 	volume := t.TempDir()
 	dir := filepath.Join(volume, "pgdata")
-	// An attempt moved the original aside, then died while extracting (no marker).
+	// An attempt moved the original aside, recorded that, then died while extracting.
 	os.Mkdir(dir+".before-r2", 0o700)
 	os.WriteFile(filepath.Join(dir+".before-r2", "PG_VERSION"), []byte("original\n"), 0o600)
+	os.WriteFile(filepath.Join(volume, "kubeship-restore"), []byte("pending r2\n"), 0o600)
 	os.Mkdir(dir, 0o700)
 	os.WriteFile(filepath.Join(dir, "half-extracted"), nil, 0o600)
 	if _, err := Restore(ctx, s, dir, ended.Add(time.Hour), RestoreOptions{Source: url, Self: "/bin/pgbackup", ID: "r2"}); err != nil {
@@ -112,6 +113,72 @@ func TestRestoreRetriesAnInterruptedAttemptWithoutLosingTheOriginal(t *testing.T
 	}
 	if old, _ := os.ReadFile(filepath.Join(dir+".before-r2", "PG_VERSION")); string(old) != "original\n" {
 		t.Fatalf("the original data was lost: %q", old)
+	}
+	if marker, _ := os.ReadFile(filepath.Join(volume, "kubeship-restore")); string(marker) != "done r2\n" {
+		t.Fatalf("marker = %q", marker)
+	}
+}
+
+func TestRestoreTouchesNothingUntilEveryCheckPasses(t *testing.T) {
+	ctx := context.Background()
+	ended := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	s, url := storeWithBackup(t, ended)
+	dir := filepath.Join(t.TempDir(), "pgdata")
+	os.Mkdir(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte("live\n"), 0o600)
+	live := func(what string) {
+		t.Helper()
+		if got, _ := os.ReadFile(filepath.Join(dir, "PG_VERSION")); string(got) != "live\n" {
+			t.Fatalf("%s: the live data was moved or changed (%q)", what, got)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "kubeship-restore")); err == nil {
+			t.Fatalf("%s: a marker was written", what)
+		}
+	}
+	o := RestoreOptions{Source: url, Self: "/bin/pgbackup", ID: "r3"}
+	if _, err := Restore(ctx, s, dir, ended.Add(-time.Hour), o); err == nil {
+		t.Fatal("a time before every backup's end was accepted")
+	}
+	live("no base backup for the time")
+	empty, _ := OpenStore(ctx, "file://"+t.TempDir())
+	if _, err := Restore(ctx, empty, dir, ended.Add(time.Hour), RestoreOptions{Source: "file:///elsewhere", Self: "/bin/pgbackup", ID: "r3"}); err == nil {
+		t.Fatal("a source without backups was accepted")
+	}
+	live("an empty source")
+
+	// The restored server's location already holds WAL: this restore ran before, on a volume since
+	// replaced; restoring its point again would hide what its server wrote after.
+	archive, _ := OpenStore(ctx, "file://"+t.TempDir())
+	seg := filepath.Join(t.TempDir(), "seg")
+	os.WriteFile(seg, []byte("written after the first run"), 0o600)
+	WalPush(ctx, archive, seg, "000000020000000000000003")
+	o.Archive = archive
+	if _, err := Restore(ctx, s, dir, ended.Add(time.Hour), o); err == nil || !strings.Contains(err.Error(), "ran before") {
+		t.Fatalf("a restore into a used location: %v", err)
+	}
+	live("a used archive location")
+}
+
+func TestRestoreOfAnEarlierPointAgainKeepsEveryCopy(t *testing.T) {
+	// Restore X, then Y, then X again (a reverted config): the data Y restored, and what was written on
+	// it since, is moved aside under a name of its own, never removed.
+	ctx := context.Background()
+	ended := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	s, url := storeWithBackup(t, ended)
+	volume := t.TempDir()
+	dir := filepath.Join(volume, "pgdata")
+	os.Mkdir(dir+".before-x", 0o700)
+	os.WriteFile(filepath.Join(dir+".before-x", "PG_VERSION"), []byte("the original\n"), 0o600)
+	os.Mkdir(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte("restored by y\n"), 0o600)
+	os.WriteFile(filepath.Join(volume, "kubeship-restore"), []byte("done y\n"), 0o600)
+	if _, err := Restore(ctx, s, dir, ended.Add(time.Hour), RestoreOptions{Source: url, Self: "/bin/pgbackup", ID: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for aside, want := range map[string]string{dir + ".before-x": "the original\n", dir + ".before-x.2": "restored by y\n"} {
+		if got, _ := os.ReadFile(filepath.Join(aside, "PG_VERSION")); string(got) != want {
+			t.Errorf("%s holds %q, want %q", aside, got, want)
+		}
 	}
 }
 

@@ -320,7 +320,9 @@ describe("workloads", () => {
             assert.equal(hook[2].match(/exit 1/g)!.length, 3);
             // It waits for the server on TCP (the entrypoint's temporary init server listens on the socket
             // only, before POSTGRES_DB exists), then sets the password on the trusted socket.
-            assert.match(hook[2], /if pg_isready -q -h 127\.0\.0\.1 /);
+            assert.match(hook[2], /^ {2}pg_isready -q -h 127\.0\.0\.1 .*; answer=\$\?$/m);
+            // A server that answers but rejects connections (starting, replaying a restore) is progress.
+            assert.match(hook[2], /^ {2}elif \[ \$answer -ne 1 \]; then$/m);
             assert.match(hook[2], /^psql_local\(\) \{ psql .* -h \/var\/run\/postgresql .*\}$/m);
             assert.match(hook[2], /\| psql_local -v user=/);
             // After a restore the server is read-only until it promotes: the hook waits for that.

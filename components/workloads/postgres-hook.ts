@@ -38,12 +38,14 @@ export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SEC
         ...[passwordFile, backupPasswordFile]
             .filter(file => file !== undefined)
             .map(file => `[ -s ${file} ] || { ${fail(`the password file ${file} is missing or empty`)}; }`),
-        // A server recovering a restore answers, read-only, until it promotes at the target: wait for
-        // that however long the replay takes (it is alive); wait at most 120 s for one that does not answer.
+        // A server recovering a restore answers, read-only, until it promotes at the target, and rejects
+        // connections before it is consistent: wait for that however long the replay takes (it is alive);
+        // wait at most 120 s for one that does not answer (pg_isready's 2), or answers psql with an error.
         `psql_local() { psql -X -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"; }`,
         'silent=0 state=""',
         "while [ $silent -lt 120 ]; do",
-        `  if pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then`,
+        `  pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; answer=$?`,
+        "  if [ $answer -eq 0 ]; then",
         `    state="$(psql_local -tA -c 'SELECT pg_is_in_recovery()' 2>&1)"`,
         `    if [ "$state" = f ]; then`,
         `      printf '%s\\n' ${[readPassword, alterRole, ...backupRole].join(" ")} | psql_local -v user="$POSTGRES_USER" && exit 0`,
@@ -51,7 +53,7 @@ export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SEC
         "    fi",
         // Recovering ("t") is progress; an error (no such database, say) counts like no answer.
         `    [ "$state" = t ] || silent=$((silent + 1))`,
-        "  else",
+        "  elif [ $answer -ne 1 ]; then",
         "    silent=$((silent + 1))",
         "  fi",
         "  sleep 1",

@@ -360,8 +360,8 @@ const workloads: Mutant[] = [
     {
         id: "postgres-hook-takes-init-server",
         file: `${W}/postgres-hook.ts`,
-        find: "`  if pg_isready -q -h 127.0.0.1 -U",
-        replace: "`  if pg_isready -q -h ${socketDir} -U",
+        find: "`  pg_isready -q -h 127.0.0.1 -U",
+        replace: "`  pg_isready -q -h ${socketDir} -U",
         defect: "the password hook takes the entrypoint's temporary init server (socket only, before POSTGRES_DB exists) for the real one and fails the first start",
     },
     // Redis.

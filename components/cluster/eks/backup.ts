@@ -27,14 +27,18 @@ export function archiverPolicy(bucketArn: string): string {
     });
 }
 
-/** Read access to a restore's source archive: its objects under the prefix, and listing them. */
+/**
+ * Read access to a restore's source archive: its objects under the prefix, and listing the bucket (key
+ * names only). Listing is not narrowed to the prefix: without ListBucket on a key, S3 answers a missing
+ * one with 403 rather than 404, which PostgreSQL's restore_command probes for on every history file.
+ */
 export function restoreSourcePolicy({ bucket, prefix }: ArchiveSource): string {
     const arn = `arn:aws:s3:::${bucket}`;
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: `${arn}/${prefix ? `${prefix}/` : ""}*` },
-            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: arn, Condition: { StringLike: { "s3:prefix": `${prefix ? `${prefix}/` : ""}*` } } },
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: arn },
         ],
     });
 }

@@ -8,7 +8,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 
-import { BackupBucketArgs, OBJECT_STORAGE_EGRESS, uniqueName } from "../common";
+import { ArchiveSource, BackupBucketArgs, OBJECT_STORAGE_EGRESS, uniqueName } from "../common";
 import { BACKUP_SERVICE_ACCOUNT, dataProtection, ObjectBackupStore } from "../contract";
 
 /**
@@ -23,6 +23,12 @@ export const GKE_METADATA_EGRESS = [
 /** The Workload Identity principal of a Kubernetes ServiceAccount, for IAM bindings without a Google service account. */
 export function workloadPrincipal(projectNumber: pulumi.Input<string>, project: string, namespace: string, serviceAccount: string): pulumi.Output<string> {
     return pulumi.interpolate`principal://iam.googleapis.com/projects/${projectNumber}/locations/global/workloadIdentityPools/${project}.svc.id.goog/subject/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** IAM condition of the restore's read grant: the source bucket itself (for listing) and its archive's objects. */
+export function restoreSourceCondition({ bucket, prefix }: ArchiveSource): string {
+    const objects = `projects/_/buckets/${bucket}/objects/${prefix ? `${prefix}/` : ""}`;
+    return `resource.name == "projects/_/buckets/${bucket}" || resource.name.startsWith("${objects}")`;
 }
 
 export function backupBucket(
@@ -53,9 +59,9 @@ export function backupBucket(
     const grants = ["objectCreator", "objectViewer"].map(
         role => new gcp.storage.BucketIAMMember(`${name}-backups-${role}`, { bucket: bucket.name, role: `roles/storage.${role}`, member }, afterPool),
     );
-    // A restore reads its source archive: another stack's bucket, or this one's. The binding carries a
-    // condition (true for every object of that bucket) so that it is a binding of its own, never the
-    // unconditional objectViewer above: removing the restore then cannot take this bucket's grant away.
+    // A restore reads its source archive: another stack's bucket, or this one's. The binding's condition
+    // limits it to the bucket (listing) and the archive's objects, and makes it a binding of its own,
+    // never the unconditional objectViewer above: removing the restore cannot take that grant away.
     const from = args.restoreFrom;
     if (from) {
         grants.push(
@@ -68,7 +74,7 @@ export function backupBucket(
                     condition: {
                         title: "kubeship-restore-source",
                         description: "Read the archive a kubeship:postgres.restore reads",
-                        expression: `resource.name.startsWith("projects/_/buckets/${from.bucket}")`,
+                        expression: restoreSourceCondition(from),
                     },
                 },
                 afterPool,
