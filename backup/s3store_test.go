@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,7 +19,10 @@ import (
 )
 
 // An S3 server on loopback (gofakes3, in memory) that refuses every DELETE, as the archiving identity's
-// policy does; it counts the DELETEs it was sent.
+// policy does, and every object creation without If-None-Match, as the bucket policy does; it counts the
+// DELETEs it was sent, and the multipart completions (multipart).
+var multipart atomic.Int32
+
 func fakeS3(t *testing.T) (url string, deletes *atomic.Int32) {
 	t.Helper()
 	backend := s3mem.New()
@@ -27,10 +32,26 @@ func fakeS3(t *testing.T) (url string, deletes *atomic.Int32) {
 	s3 := gofakes3.New(backend).Server()
 	deletes = &atomic.Int32{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodDelete || r.URL.Query().Has("delete") {
+		q := r.URL.Query()
+		if r.Method == http.MethodDelete || q.Has("delete") {
 			deletes.Add(1)
 			http.Error(w, "AccessDenied", http.StatusForbidden)
 			return
+		}
+		// The bucket policy: an object is created (PutObject, CompleteMultipartUpload) only with
+		// If-None-Match; the parts carry no condition. And S3's check at completion, which gofakes3 lacks.
+		creates := (r.Method == http.MethodPut && !q.Has("partNumber")) || (r.Method == http.MethodPost && q.Has("uploadId"))
+		if creates && r.Header.Get("If-None-Match") != "*" {
+			http.Error(w, "AccessDenied", http.StatusForbidden)
+			return
+		}
+		if r.Method == http.MethodPost && q.Has("uploadId") {
+			multipart.Add(1)
+			if _, err := backend.HeadObject("backups", strings.TrimPrefix(r.URL.Path, "/backups/")); err == nil {
+				w.WriteHeader(http.StatusPreconditionFailed)
+				io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`)
+				return
+			}
 		}
 		s3.ServeHTTP(w, r)
 	}))
@@ -112,5 +133,44 @@ func checkStore(t *testing.T, s Store) {
 	}
 	if strings.Join(names, ",") != "base/x/backup.json,wal/000000010000000000000001.zst" {
 		t.Fatalf("List = %v (names are relative to the URL's prefix)", names)
+	}
+}
+
+func TestS3StoreWritesLargeObjectsInPartsAndOnlyOnce(t *testing.T) {
+	url, deletes := fakeS3(t)
+	defer func(size int) { partSize = size }(partSize)
+	partSize = 5 << 20 // S3's smallest part
+	s, err := OpenStore(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	big := make([]byte, 12<<20+123) // two full parts and a short one
+	rand.Read(big)
+	before := multipart.Load()
+	if err := s.Put(ctx, "base/big/base.tar.zst", bytes.NewReader(big)); err != nil {
+		t.Fatal(err)
+	}
+	if multipart.Load() != before+1 {
+		t.Fatal("a 12 MiB object was not written as a multipart upload")
+	}
+	if err := s.Put(ctx, "base/big/base.tar.zst", bytes.NewReader(bytes.Repeat([]byte{9}, 11<<20))); !errors.Is(err, ErrExists) {
+		t.Fatalf("a second multipart upload to the same key: %v, want ErrExists", err)
+	}
+	r, err := s.Get(ctx, "base/big/base.tar.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	r.Close()
+	if !bytes.Equal(got, big) {
+		t.Fatalf("read back %d bytes that differ from the %d written", len(got), len(big))
+	}
+	// Exactly one part's worth: one part, completed.
+	if err := s.Put(ctx, "base/exact/base.tar.zst", bytes.NewReader(big[:partSize])); err != nil {
+		t.Fatal(err)
+	}
+	if deletes.Load() != 0 {
+		t.Fatalf("the tool sent %d DELETE requests", deletes.Load())
 	}
 }

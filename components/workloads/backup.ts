@@ -143,7 +143,7 @@ export class PostgresBackup extends pulumi.ComponentResource {
                                             ],
                                             resources: resources({ cpu: "100m", memory: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" }),
                                             securityContext: containerSecurity(UID),
-                                            // The S3 store spools an object to a temporary file (a single PUT needs its length).
+                                            // A writable /tmp: the root filesystem is read-only.
                                             volumeMounts: [...volumes.volumeMounts, { name: "tmp", mountPath: "/tmp" }],
                                         },
                                     ],

@@ -1762,8 +1762,8 @@ const backups: Mutant[] = [
     {
         id: "s3-unconditional-writes",
         file: `${C}/eks/backup.ts`,
-        find: 'Condition: { Null: { "s3:if-none-match": "true" } },',
-        replace: 'Condition: { Null: { "s3:if-none-match": "false" } },',
+        find: 'Condition: { Null: { "s3:if-none-match": "true" }, Bool: { "s3:ObjectCreationOperation": "true" } },',
+        replace: 'Condition: { Null: { "s3:if-none-match": "false" }, Bool: { "s3:ObjectCreationOperation": "true" } },',
         defect: "the archiving role may overwrite an archived WAL segment with other content",
     },
     {

@@ -62,7 +62,9 @@ export function bucketPolicy(bucketArn: string, roleArn: string): string {
                 Principal: { AWS: roleArn },
                 Action: "s3:PutObject",
                 Resource: `${bucketArn}/*`,
-                Condition: { Null: { "s3:if-none-match": "true" } },
+                // Objects are created by PutObject and CompleteMultipartUpload, which must carry the
+                // condition; a multipart upload's parts cannot (AWS: "Enforce conditional writes").
+                Condition: { Null: { "s3:if-none-match": "true" }, Bool: { "s3:ObjectCreationOperation": "true" } },
             },
         ],
     });
