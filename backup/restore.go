@@ -77,11 +77,14 @@ func Restore(ctx context.Context, s Store, dir string, target time.Time, o Resto
 			return nil, fmt.Errorf("%q cannot go into restore_command: letters, digits and . _ ~ / : - only", v)
 		}
 	}
+	// The marker, read once: this restore already done, or an attempt of it interrupted while extracting.
+	state, marked := restoreState(dir)
+	interrupted := o.ID != "" && state == "pending" && marked == o.ID
 	if o.ID != "" {
 		if !restoreID.MatchString(o.ID) {
 			return nil, fmt.Errorf("restore ID %q: letters, digits, . _ - only, at most 63", o.ID)
 		}
-		if state, id := restoreState(dir); state == "done" && id == o.ID {
+		if state == "done" && marked == o.ID {
 			return nil, ErrRestored
 		}
 	}
@@ -98,7 +101,7 @@ func Restore(ctx context.Context, s Store, dir string, target time.Time, o Resto
 		return nil, fmt.Errorf("base backup %s: %w", chosen.ID, err)
 	}
 	r.Close()
-	if state, id := restoreState(dir); o.Archive != nil && (state != "pending" || id != o.ID) {
+	if o.Archive != nil && !interrupted {
 		wal, err := o.Archive.List(ctx, "wal/")
 		if err != nil {
 			return nil, fmt.Errorf("checking the restored server's archive location: %w", err)
@@ -108,7 +111,7 @@ func Restore(ctx context.Context, s Store, dir string, target time.Time, o Resto
 		}
 	}
 	if o.ID != "" {
-		if err := clearForRestore(dir, o.ID); err != nil {
+		if err := clearForRestore(dir, o.ID, interrupted); err != nil {
 			return nil, err
 		}
 	}
@@ -144,11 +147,12 @@ func Restore(ctx context.Context, s Store, dir string, target time.Time, o Resto
 	return chosen, nil
 }
 
-// clearForRestore empties dir for restore id. A pending record of id means an earlier attempt moved
-// the data aside and died while extracting: dir holds only its partial extraction. Otherwise a
-// non-empty dir is moved aside, to a name no earlier move took, and the move recorded as pending.
-func clearForRestore(dir, id string) error {
-	if state, pending := restoreState(dir); state == "pending" && pending == id {
+// clearForRestore empties dir for restore id. interrupted (a pending record of id) means an earlier
+// attempt moved the data aside and died while extracting: dir holds only its partial extraction.
+// Otherwise a non-empty dir is moved aside, to a name no earlier move took, and the move recorded as
+// pending.
+func clearForRestore(dir, id string, interrupted bool) error {
+	if interrupted {
 		return os.RemoveAll(dir)
 	}
 	entries, err := os.ReadDir(dir)

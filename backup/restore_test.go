@@ -43,14 +43,35 @@ func storeWithBackup(t *testing.T, ended time.Time) (Store, string) {
 	return s, url
 }
 
-func TestRestoreWithAnIDMovesTheOldDataAsideAndRestoresOnce(t *testing.T) {
-	ctx := context.Background()
+// restoreCase is a store with one base backup ended at ended, and a volume whose data directory dir
+// (volume/pgdata) does not exist yet.
+type restoreCase struct {
+	ctx    context.Context
+	s      Store
+	url    string
+	ended  time.Time
+	volume string
+	dir    string
+}
+
+func newRestoreCase(t *testing.T) restoreCase {
+	t.Helper()
 	ended := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
 	s, url := storeWithBackup(t, ended)
 	volume := t.TempDir()
-	dir := filepath.Join(volume, "pgdata")
-	os.Mkdir(dir, 0o700)
-	os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte("old\n"), 0o600)
+	return restoreCase{context.Background(), s, url, ended, volume, filepath.Join(volume, "pgdata")}
+}
+
+// holding writes a data directory at path with PG_VERSION = content.
+func holding(path, content string) {
+	os.Mkdir(path, 0o700)
+	os.WriteFile(filepath.Join(path, "PG_VERSION"), []byte(content), 0o600)
+}
+
+func TestRestoreWithAnIDMovesTheOldDataAsideAndRestoresOnce(t *testing.T) {
+	c := newRestoreCase(t)
+	ctx, s, url, ended, volume, dir := c.ctx, c.s, c.url, c.ended, c.volume, c.dir
+	holding(dir, "old\n")
 	o := RestoreOptions{Source: url, Self: "/kubeship/bin/pgbackup", ID: "restore-1"}
 
 	if _, err := Restore(ctx, s, dir, ended.Add(time.Hour), RestoreOptions{Source: url, Self: o.Self}); err == nil || !strings.Contains(err.Error(), "not empty") {
@@ -94,14 +115,10 @@ func TestRestoreWithAnIDMovesTheOldDataAsideAndRestoresOnce(t *testing.T) {
 }
 
 func TestRestoreRetriesAnInterruptedAttemptWithoutLosingTheOriginal(t *testing.T) {
-	ctx := context.Background()
-	ended := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
-	s, url := storeWithBackup(t, ended)
-	volume := t.TempDir()
-	dir := filepath.Join(volume, "pgdata")
+	c := newRestoreCase(t)
+	ctx, s, url, ended, volume, dir := c.ctx, c.s, c.url, c.ended, c.volume, c.dir
 	// An attempt moved the original aside, recorded that, then died while extracting.
-	os.Mkdir(dir+".before-r2", 0o700)
-	os.WriteFile(filepath.Join(dir+".before-r2", "PG_VERSION"), []byte("original\n"), 0o600)
+	holding(dir+".before-r2", "original\n")
 	os.WriteFile(filepath.Join(volume, "kubeship-restore"), []byte("pending r2\n"), 0o600)
 	os.Mkdir(dir, 0o700)
 	os.WriteFile(filepath.Join(dir, "half-extracted"), nil, 0o600)
@@ -120,12 +137,9 @@ func TestRestoreRetriesAnInterruptedAttemptWithoutLosingTheOriginal(t *testing.T
 }
 
 func TestRestoreTouchesNothingUntilEveryCheckPasses(t *testing.T) {
-	ctx := context.Background()
-	ended := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
-	s, url := storeWithBackup(t, ended)
-	dir := filepath.Join(t.TempDir(), "pgdata")
-	os.Mkdir(dir, 0o700)
-	os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte("live\n"), 0o600)
+	c := newRestoreCase(t)
+	ctx, s, url, ended, dir := c.ctx, c.s, c.url, c.ended, c.dir
+	holding(dir, "live\n")
 	live := func(what string) {
 		t.Helper()
 		if got, _ := os.ReadFile(filepath.Join(dir, "PG_VERSION")); string(got) != "live\n" {
@@ -162,15 +176,10 @@ func TestRestoreTouchesNothingUntilEveryCheckPasses(t *testing.T) {
 func TestRestoreOfAnEarlierPointAgainKeepsEveryCopy(t *testing.T) {
 	// Restore X, then Y, then X again (a reverted config): the data Y restored, and what was written on
 	// it since, is moved aside under a name of its own, never removed.
-	ctx := context.Background()
-	ended := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
-	s, url := storeWithBackup(t, ended)
-	volume := t.TempDir()
-	dir := filepath.Join(volume, "pgdata")
-	os.Mkdir(dir+".before-x", 0o700)
-	os.WriteFile(filepath.Join(dir+".before-x", "PG_VERSION"), []byte("the original\n"), 0o600)
-	os.Mkdir(dir, 0o700)
-	os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte("restored by y\n"), 0o600)
+	c := newRestoreCase(t)
+	ctx, s, url, ended, volume, dir := c.ctx, c.s, c.url, c.ended, c.volume, c.dir
+	holding(dir+".before-x", "the original\n")
+	holding(dir, "restored by y\n")
 	os.WriteFile(filepath.Join(volume, "kubeship-restore"), []byte("done y\n"), 0o600)
 	if _, err := Restore(ctx, s, dir, ended.Add(time.Hour), RestoreOptions{Source: url, Self: "/bin/pgbackup", ID: "x"}); err != nil {
 		t.Fatal(err)
@@ -183,10 +192,8 @@ func TestRestoreOfAnEarlierPointAgainKeepsEveryCopy(t *testing.T) {
 }
 
 func TestRestoreRefusesWhatCannotGoIntoRestoreCommand(t *testing.T) {
-	ctx := context.Background()
-	ended := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
-	s, url := storeWithBackup(t, ended)
-	dir := filepath.Join(t.TempDir(), "pgdata")
+	c := newRestoreCase(t)
+	ctx, s, url, ended, dir := c.ctx, c.s, c.url, c.ended, c.dir
 	for _, o := range []RestoreOptions{
 		{Source: url + "/a b", Self: "/bin/pgbackup"},
 		{Source: url + "/50%", Self: "/bin/pgbackup"},

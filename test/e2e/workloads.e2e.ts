@@ -78,6 +78,18 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         const res = await fetch(await appUrl(route), { method, signal: AbortSignal.timeout(10_000) });
         return { status: res.status, body: (await res.json()) as any };
     };
+    /**
+     * While Postgres is away the app's pods are not Ready (/ready needs Postgres), so its Service has no
+     * endpoint and refuses connections: wait for the pods' readiness, as the Service does, then for the
+     * Service to answer (kube-proxy follows the endpoints a moment later).
+     */
+    const appServingAgain = async () => {
+        await waitFor("every app pod Ready again", async () => {
+            const app = await pods("app.kubernetes.io/name=app");
+            return app.length > 0 && app.every(ready);
+        });
+        await waitFor("the app's Service to answer /ready", async () => (await json("/ready").catch(() => undefined))?.status === 200);
+    };
     /** A query's answer from Postgres, with psql from the host (the node may reach its pods), as the app's role. */
     const postgresPassword = async () => Buffer.from((await get(`/api/v1/namespaces/${NS}/secrets/postgres`)).data.password, "base64").toString("utf8");
     const query = async (sql: string, password?: string): Promise<string> => {
@@ -301,14 +313,7 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
         );
         figure("6. postgres pod deleted -> Ready again", seconds(Date.now() - started));
         assert.equal(await countInPostgres(), before, "the data survived");
-        // While Postgres is away the app's pods are not Ready (/ready needs Postgres), so its Service has no
-        // endpoint and refuses connections: wait for the pods' readiness, as the Service does, then call it.
-        await waitFor("every app pod Ready again", async () => {
-            const app = await pods("app.kubernetes.io/name=app");
-            return app.length > 0 && app.every(ready);
-        });
-        // kube-proxy follows the endpoints a moment later: until then a connection may still be refused.
-        await waitFor("the app's Service to answer /ready", async () => (await json("/ready").catch(() => undefined))?.status === 200);
+        await appServingAgain();
         figure("6. postgres pod deleted -> app serving again", seconds(Date.now() - started));
         assert.deepEqual((await json("/visits", "POST")).body, { visits: before + 1 });
     });
@@ -394,11 +399,7 @@ describe("end to end on a real node: the dev stack's pods run, serve, are isolat
             [["postgres", 0]],
             "no restart: the postStart hook waited for the end of recovery",
         );
-        await waitFor("every app pod Ready again", async () => {
-            const app = await pods("app.kubernetes.io/name=app");
-            return app.length > 0 && app.every(ready);
-        });
-        await waitFor("the app's Service to answer /ready", async () => (await json("/ready").catch(() => undefined))?.status === 200);
+        await appServingAgain();
         figure("8. restore: pulumi up started -> app serving again", seconds(Date.now() - started));
         // Redis still caches the count from before the restore; a visit refreshes it from Postgres.
         assert.deepEqual((await json("/visits", "POST")).body, { visits: atTarget + 1 });
