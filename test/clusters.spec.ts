@@ -29,12 +29,28 @@ import { readStackConfig } from "../tools/render/stack-config";
 const CLOUDS = MANAGED_CLOUDS;
 
 /** What each managed cloud's layer is made of: a row per cloud of config/clouds.ts (the compiler asks for a new cloud's row). */
-const LAYERS: Record<ManagedCloud, { pkg: string; component: string; cluster: string; registry: string; kubeconfigCommand: string; storageClass: string }> = {
+const LAYERS: Record<
+    ManagedCloud,
+    {
+        pkg: string;
+        component: string;
+        cluster: string;
+        /** The workloads' node pool, which the Kubernetes provider waits for. */
+        nodePool: string;
+        registry: string;
+        /** The layer's explicit providers of the cloud's package, by name. */
+        providers: string[];
+        kubeconfigCommand: string;
+        storageClass: string;
+    }
+> = {
     gcp: {
         pkg: "gcp",
         component: "kubeship:cluster:Gke",
         cluster: "gcp:container/cluster:Cluster",
+        nodePool: "gcp:container/nodePool:NodePool",
         registry: "gcp:artifactregistry/repository:Repository",
+        providers: ["cluster-gcp"],
         kubeconfigCommand: "gke-gcloud-auth-plugin",
         storageClass: "kubeship",
     },
@@ -42,15 +58,30 @@ const LAYERS: Record<ManagedCloud, { pkg: string; component: string; cluster: st
         pkg: "aws",
         component: "kubeship:cluster:Eks",
         cluster: "aws:eks/cluster:Cluster",
+        nodePool: "aws:eks/nodeGroup:NodeGroup",
         registry: "aws:ecr/repository:Repository",
+        providers: ["cluster-aws"],
         kubeconfigCommand: "aws",
+        storageClass: "kubeship",
+    },
+    azure: {
+        pkg: "azure-native",
+        component: "kubeship:cluster:Aks",
+        cluster: "azure-native:containerservice:ManagedCluster",
+        nodePool: "azure-native:containerservice:AgentPool",
+        registry: "azure-native:containerregistry:Registry",
+        providers: ["cluster-azure"],
+        kubeconfigCommand: "kubelogin",
         storageClass: "kubeship",
     },
     digitalocean: {
         pkg: "digitalocean",
         component: "kubeship:cluster:Doks",
         cluster: "digitalocean:index/kubernetesCluster:KubernetesCluster",
+        nodePool: "digitalocean:index/kubernetesNodePool:KubernetesNodePool",
         registry: "digitalocean:index/containerRegistry:ContainerRegistry",
+        // Spaces need a second provider, with the layer's own Spaces key.
+        providers: ["cluster-do", "cluster-spaces"],
         kubeconfigCommand: "doctl",
         storageClass: "do-block-storage-retain",
     },
@@ -86,8 +117,7 @@ for (const cloud of CLOUDS) {
                     `${other} resources on a ${cloud} stack`,
                 );
             }
-            // One explicit provider for the cloud; DigitalOcean's Spaces need a second one, with the layer's own Spaces key.
-            const providers = { gcp: ["cluster-gcp"], aws: ["cluster-aws"], digitalocean: ["cluster-do", "cluster-spaces"] }[cloud];
+            const providers = LAYERS[cloud].providers;
             assert.deepEqual(
                 all(r.run, `pulumi:providers:${LAYERS[cloud].pkg}`)
                     .map(x => x.name)
@@ -107,7 +137,7 @@ for (const cloud of CLOUDS) {
             for (const res of r.run.registered.filter(x => x.type.startsWith("kubernetes:")))
                 assert.equal(res.provider, `${provider.urn}::${provider.name}-id`, res.name);
             assert.equal(spec(provider).clusterIdentifier, `${cloud}-prod`);
-            const nodes = r.run.registered.find(x => /NodePool$|:NodeGroup$/.test(x.type))!;
+            const nodes = one(r.run, LAYERS[cloud].nodePool);
             assert.ok(dependencyClosure(r.run, provider.urn).has(nodes.urn), "the provider depends on the node pool");
             // A cluster created anew is empty: the provider, and every object on it, is replaced with it.
             assert.deepEqual(provider.replaceWith, [one(r.run, LAYERS[cloud].cluster).urn]);
@@ -586,7 +616,9 @@ describe("workloads do not depend on the cloud", () => {
             // The environment's objects; the cluster layer's own (StorageClass, kind's registry ConfigMap) differ by design.
             const environment = new Set(r.run.registered.filter(x => isUnder(r.run, x, "kubeship:workloads:Environment")).map(x => x.name));
             // The contract's health-check policy object, where the cloud's load balancer needs one (GKE).
-            // The backup store's objects: its keys (Spaces), its volume (kind, local), the egress to it (clouds).
+            // The backup store's objects: its keys (Spaces), its volume (kind, local), the egress to it (clouds),
+            // the token its identity is exchanged for (AKS).
+            const STORE_VOLUMES = ["backup-store", "cloud-identity-token"];
             const store = new Set(["Secret/postgres-backup-store", "PersistentVolumeClaim/postgres-backup"]);
             return manifests(r.run)
                 .filter(m => environment.has(m.resource) && !m.resource.endsWith("-health-check"))
@@ -603,14 +635,14 @@ describe("workloads do not depend on the cloud", () => {
                     // The store's URL and settings, its volume, and pgbackup's image in the cloud's registry.
                     const pod = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
                     for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
-                        c.env = c.env?.filter((e: { name: string }) => e.name !== "KUBESHIP_BACKUP_URL" && !e.name.startsWith("AWS_"));
-                        c.volumeMounts = c.volumeMounts?.filter((v: { name: string }) => v.name !== "backup-store");
+                        c.env = c.env?.filter((e: { name: string }) => e.name !== "KUBESHIP_BACKUP_URL" && !/^(AWS|AZURE)_/.test(e.name));
+                        c.volumeMounts = c.volumeMounts?.filter((v: { name: string }) => !STORE_VOLUMES.includes(v.name));
                         if (c.args?.[0] === "install" || c.args?.[0] === "backup") {
                             assert.match(c.image, /@sha256:[0-9a-f]{64}$/, `${cloud}: pgbackup runs by digest`);
                             delete c.image;
                         }
                     }
-                    if (pod?.volumes) pod.volumes = pod.volumes.filter((v: { name: string }) => v.name !== "backup-store");
+                    if (pod?.volumes) pod.volumes = pod.volumes.filter((v: { name: string }) => !STORE_VOLUMES.includes(v.name));
                     // A volume store's Job runs on Postgres' node, where the volume is attached.
                     if (o.kind === "CronJob") delete pod.affinity;
                     return o;

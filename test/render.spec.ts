@@ -77,7 +77,7 @@ describe("npm run render", () => {
         assert.equal(await renderCommand(["prod", "--cloud", "openstack", "--out", out], io), 1);
         assert.match(
             lines.error.join("\n"),
-            /^error: Invalid config kubeship:cloud = "openstack": must be one of "gcp", "aws", "digitalocean", "kind", "local"$/,
+            /^error: Invalid config kubeship:cloud = "openstack": must be one of "gcp", "aws", "azure", "digitalocean", "kind", "local"$/,
         );
     });
 

@@ -328,7 +328,7 @@ describe("parseSettings", () => {
                 cloud("aws", "eu-west-1", { nodeSize: "e2-standard-2" }),
                 "kubeship:cluster.nodeSize",
                 '"e2-standard-2"',
-                /not a aws node size; expected a name such as "m7i.large"/,
+                /not an aws node size; expected a name such as "m7i.large"/,
             ],
             [
                 "a malformed droplet size",
@@ -430,7 +430,7 @@ describe("parseSettings", () => {
                 base({ "kubeship:cloud": "openstack" }),
                 "kubeship:cloud",
                 '"openstack"',
-                /must be one of "gcp", "aws", "digitalocean", "kind", "local"/,
+                /must be one of "gcp", "aws", "azure", "digitalocean", "kind", "local"/,
             ],
             ["missing cloud", { "kubeship:app": JSON.stringify({ image: IMAGE }) }, "kubeship:cloud", "(not set)", /must be one of/],
             [

@@ -143,6 +143,7 @@ describe("workflows", () => {
         const perCloud: Record<string, RegExp> = {
             gcp: /google-github-actions\/auth@/,
             aws: /aws-actions\/configure-aws-credentials@/,
+            azure: /azure\/login@/,
             digitalocean: /digitalocean\/action-doctl@/,
             kind: /helm\/kind-action@/,
             local: /helm\/kind-action@/,
@@ -158,6 +159,11 @@ describe("workflows", () => {
         assert.equal(forCloud("local").find(s => /helm\/kind-action@/.test(s.uses)).with.registry, true, "local: a cluster with a registry, made for it");
         assert.equal(step(/google-github-actions\/auth@/).with.credentials_json, undefined, "no service account keys");
         assert.ok(step(/aws-actions\/configure-aws-credentials@/).with["role-to-assume"], "AWS by role, not keys");
+        assert.deepEqual(Object.keys(step(/azure\/login@/).with).sort(), ["client-id", "subscription-id", "tenant-id"], "Azure by OIDC, no client secret");
+        assert.ok(
+            forCloud("azure").some(s => /^sudo az aks install-cli --kubelogin-version v\d+\.\d+\.\d+$/.test(s.run ?? "")),
+            "kubelogin, pinned, for the AKS kubeconfig",
+        );
         const pulumi = step(/^pulumi\/actions@/);
         assert.match(pulumi.uses, /^pulumi\/actions@[0-9a-f]{40}$/, "pinned to a commit");
         assert.equal(pulumi.with["comment-on-pr"], "${{ github.event_name == 'pull_request' }}");

@@ -197,8 +197,11 @@ export function weeklyWindow(day: Weekday, startTime: string, hours = 12): { sta
  * A name unique beyond this stack: `base` and a random suffix of six hex digits, kept in the state. For
  * names that are global (buckets) or cannot be used again once deleted (KMS key rings).
  * @param name the RandomId's resource name
+ * @param separator between base and suffix; "" where the cloud allows letters and digits only (Azure's
+ *   storage accounts and registries), and then base's hyphens go too. @default "-"
  */
-export function uniqueName(name: string, base: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Output<string> {
+export function uniqueName(name: string, base: pulumi.Input<string>, parent: pulumi.Resource, separator = "-"): pulumi.Output<string> {
     const suffix = new random.RandomId(name, { byteLength: 3 }, { parent });
-    return pulumi.interpolate`${base}-${suffix.hex}`;
+    const stem = pulumi.output(base).apply(b => (separator === "" ? b.replace(/-/g, "") : b));
+    return pulumi.interpolate`${stem}${separator}${suffix.hex}`;
 }

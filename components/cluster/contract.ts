@@ -74,12 +74,17 @@ export type BackupStore = ObjectBackupStore | VolumeBackupStore;
 /** A bucket, and what pgbackup needs to reach it. */
 export interface ObjectBackupStore {
     readonly kind: "object";
-    /** pgbackup's `$KUBESHIP_BACKUP_URL`: `gs://bucket/prefix` or `s3://bucket/prefix`. */
+    /** pgbackup's `$KUBESHIP_BACKUP_URL`: `gs://bucket/prefix`, `s3://bucket/prefix` or `azblob://account/container/prefix`. */
     readonly url: pulumi.Input<string>;
     /** More environment for pgbackup, plain values (the S3 region, an S3-compatible endpoint). */
     readonly env: Readonly<Record<string, pulumi.Input<string>>>;
     /** Access keys as environment variable name to secret value (Spaces); undefined where the pod's identity is the credential. */
     readonly credentials?: Readonly<Record<string, pulumi.Output<string>>>;
+    /**
+     * A ServiceAccount token the archiving pods mount, for a cloud that exchanges it for its own
+     * credential (AKS workload identity): its audience and the file it is read from. @default none
+     */
+    readonly token?: { readonly audience: string; readonly path: string };
     /** Where archiving pods connect besides the cluster's DNS: the storage API and, where it is one, the credential endpoint. */
     readonly egress: readonly EgressRule[];
     /**
@@ -99,7 +104,7 @@ export interface VolumeBackupStore {
 }
 
 /**
- * The contract every cluster layer (GKE, EKS, DOKS, local) hands to the workloads. Workloads consume
+ * The contract every cluster layer (GKE, EKS, AKS, DOKS, kind, local) hands to the workloads. Workloads consume
  * only this: nothing cloud-specific leaks past it.
  */
 export interface ClusterContract {

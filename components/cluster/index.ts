@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cloud, Settings, SettingsOn } from "../config";
+import { AksCluster } from "./azure";
 import { ClusterContract } from "./contract";
 import { DoksCluster } from "./doks";
 import { EksCluster } from "./eks";
@@ -7,6 +8,7 @@ import { GkeCluster } from "./gke";
 import { KindCluster } from "./kind";
 import { LocalCluster } from "./local";
 
+export { AksCluster } from "./azure";
 export * from "./contract";
 export { DoksCluster } from "./doks";
 export { EksCluster } from "./eks";
@@ -18,6 +20,7 @@ export { LocalCluster } from "./local";
 const LAYERS: { [C in Cloud]: (settings: SettingsOn<C>, opts?: pulumi.ComponentResourceOptions) => ClusterContract } = {
     gcp: (s, opts) => GkeCluster.fromSettings(s, opts),
     aws: (s, opts) => EksCluster.fromSettings(s, opts),
+    azure: (s, opts) => AksCluster.fromSettings(s, opts),
     digitalocean: (s, opts) => DoksCluster.fromSettings(s, opts),
     kind: (s, opts) => KindCluster.fromSettings(s, opts),
     local: (s, opts) => LocalCluster.fromSettings(s, opts),

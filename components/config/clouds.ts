@@ -6,10 +6,10 @@
 
 import { DEFAULTS } from "./defaults";
 
-export const CLOUDS = ["gcp", "aws", "digitalocean", "kind", "local"] as const;
+export const CLOUDS = ["gcp", "aws", "azure", "digitalocean", "kind", "local"] as const;
 export type Cloud = (typeof CLOUDS)[number];
 /** The clouds whose cluster, network and registry kubeship creates and pays for: they need a region. */
-export const MANAGED_CLOUDS = ["gcp", "aws", "digitalocean"] as const;
+export const MANAGED_CLOUDS = ["gcp", "aws", "azure", "digitalocean"] as const;
 export type ManagedCloud = (typeof MANAGED_CLOUDS)[number];
 
 export function isManaged(cloud: Cloud): cloud is ManagedCloud {
@@ -24,7 +24,7 @@ export interface NameFormat {
 
 export interface CloudFacts {
     region: NameFormat;
-    /** Machine type (gcp), instance type (aws) or droplet size (digitalocean). */
+    /** Machine type (gcp), instance type (aws), VM size (azure) or droplet size (digitalocean). */
     nodeSize: NameFormat & {
         /** The node size when none is configured: the smallest that runs the default workloads with headroom. */
         default: string;
@@ -35,7 +35,13 @@ export interface CloudFacts {
      * The provider setting the cloud cannot work without, and how to set it. The parser requires it and
      * hands it to the cluster layer as `settings.credential` (a Pulumi secret when `secret`).
      */
-    credential?: { key: string; secret: boolean; howToSet: string };
+    credential?: {
+        key: string;
+        secret: boolean;
+        howToSet: string;
+        /** What a valid value looks like, when the cloud fixes it; the example is also the render's stand-in. */
+        format?: NameFormat & { what: string };
+    };
     /** `kubeship:cluster` keys this cloud refuses, each with what to do instead. */
     refusedClusterKeys?: Record<string, string>;
 }
@@ -60,6 +66,31 @@ const FACTS = {
             default: "t3.large",
             // Graviton: a "g" after the generation digit (m7g, c7gn, t4g, r8g).
             arm: /^[a-z]+[0-9]+g[a-z-]*\./,
+        },
+    },
+    azure: {
+        // Lowercase, no hyphens: westeurope, eastus2, swedencentral (refuses DigitalOcean's ams3 and the
+        // hyphenated names of GCP and AWS).
+        region: { pattern: /^[a-z]{5,}[0-9]?$/, example: "westeurope" },
+        nodeSize: {
+            // Standard_<family><vCPUs>[-<constrained vCPUs>]<features>[_<accelerator>][_v<version>]:
+            // D2ds_v5, E64-16ds_v5, NC24ads_A100_v4, B2ms (learn.microsoft.com vm-naming-conventions).
+            pattern: /^Standard_[A-Z]+[0-9]+(-[0-9]+)?[a-z]*(_[A-Z][A-Z0-9]*)?(_v[0-9]+)?$/,
+            example: "Standard_D4ds_v5",
+            // 2 vCPUs and 8 GiB like the other clouds' defaults; "d": a local disk, for an ephemeral OS disk.
+            default: "Standard_D2ds_v5",
+            // Ampere: a "p" among the feature letters (D2pds_v5, E4ps_v5).
+            arm: /^Standard_[A-Z]+[0-9]+(-[0-9]+)?[a-z]*p[a-z]*_/,
+        },
+        credential: {
+            key: "azure-native:subscriptionId",
+            secret: false,
+            howToSet: "pulumi config set azure-native:subscriptionId <subscription-id>",
+            format: {
+                what: "a subscription id",
+                pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+                example: "00000000-0000-0000-0000-000000000000",
+            },
         },
     },
     digitalocean: {
@@ -90,10 +121,13 @@ export function nodePlatform(cloud: Cloud | undefined, nodeSize: string, hostArc
 }
 
 /**
- * The scheme of the backup store URL each cloud's layer provides (Cloud Storage, S3 and Spaces, a
- * volume): a restore reads another archive of the same kind. test/backup.spec.ts holds the layers to it.
+ * The scheme of the backup store URL each cloud's layer provides (Cloud Storage, S3 and Spaces, Blob
+ * Storage as `azblob://<account>/<container>/<prefix>`, a volume): a restore reads another archive of the same kind. test/backup.spec.ts holds the layers to it.
  */
-export const BACKUP_URL_SCHEMES = { gcp: "gs", aws: "s3", digitalocean: "s3", kind: "file", local: "file" } as const satisfies Record<Cloud, string>;
+export const BACKUP_URL_SCHEMES = { gcp: "gs", aws: "s3", azure: "azblob", digitalocean: "s3", kind: "file", local: "file" } as const satisfies Record<
+    Cloud,
+    string
+>;
 
 /** Retention periods CloudWatch Logs accepts (EKS control-plane logs). */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

@@ -38,6 +38,11 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
+/** "an" before a vowel ("an azure region"), else "a". */
+export function article(word: string): string {
+    return /^[aeiou]/i.test(word) ? "an" : "a";
+}
+
 /** Renders a config value for an error message: strings quoted, missing values named as such. */
 export function show(value: unknown): string {
     if (value === undefined) return "(not set)";

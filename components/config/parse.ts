@@ -3,8 +3,8 @@
  * runtime reader is `load.ts`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CLOUD_FACTS, CLOUDS, isManaged, nodePlatform } from "./clouds";
-import { ConfigError, Problems } from "./errors";
+import { CLOUD_FACTS, CLOUDS, isManaged, nodePlatform, type CloudFacts } from "./clouds";
+import { article, ConfigError, Problems } from "./errors";
 import { PLAIN_SETTINGS, PROJECT, SECTION_KEYS } from "./schema";
 import { parseApp, parseCluster, parsePostgres, parseRedis } from "./sections";
 import type { CloudSettings, RawConfig, Settings } from "./types";
@@ -48,25 +48,35 @@ export function parseSettings(raw: RawConfig, stack: string, hostArch = "x64"): 
         postgres: parsePostgres(key("postgres"), raw[key("postgres")], problems, cloud),
         redis: parseRedis(key("redis"), raw[key("redis")], problems),
     };
-    const own = cloud === undefined ? undefined : problems.check(() => cloudSettings(cloud, raw), undefined);
+    const own = cloud === undefined ? undefined : cloudSettings(cloud, raw, problems);
     problems.throwIfAny();
     return deepFreeze({ ...common, ...own! });
 }
 
 /** The settings only `cloud` has: its region and credential, or the kubeconfig context of `local`. */
-function cloudSettings(cloud: (typeof CLOUDS)[number], raw: RawConfig): CloudSettings {
+function cloudSettings(cloud: (typeof CLOUDS)[number], raw: RawConfig, problems: Problems): CloudSettings {
     if (!isManaged(cloud)) return cloud === "local" ? { cloud, kubeContext: v.optionalString(key("kubeContext"), raw[key("kubeContext")]) } : { cloud };
     const facts = CLOUD_FACTS[cloud];
-    const region = v.optionalString(key("region"), raw[key("region")]);
-    if (!region) throw new ConfigError(key("region"), region, `is required when kubeship:cloud is "${cloud}"`);
-    if (!facts.region.pattern.test(region))
-        throw new ConfigError(key("region"), region, `is not a ${cloud} region; expected a name such as "${facts.region.example}"`);
+    const region = problems.check(() => {
+        const value = v.optionalString(key("region"), raw[key("region")]);
+        if (!value) throw new ConfigError(key("region"), value, `is required when kubeship:cloud is "${cloud}"`);
+        if (!facts.region.pattern.test(value))
+            throw new ConfigError(key("region"), value, `is not ${article(cloud)} ${cloud} region; expected a name such as "${facts.region.example}"`);
+        return value;
+    }, "");
+    const credential = facts.credential && problems.check(() => credentialOf(cloud, facts.credential!, raw), undefined);
     if (!facts.credential) return { cloud, region } as CloudSettings;
-    const { key: name, secret, howToSet } = facts.credential;
-    const credential = v.optionalString(name, raw[name]);
-    // A secret is named, never shown: it is not set anyway.
-    if (!credential) throw new ConfigError(name, secret ? undefined : credential, `is required when kubeship:cloud is "${cloud}" (${howToSet})`);
-    return { cloud, region, credential: secret ? pulumi.secret(credential) : credential } as CloudSettings;
+    return { cloud, region, credential: facts.credential.secret ? pulumi.secret(credential!) : credential } as CloudSettings;
+}
+
+/** The cloud's provider setting, required and in its format. A secret is named, never shown. */
+function credentialOf(cloud: string, facts: NonNullable<CloudFacts["credential"]>, raw: RawConfig): string {
+    const { key: name, secret, howToSet, format } = facts;
+    const value = v.optionalString(name, raw[name]);
+    if (!value) throw new ConfigError(name, secret ? undefined : value, `is required when kubeship:cloud is "${cloud}" (${howToSet})`);
+    if (format && !format.pattern.test(value))
+        throw new ConfigError(name, secret ? undefined : value, `is not ${format.what}; expected a value such as "${format.example}"`);
+    return value;
 }
 
 /** The namespace: the setting, else the stack name, which need not be a valid one (`Dev_EU` is a fine stack name). */

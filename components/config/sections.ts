@@ -6,7 +6,7 @@
 import { notReservedRole, parseBackup, parseRestore } from "./backup";
 import { CLOUD_FACTS, CLOUDWATCH_RETENTION_DAYS, isManaged, type Cloud } from "./clouds";
 import { DEFAULTS, defaultDockerfile } from "./defaults";
-import { ConfigError, Problems } from "./errors";
+import { article, ConfigError, Problems } from "./errors";
 import { parseQuantity } from "./quantity";
 import { NESTED_KEYS, RESOURCE_KEYS, SECTION_KEYS } from "./schema";
 import * as t from "./types";
@@ -92,7 +92,7 @@ export function parseCluster(key: string, value: v.Raw, cloud: Cloud | undefined
         nodeSize: s.get("nodeSize", facts?.nodeSize.default ?? "", (k, x) => {
             const size = v.requireString(k, x);
             if (facts && !facts.nodeSize.pattern.test(size))
-                throw new ConfigError(k, x, `is not a ${cloud} node size; expected a name such as "${facts.nodeSize.example}"`);
+                throw new ConfigError(k, x, `is not ${article(cloud ?? "")} ${cloud} node size; expected a name such as "${facts.nodeSize.example}"`);
             return size;
         }),
         minNodes,

@@ -107,7 +107,21 @@ export function storeEnv(store: BackupStore, location: pulumi.Input<string>): pu
 }
 
 export function storeVolumes(store: BackupStore): { volumes: Volume[]; volumeMounts: VolumeMount[] } {
-    if (store.kind !== "volume") return { volumes: [], volumeMounts: [] };
+    if (store.kind === "object") {
+        if (!store.token) return { volumes: [], volumeMounts: [] };
+        // A projected token of its own: the ServiceAccount's default token stays unmounted.
+        const { audience, path } = store.token;
+        const dir = path.slice(0, path.lastIndexOf("/"));
+        return {
+            volumes: [
+                {
+                    name: "cloud-identity-token",
+                    projected: { sources: [{ serviceAccountToken: { audience, expirationSeconds: 3600, path: path.slice(dir.length + 1) } }] },
+                },
+            ],
+            volumeMounts: [{ name: "cloud-identity-token", mountPath: dir, readOnly: true }],
+        };
+    }
     return {
         volumes: [{ name: "backup-store", persistentVolumeClaim: { claimName: VOLUME_CLAIM } }],
         volumeMounts: [{ name: "backup-store", mountPath: VOLUME_PATH }],

@@ -11,6 +11,7 @@ import type { StackConfig } from "./stack-config";
 export const STAND_INS = {
     /** A documentation range (RFC 5737). */
     authorizedNetworks: ["203.0.113.0/24"],
+    /** A marked value for a credential of no fixed format; one with a format gets its example (Azure's all-zero subscription id). */
     credential: (key: string) => `render-stand-in-${key.split(":")[1]}`,
 };
 
@@ -31,7 +32,7 @@ export function overrideCloud(stack: StackConfig, cloud: string): { config: Reco
     const facts = CLOUD_FACTS[c];
     if (!facts.region.pattern.test(config["kubeship:region"] ?? "")) standIn("kubeship:region", facts.region.example);
     if (facts.credential && !config[facts.credential.key]) {
-        standIn(facts.credential.key, STAND_INS.credential(facts.credential.key));
+        standIn(facts.credential.key, facts.credential.format?.example ?? STAND_INS.credential(facts.credential.key));
         if (facts.credential.secret) secretKeys.push(facts.credential.key);
     }
     const cluster = JSON.parse(config["kubeship:cluster"] ?? "{}");

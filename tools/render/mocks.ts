@@ -8,6 +8,7 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { acrToken, azureCalls, azureOutputs } from "./azure-fakes";
 
 /** Values that exist only after a real deployment are shown as these placeholders. */
 export const AFTER_DEPLOY = {
@@ -24,6 +25,7 @@ export const FAKE_CREDENTIALS = {
     gcpAccessToken: "ya29.fake-gcp-access-token",
     docrPassword: "fake-docr-token-7f3a",
     spacesSecretKey: "fake-spaces-secret-9d4e",
+    acrToken: "fake-acr-token-5e6f",
 };
 
 /** A kind-style kubeconfig with one context, written to a temp file: runs never read the user's own. */
@@ -128,6 +130,7 @@ const fakeOutputs: Record<string, Fake> = {
             .digest("hex");
         return { repoDigest: `${repositoryOf(name)}@sha256:${digest}`, baseImageName: name };
     },
+    ...azureOutputs,
     // GKE
     "gcp:container/cluster:Cluster": () => ({ endpoint: AFTER_DEPLOY.endpoint, masterAuth: { clusterCaCertificate: AFTER_DEPLOY.caData } }),
     "gcp:serviceaccount/account:Account": args => ({ email: `${args.inputs.accountId}@after-deploy.iam.gserviceaccount.com` }),
@@ -218,11 +221,13 @@ const fakeCalls: Record<string, FakeCall> = {
         return { accessToken: FAKE_CREDENTIALS.gcpAccessToken, project: "after-deploy", region: "after-deploy", zone: "after-deploy", id: "client" };
     },
     // kind: `kind get kubeconfig --name <cluster>` prints the cluster's kubeconfig (context kind-<cluster>).
-    "command:local:run": inputs => ({
-        command: inputs.command,
-        stdout: fakeKubeconfig(`kind-${/--name '([^']+)'/.exec(String(inputs.command))?.[1] ?? "unknown"}`),
-        stderr: "",
-    }),
+    "command:local:run": (inputs, run) =>
+        acrToken(String(inputs.command), run) ?? {
+            command: inputs.command,
+            stdout: fakeKubeconfig(`kind-${/--name '([^']+)'/.exec(String(inputs.command))?.[1] ?? "unknown"}`),
+            stderr: "",
+        },
+    ...azureCalls,
     "digitalocean:index/getKubernetesVersions:getKubernetesVersions": inputs => ({
         latestVersion: `${inputs.versionPrefix ?? "1.35."}4-do.0`,
         validVersions: [`${inputs.versionPrefix ?? "1.35."}4-do.0`],

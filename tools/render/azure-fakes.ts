@@ -1,0 +1,68 @@
+/** The mocks' answers for azure-native's resources and invokes (the AKS layer): merged into mocks.ts' tables. */
+import type * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { AFTER_DEPLOY, FAKE_CREDENTIALS, type MockRun } from "./mocks";
+
+/** Azure's stand-ins: the deploying identity, the tenant and the NAT gateway's address (TEST-NET-1, RFC 5737). */
+export const AZURE_AFTER_DEPLOY = {
+    deployerObjectId: "after-deploy-deployer-object-id",
+    tenantId: "after-deploy-tenant-id",
+    egressIp: "192.0.2.10",
+    issuerUrl: "https://after-deploy.oic.invalid/tenant/cluster/",
+};
+
+type Fake = (args: pulumi.runtime.MockResourceArgs, run: MockRun) => Record<string, unknown>;
+
+/** An azure-native resource's `name` output is the input that names it (`resourceGroupName`, `accountName`, …). */
+const named =
+    (key: string): Fake =>
+    args => ({ name: args.inputs[key] });
+
+export const azureOutputs: Record<string, Fake> = {
+    "azure-native:resources:ResourceGroup": named("resourceGroupName"),
+    "azure-native:network:VirtualNetwork": named("virtualNetworkName"),
+    "azure-native:network:PublicIPAddress": args => ({ name: args.inputs.publicIpAddressName, ipAddress: AZURE_AFTER_DEPLOY.egressIp }),
+    "azure-native:managedidentity:UserAssignedIdentity": args => ({
+        name: args.inputs.resourceName,
+        clientId: `after-deploy-client-id-${args.name}`,
+        principalId: `after-deploy-principal-id-${args.name}`,
+        tenantId: AZURE_AFTER_DEPLOY.tenantId,
+    }),
+    "azure-native:containerregistry:Registry": args => ({ name: args.inputs.registryName, loginServer: `${args.inputs.registryName}.azurecr.io` }),
+    "azure-native:containerservice:ManagedCluster": args => ({
+        name: args.inputs.resourceName,
+        fqdn: AFTER_DEPLOY.endpoint,
+        oidcIssuerProfile: { enabled: true, issuerURL: AZURE_AFTER_DEPLOY.issuerUrl },
+    }),
+    "azure-native:storage:StorageAccount": named("accountName"),
+    "azure-native:storage:BlobContainer": named("containerName"),
+};
+
+/** The kubeconfig AKS lists for its users (format exec): server and CA, and its own kubelogin user, which the layer replaces. */
+function listedKubeconfig(): string {
+    return Buffer.from(
+        YAML.stringify({
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "aks", cluster: { server: `https://${AFTER_DEPLOY.endpoint}`, "certificate-authority-data": AFTER_DEPLOY.caData } }],
+            users: [{ name: "clusterUser", user: { exec: { command: "kubelogin", args: ["get-token", "--login", "devicecode"] } } }],
+        }),
+    ).toString("base64");
+}
+
+export const azureCalls: Record<string, (inputs: Record<string, any>, run: MockRun) => Record<string, unknown>> = {
+    "azure-native:authorization:getClientConfig": () => ({
+        clientId: "after-deploy-deployer-client-id",
+        objectId: AZURE_AFTER_DEPLOY.deployerObjectId,
+        subscriptionId: "after-deploy",
+        tenantId: AZURE_AFTER_DEPLOY.tenantId,
+    }),
+    "azure-native:containerservice:listManagedClusterUserCredentials": () => ({ kubeconfigs: [{ name: "clusterUser", value: listedKubeconfig() }] }),
+};
+
+/** `az acr login --expose-token` prints the deploying identity's registry token. */
+export function acrToken(command: string, run: MockRun): Record<string, unknown> | undefined {
+    if (!command.startsWith("az acr login ")) return undefined;
+    run.generatedSecrets.push(FAKE_CREDENTIALS.acrToken);
+    return { command, stdout: FAKE_CREDENTIALS.acrToken, stderr: "" };
+}
