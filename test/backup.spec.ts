@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { spacesRegion } from "../components/cluster/doks/backup";
-import { BACKUP_URL_SCHEMES } from "../components/config/clouds";
+import { BACKUP_URL_SCHEMES, MANAGED_CLOUDS } from "../components/config/clouds";
 import { DEFAULTS } from "../components/config/defaults";
 import { BACKUP_ROLE, restoreId } from "../components/workloads/archive";
 import { runProgram, RunResult } from "../tools/render/harness";
@@ -241,7 +241,7 @@ describe("restoring to a point in time", () => {
     });
 
     it("gives every managed cloud's store a URL of the scheme its restores are checked against, and restores from another stack's bucket", async () => {
-        for (const cloud of ["gcp", "aws", "digitalocean"] as const) {
+        for (const cloud of MANAGED_CLOUDS) {
             const url = (await prodOn(cloud)).outputs.postgresBackupUrl.value as string;
             assert.match(url, new RegExp(`^${BACKUP_URL_SCHEMES[cloud]}://[a-z0-9.-]+/postgres$`), cloud);
         }

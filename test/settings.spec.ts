@@ -230,6 +230,21 @@ describe("parseSettings", () => {
         );
     });
 
+    it("reports a cloud's region and its provider setting together", () => {
+        const raw = base({ "kubeship:cloud": "azure", "kubeship:region": "West Europe", "azure-native:subscriptionId": "my-sub", ...NETWORKS });
+        assert.throws(
+            () => parseSettings(raw, "prod"),
+            (e: unknown) => {
+                assert.ok(e instanceof ConfigErrors, String(e));
+                assert.deepEqual(
+                    e.problems.map(p => p.key),
+                    ["kubeship:region", "azure-native:subscriptionId"],
+                );
+                return true;
+            },
+        );
+    });
+
     it("skips a check that compares two values when one of them is already wrong", () => {
         // memoryLimit is unparseable: "memory must not exceed memoryLimit" would compare with a fallback.
         assert.throws(
@@ -249,6 +264,7 @@ describe("parseSettings", () => {
                 "kubeship:region": region,
                 "gcp:project": "p",
                 "digitalocean:token": "t",
+                "azure-native:subscriptionId": "5f0c3a9e-1b2d-4c6e-8f7a-9b0c1d2e3f4a",
                 "kubeship:cluster": { authorizedNetworks: ["198.51.100.0/24"], ...cluster },
                 ...extra,
             });
@@ -287,6 +303,9 @@ describe("parseSettings", () => {
             const platform = (raw: RawConfig, hostArch?: string) => parseSettings(raw, "s", hostArch).app.build.platform;
             assert.equal(platform(cloud("aws", "eu-west-1", { nodeSize: "c7gn.xlarge" })), "linux/arm64");
             assert.equal(platform(cloud("aws", "eu-west-1", { nodeSize: "m7i.large" })), "linux/amd64");
+            assert.equal(platform(cloud("azure", "westeurope", { nodeSize: "Standard_D2pds_v5" })), "linux/arm64", "Ampere");
+            assert.equal(platform(cloud("azure", "westeurope", { nodeSize: "Standard_D4ds_v5" })), "linux/amd64");
+            assert.equal(platform(cloud("azure", "westeurope")), "linux/amd64", "the default size");
             assert.equal(platform(cloud("gcp", "europe-west1"), "arm64"), "linux/amd64", "cloud nodes, whatever the laptop");
             assert.equal(platform(base({ "kubeship:cloud": "kind" }), "arm64"), "linux/arm64", "kind runs on this ARM machine");
             assert.equal(platform(base({ "kubeship:cloud": "kind" }), "x64"), "linux/amd64");
@@ -302,6 +321,10 @@ describe("parseSettings", () => {
                 ["aws", "ap-southeast-2", "t4g.medium"],
                 ["digitalocean", "sfo3", "c-4"],
                 ["digitalocean", "fra1", "g-2vcpu-8gb"],
+                ["azure", "westeurope", "Standard_D4ds_v5"],
+                ["azure", "eastus2", "Standard_E64-16ds_v5"],
+                ["azure", "swedencentral", "Standard_NC24ads_A100_v4"],
+                ["azure", "uksouth", "Standard_B2ms"],
             ]) {
                 assert.equal(parseSettings(cloud(c, region, { nodeSize: size }), "s").cluster.nodeSize, size);
             }
@@ -322,6 +345,28 @@ describe("parseSettings", () => {
                 "kubeship:cluster.nodeSize",
                 '"m7i.large"',
                 /not a gcp node size; expected a name such as "e2-standard-4"/,
+            ],
+            [
+                "an AWS size on Azure",
+                cloud("azure", "westeurope", { nodeSize: "m7i.large" }),
+                "kubeship:cluster.nodeSize",
+                '"m7i.large"',
+                /not an azure node size; expected a name such as "Standard_D4ds_v5"/,
+            ],
+            [
+                "a DigitalOcean region on Azure",
+                cloud("azure", "ams3"),
+                "kubeship:region",
+                '"ams3"',
+                /not an azure region; expected a name such as "westeurope"/,
+            ],
+            ["an AWS region on Azure", cloud("azure", "eu-west-1"), "kubeship:region", '"eu-west-1"', /not an azure region/],
+            [
+                "a subscription name for the subscription id",
+                cloud("azure", "westeurope", {}, { "azure-native:subscriptionId": "Pay-As-You-Go" }),
+                "azure-native:subscriptionId",
+                '"Pay-As-You-Go"',
+                /is not a subscription id; expected a value such as "00000000-0000-0000-0000-000000000000"/,
             ],
             [
                 "a GCP size on AWS",
@@ -446,6 +491,13 @@ describe("parseSettings", () => {
                 "gcp:project",
                 "(not set)",
                 /required when kubeship:cloud is "gcp"/,
+            ],
+            [
+                "missing azure-native:subscriptionId",
+                base({ "kubeship:cloud": "azure", "kubeship:region": "westeurope", ...NETWORKS }),
+                "azure-native:subscriptionId",
+                "(not set)",
+                /required when kubeship:cloud is "azure" \(pulumi config set azure-native:subscriptionId <subscription-id>\)/,
             ],
             [
                 "missing digitalocean:token",

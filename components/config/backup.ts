@@ -35,19 +35,27 @@ export function parseRestore(s: Section, cloud: Cloud | undefined): t.RestoreSet
     return from === undefined || time === undefined ? undefined : { from, time };
 }
 
+/** The archive URLs pgbackup reads, by scheme: a bucket and a prefix; an account, a container and a prefix; a path. */
+const ARCHIVE_URLS: Record<string, RegExp> = {
+    gs: /^gs:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._~-]+)*$/,
+    s3: /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._~-]+)*$/,
+    // A storage account (3-24 lowercase letters and digits) and a container (3-63, single hyphens inside).
+    azblob: /^azblob:\/\/[a-z0-9]{3,24}\/[a-z0-9](-?[a-z0-9]){2,62}(\/[A-Za-z0-9._~-]+)*$/,
+    file: /^file:\/\/(\/[A-Za-z0-9._~-]+)+$/,
+};
+
 /**
  * An archive's URL as pgbackup reads it and restore_command carries it (plain characters only):
- * gs://bucket/prefix, s3://bucket/prefix or file:///path, of `scheme` when given.
+ * gs://bucket/prefix, s3://bucket/prefix, azblob://account/container/prefix or file:///path, of
+ * `scheme` when given.
  */
 function archiveUrl(key: string, value: Raw, scheme?: string): string {
-    const match =
-        typeof value === "string" ? /^(gs|s3):\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._~-]+)*$|^(file):\/\/(\/[A-Za-z0-9._~-]+)+$/.exec(value) : null;
-    const found = match?.[1] ?? match?.[3];
+    const found = typeof value === "string" ? Object.keys(ARCHIVE_URLS).find(s => ARCHIVE_URLS[s].test(value)) : undefined;
     if (!found)
         throw new ConfigError(
             key,
             value,
-            'must be an archive URL such as "gs://bucket/postgres", "s3://bucket/postgres" or "file:///path" (the postgresBackupUrl output of a stack)',
+            'must be an archive URL such as "gs://bucket/postgres", "s3://bucket/postgres", "azblob://account/postgres" or "file:///path" (the postgresBackupUrl output of a stack)',
         );
     if (scheme !== undefined && found !== scheme)
         throw new ConfigError(key, value, `must be a ${scheme}:// URL: this cloud's backups are there, and a restore reads an archive of its own cloud`);

@@ -1,7 +1,8 @@
 /** The mocks' answers for azure-native's resources and invokes (the AKS layer): merged into mocks.ts' tables. */
 import type * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { AFTER_DEPLOY, FAKE_CREDENTIALS, type MockRun } from "./mocks";
+import { AFTER_DEPLOY, FAKE_CREDENTIALS } from "./after-deploy";
+import type { MockRun } from "./mocks";
 
 /** Azure's stand-ins: the deploying identity, the tenant and the NAT gateway's address (TEST-NET-1, RFC 5737). */
 export const AZURE_AFTER_DEPLOY = {
