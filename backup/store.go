@@ -31,7 +31,7 @@ type Store interface {
 }
 
 // OpenStore opens the store a URL names: file:///path (a volume), s3://bucket/prefix (S3, Spaces),
-// gs://bucket/prefix (Cloud Storage).
+// gs://bucket/prefix (Cloud Storage), azblob://account/container/prefix (Azure Blob Storage).
 func OpenStore(ctx context.Context, raw string) (Store, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -53,8 +53,13 @@ func OpenStore(ctx context.Context, raw string) (Store, error) {
 			return nil, fmt.Errorf("backup URL %q: a gs URL names its bucket: gs://bucket/prefix", raw)
 		}
 		return openGCS(u)
+	case "azblob":
+		if u.Host == "" {
+			return nil, fmt.Errorf("backup URL %q: an azblob URL names its account: azblob://account/container/prefix", raw)
+		}
+		return openAzblob(u)
 	default:
-		return nil, fmt.Errorf("backup URL %q: scheme %q is not supported (file, s3, gs)", raw, u.Scheme)
+		return nil, fmt.Errorf("backup URL %q: scheme %q is not supported (file, s3, gs, azblob)", raw, u.Scheme)
 	}
 }
 

@@ -1824,4 +1824,129 @@ const backups: Mutant[] = [
     },
 ];
 
-export const MUTANTS: Mutant[] = [...workloads, ...clusters, ...config, ...program, ...platform, ...backups];
+const A = "components/cluster/azure";
+
+/** Azure AKS (issue 15): the baseline's defaults, identities and grants, and the Blob backup store. */
+const aks: Mutant[] = [
+    {
+        id: "aks-local-accounts",
+        file: `${A}/control-plane.ts`,
+        find: "disableLocalAccounts: true",
+        replace: "disableLocalAccounts: false",
+        defect: "AKS keeps its local admin account: a static credential outside Entra ID and Azure RBAC",
+    },
+    {
+        id: "aks-network-policy-none",
+        file: `${A}/control-plane.ts`,
+        find: 'networkPolicy: "cilium",',
+        replace: 'networkPolicy: "none",',
+        defect: "NetworkPolicies are accepted on AKS but nothing enforces them",
+    },
+    {
+        id: "aks-api-open",
+        file: `${A}/control-plane.ts`,
+        find: "apiServerAccessProfile: { authorizedIPRanges: args.authorizedNetworks, disableRunCommand: true }",
+        replace: "apiServerAccessProfile: { disableRunCommand: true }",
+        defect: "the AKS API server answers the whole internet, whatever authorizedNetworks says",
+    },
+    {
+        id: "aks-nodes-egress-not-authorized",
+        file: `${A}/index.ts`,
+        find: "[...ranges, `${ip}/32`]",
+        replace: "[...ranges]",
+        defect: "the nodes' own address (the NAT gateway's) is not among the API's authorized ranges",
+    },
+    {
+        id: "aks-system-pool-untainted",
+        file: `${A}/control-plane.ts`,
+        find: 'nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],',
+        replace: "nodeTaints: [],",
+        defect: "the workloads land on the small system pool beside AKS's own add-ons",
+    },
+    {
+        id: "aks-no-patch-channel",
+        file: `${A}/control-plane.ts`,
+        find: 'upgradeChannel: "patch"',
+        replace: 'upgradeChannel: "none"',
+        defect: "AKS never takes Kubernetes patch releases: security fixes wait for someone",
+    },
+    {
+        id: "aks-autoscaler-count-fought",
+        file: `${A}/control-plane.ts`,
+        find: 'ignoreChanges: ["count"]',
+        replace: "ignoreChanges: []",
+        defect: "every `up` resets the user pool to minNodes, undoing the autoscaler",
+    },
+    {
+        id: "aks-ephemeral-everywhere",
+        file: `${A}/control-plane.ts`,
+        find: 'features.includes("d") ? "Ephemeral" : "Managed"',
+        replace: '"Ephemeral"',
+        defect: "sizes without a local disk get an ephemeral OS disk, and AKS refuses the pool",
+    },
+    {
+        id: "aks-grant-without-principal-type",
+        file: `${A}/identity.ts`,
+        find: "principalType: g.principalType,",
+        replace: "",
+        defect: "grants to fresh managed identities fail with PrincipalNotFound on the first `up`",
+    },
+    {
+        id: "aks-acr-pull-on-control-plane",
+        file: `${A}/index.ts`,
+        find: "kubeletPrincipalId: who.kubelet.principalId",
+        replace: "kubeletPrincipalId: who.controlPlane.principalId",
+        defect: "AcrPull goes to the control plane's identity: the nodes cannot pull the app image",
+    },
+    {
+        id: "aks-acr-admin-user",
+        file: `${A}/registry.ts`,
+        find: "adminUserEnabled: false",
+        replace: "adminUserEnabled: true",
+        defect: "ACR's shared admin password is on",
+    },
+    {
+        id: "aks-no-lock",
+        file: `${A}/index.ts`,
+        find: "if (args.deletionProtection)",
+        replace: "if (args.deletionProtection && false)",
+        defect: "a protected AKS stack's resource group can be deleted",
+    },
+    {
+        id: "aks-provider-before-admin-grant",
+        file: `${A}/index.ts`,
+        find: "dependsOn: [this.nodePool, admin]",
+        replace: "dependsOn: [this.nodePool]",
+        defect: "the first `up` talks to the cluster before the deployer may: 403 from the API server",
+    },
+    {
+        id: "aks-archiver-may-overwrite",
+        file: `${A}/backup.ts`,
+        find: "[`${BLOBS}/read`, `${BLOBS}/add/action`]",
+        replace: "[`${BLOBS}/read`, `${BLOBS}/add/action`, `${BLOBS}/write`]",
+        defect: "the archiving identity can overwrite backups",
+    },
+    {
+        id: "aks-federation-wrong-namespace",
+        file: `${A}/backup.ts`,
+        find: "subject: `system:serviceaccount:${args.namespace}:${BACKUP_SERVICE_ACCOUNT}`",
+        replace: "subject: `system:serviceaccount:default:${BACKUP_SERVICE_ACCOUNT}`",
+        defect: "Entra ID refuses the archiving pods' token: no backup is ever written",
+    },
+    {
+        id: "aks-no-token-volume",
+        file: `${W}/archive.ts`,
+        find: "if (!store.token) return { volumes: [], volumeMounts: [] };",
+        replace: "return { volumes: [], volumeMounts: [] };",
+        defect: "the archiving pods have no ServiceAccount token to exchange: every archive fails on AKS",
+    },
+    {
+        id: "subscription-id-unchecked",
+        file: `${K}/parse.ts`,
+        find: "if (format && !format.pattern.test(value))",
+        replace: "if (false)",
+        defect: "a subscription name instead of its id fails only at `up`",
+    },
+];
+
+export const MUTANTS: Mutant[] = [...workloads, ...clusters, ...config, ...program, ...platform, ...backups, ...aks];
