@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -79,18 +77,10 @@ func openAzblob(u *url.URL) (Store, error) {
 // federatedToken exchanges the ServiceAccount token in file (read anew for each exchange: the kubelet
 // rotates it) for a Storage access token of the identity clientID, cached until a minute before it expires.
 func federatedToken(client *http.Client, endpoint, clientID, file string) func(ctx context.Context) (string, error) {
-	var mu sync.Mutex
-	var token string
-	var expires time.Time
-	return func(ctx context.Context) (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if token != "" && time.Now().Before(expires) {
-			return token, nil
-		}
+	return cachedToken(client, "access token from Entra ID", func(ctx context.Context) (*http.Request, error) {
 		assertion, err := os.ReadFile(file)
 		if err != nil {
-			return "", fmt.Errorf("workload identity token: %w", err)
+			return nil, fmt.Errorf("workload identity token: %w", err)
 		}
 		form := url.Values{
 			"grant_type":            {"client_credentials"},
@@ -99,31 +89,12 @@ func federatedToken(client *http.Client, endpoint, clientID, file string) func(c
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
 			"client_assertion":      {strings.TrimSpace(string(assertion))},
 		}
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-		if err != nil {
-			return "", err
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		res, err := client.Do(req)
-		if err != nil {
-			return "", fmt.Errorf("access token from Entra ID: %w", err)
-		}
-		defer res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			return "", apiError("access token from Entra ID", res)
-		}
-		var body struct {
-			AccessToken string `json:"access_token"`
-			ExpiresIn   int    `json:"expires_in"`
-		}
-		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.AccessToken == "" {
-			return "", fmt.Errorf("access token from Entra ID: no token in the answer (%v)", err)
-		}
-		token, expires = body.AccessToken, time.Now().Add(time.Duration(body.ExpiresIn)*time.Second-time.Minute)
-		return token, nil
-	}
+		return req, err
+	})
 }
 
 // blobPath is the request path of a blob (or of the container, for name ""), each segment escaped.
@@ -245,16 +216,7 @@ func (s *azblobStore) Get(ctx context.Context, name string) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	switch res.StatusCode {
-	case http.StatusOK:
-		return res.Body, nil
-	case http.StatusNotFound:
-		res.Body.Close()
-		return nil, ErrNotFound
-	default:
-		defer res.Body.Close()
-		return nil, apiError("reading "+s.url(name), res)
-	}
+	return opened(res, "reading "+s.url(name))
 }
 
 func (s *azblobStore) List(ctx context.Context, prefix string) ([]string, error) {

@@ -55,6 +55,18 @@ func openGCS(u *url.URL) (Store, error) {
 
 // metadataToken returns the default service account's access token, cached until a minute before it expires.
 func metadataToken(client *http.Client, server string) func(ctx context.Context) (string, error) {
+	return cachedToken(client, "access token from the metadata server", func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/computeMetadata/v1/instance/service-accounts/default/token", nil)
+		if err == nil {
+			req.Header.Set("Metadata-Flavor", "Google")
+		}
+		return req, err
+	})
+}
+
+// cachedToken returns the access token of the answer to request (OAuth's JSON: access_token and
+// expires_in), asking again a minute before it expires. Each request is made anew.
+func cachedToken(client *http.Client, what string, request func(ctx context.Context) (*http.Request, error)) func(ctx context.Context) (string, error) {
 	var mu sync.Mutex
 	var token string
 	var expires time.Time
@@ -66,25 +78,24 @@ func metadataToken(client *http.Client, server string) func(ctx context.Context)
 		}
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/computeMetadata/v1/instance/service-accounts/default/token", nil)
+		req, err := request(ctx)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%s: %w", what, err)
 		}
-		req.Header.Set("Metadata-Flavor", "Google")
 		res, err := client.Do(req)
 		if err != nil {
-			return "", fmt.Errorf("access token from the metadata server: %w", err)
+			return "", fmt.Errorf("%s: %w", what, err)
 		}
 		defer res.Body.Close()
 		if res.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("access token from the metadata server: %s", res.Status)
+			return "", apiError(what, res)
 		}
 		var body struct {
 			AccessToken string `json:"access_token"`
 			ExpiresIn   int    `json:"expires_in"`
 		}
 		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.AccessToken == "" {
-			return "", fmt.Errorf("access token from the metadata server: no token in the answer (%v)", err)
+			return "", fmt.Errorf("%s: no token in the answer (%v)", what, err)
 		}
 		token, expires = body.AccessToken, time.Now().Add(time.Duration(body.ExpiresIn)*time.Second-time.Minute)
 		return token, nil
@@ -145,6 +156,11 @@ func (s *gcsStore) Get(ctx context.Context, name string) (io.ReadCloser, error) 
 	if err != nil {
 		return nil, err
 	}
+	return opened(res, fmt.Sprintf("reading gs://%s/%s%s", s.bucket, s.prefix, name))
+}
+
+// opened is a download's answer: the body, ErrNotFound, or the API's error about `what`.
+func opened(res *http.Response, what string) (io.ReadCloser, error) {
 	switch res.StatusCode {
 	case http.StatusOK:
 		return res.Body, nil
@@ -153,7 +169,7 @@ func (s *gcsStore) Get(ctx context.Context, name string) (io.ReadCloser, error) 
 		return nil, ErrNotFound
 	default:
 		defer res.Body.Close()
-		return nil, apiError(fmt.Sprintf("reading gs://%s/%s%s", s.bucket, s.prefix, name), res)
+		return nil, apiError(what, res)
 	}
 }
 
