@@ -1,6 +1,6 @@
 /**
  * Entry point: wires the real clients, serves HTTP on $PORT, and shuts down gracefully on SIGTERM:
- * readiness turns 503, the server stops accepting, in-flight requests finish, then the pools close.
+ * readiness turns 503, answers close their connections, in-flight requests finish, then the pools close.
  */
 import * as http from "node:http";
 import { createApp } from "./app";

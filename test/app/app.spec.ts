@@ -191,43 +191,98 @@ describe("sample app config", () => {
 });
 
 describe("sample app shutdown", () => {
-    /** A server whose handler waits for `release` before answering: a request in flight. */
-    async function slowServer() {
+    /**
+     * A server whose handler waits for `release` before answering (a request in flight), and answers
+     * with `Connection: close` once draining, as the app does.
+     */
+    async function slowServer(keepAliveTimeout = 5000) {
         let release = () => undefined as void;
+        let draining = false;
         const held = new Promise<void>(resolve => (release = resolve));
-        const server = http.createServer((_req, res) => void held.then(() => res.end("done")));
+        const server = http.createServer((_req, res) => void held.then(() => res.writeHead(200, draining ? { connection: "close" } : {}).end("done")));
+        server.keepAliveTimeout = keepAliveTimeout;
         await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
-        return { server, release, port: (server.address() as AddressInfo).port };
+        return { server, release, port: (server.address() as AddressInfo).port, startDraining: () => void (draining = true) };
     }
     const quiet = jsonLogger(() => undefined);
-    /** Waits up to 2 s for `events` to hold `n` entries (the shutdown finishes asynchronously). */
-    const settled = async (events: string[], n: number) => {
-        for (let i = 0; i < 40 && events.length < n; i++) await new Promise(resolve => setTimeout(resolve, 50));
+    /** Waits up to `ms` for `events` to hold `n` entries (the shutdown finishes asynchronously). */
+    const settled = async (events: string[], n: number, ms = 2000) => {
+        for (let i = 0; i < ms / 50 && events.length < n; i++) await new Promise(resolve => setTimeout(resolve, 50));
     };
+    /** A GET on `agent`: its status, Connection header and socket. */
+    const get = (port: number, agent: http.Agent) =>
+        new Promise<{ status: number; connection?: string; socket: unknown }>((resolve, reject) => {
+            const req = http.get(`http://127.0.0.1:${port}/`, { agent }, res => {
+                res.resume();
+                res.on("end", () => resolve({ status: res.statusCode!, connection: res.headers.connection, socket: req.socket }));
+            });
+            req.on("error", reject);
+        });
 
-    it("on SIGTERM drains readiness, stops accepting, lets the request in flight finish, then closes the pools and exits 0", async () => {
-        const { server, release, port } = await slowServer();
+    it("on SIGTERM drains readiness, lets the request in flight finish on a closing connection, then closes the pools and exits 0", async () => {
+        const { server, release, port, startDraining } = await slowServer();
         const events: string[] = [];
         const shutdown = gracefulShutdown({
             server,
-            app: { startDraining: () => events.push("draining") },
+            app: { startDraining: () => (startDraining(), events.push("draining")) },
             pools: [{ close: async () => void events.push("postgres closed") }, { close: async () => void events.push("redis closed") }],
             timeoutMs: 5000,
             log: quiet,
             exit: code => events.push(`exit ${code}`),
         });
-        const inFlight = fetch(`http://127.0.0.1:${port}/`).then(r => r.text());
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const inFlight = get(port, agent);
         await new Promise(resolve => setTimeout(resolve, 50));
         shutdown("SIGTERM");
         shutdown("SIGTERM");
         assert.deepEqual(events, ["draining"], "readiness drains first, once");
-        await assert.rejects(fetch(`http://127.0.0.1:${port}/`), "no new connections");
+        await new Promise(resolve => setTimeout(resolve, 300));
         assert.deepEqual(events, ["draining"], "nothing closes while a request is in flight");
         release();
-        assert.equal(await inFlight, "done");
-        // The client keeps its connection alive: the shutdown must not wait out the keep-alive timeout (5 s).
+        assert.equal((await inFlight).connection, "close");
+        // Its connection closes with the answer: the shutdown does not wait out the keep-alive timeout (5 s).
         await settled(events, 4);
         assert.deepEqual(events, ["draining", "postgres closed", "redis closed", "exit 0"]);
+        agent.destroy();
+    });
+
+    it("leaves an idle keep-alive connection to its client, which may be sending on it: answered with Connection: close, never reset", async () => {
+        // Node's agent stops reusing an idle connection a second before the server's Keep-Alive hint.
+        const { server, release, port, startDraining } = await slowServer(2500);
+        release();
+        const events: string[] = [];
+        const shutdown = gracefulShutdown({
+            server,
+            app: { startDraining },
+            pools: [],
+            timeoutMs: 5000,
+            log: quiet,
+            exit: code => events.push(`exit ${code}`),
+        });
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const first = await get(port, agent);
+        assert.equal(first.connection, "keep-alive");
+        shutdown("SIGTERM");
+        await new Promise(resolve => setTimeout(resolve, 200));
+        const reused = await get(port, agent);
+        assert.deepEqual([reused.status, reused.connection, reused.socket === first.socket], [200, "close", true], "the same connection still serves");
+        await settled(events, 1);
+        assert.deepEqual(events, ["exit 0"], "the connection closed with its answer: the server stops");
+
+        // An idle connection nobody reuses closes as keep-alive connections do (the server closes it 2.5 s
+        // after its last answer, plus Node's one-second buffer), not at the signal.
+        const other = await slowServer(2500);
+        other.release();
+        const later: string[] = [];
+        const stop = gracefulShutdown({ server: other.server, app: other, pools: [], timeoutMs: 5000, log: quiet, exit: code => later.push(`exit ${code}`) });
+        await get(other.port, agent);
+        const signalled = Date.now();
+        stop("SIGTERM");
+        await settled(later, 1, 5000);
+        assert.deepEqual(later, ["exit 0"], "stopped once the idle connection closed");
+        const after = Date.now() - signalled;
+        assert.ok(after >= 1200 && after < 4500, `stopped ${after} ms after the signal: the idle connection was cut, or held past its keep-alive timeout`);
+        agent.destroy();
     });
 
     it("closes connections that outlive the timeout, and still exits 0", async () => {
