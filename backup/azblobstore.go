@@ -188,10 +188,15 @@ func (s *azblobStore) written(ctx context.Context, name, method, target string, 
 	switch res.StatusCode {
 	case http.StatusCreated:
 		return nil
-	case http.StatusConflict, http.StatusPreconditionFailed:
-		// BlobAlreadyExists (409) is what Put Blob answers to If-None-Match: * on a blob that is there;
-		// ConditionNotMet (412) is the general answer to a failed condition.
-		return ErrExists
+	case http.StatusPreconditionFailed:
+		return ErrExists // ConditionNotMet: the general answer to a failed condition
+	case http.StatusConflict:
+		// BlobAlreadyExists is what Put Blob answers to If-None-Match: * on a blob that is there; other
+		// conflicts (a lease, a container being deleted) are errors.
+		if code := res.Header.Get("x-ms-error-code"); code == "BlobAlreadyExists" || code == "BlobImmutableDueToPolicy" {
+			return ErrExists
+		}
+		return s.refused(ctx, name, "writing "+s.url(name), res)
 	default:
 		return s.refused(ctx, name, "writing "+s.url(name), res)
 	}

@@ -270,6 +270,19 @@ func TestAzblobStoreExchangesTheRotatedTokenFileWhenItsTokenExpires(t *testing.T
 	}
 }
 
+func TestAzblobStoreTakesOnlyAnExistingBlobsConflictForExisting(t *testing.T) {
+	f := newFakeAzure(t, federatedTokenFile(t, "sa-token"), http.StatusConflict)
+	s := f.open(t, "azblob://acmeprod/postgres")
+	leased := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		azureError(w, http.StatusConflict, "LeaseIdMissing")
+	}))
+	t.Cleanup(leased.Close)
+	s.base = leased.URL
+	if err := s.Put(t.Context(), "wal/1", strings.NewReader("x")); err == nil || errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "LeaseIdMissing") {
+		t.Fatalf("Put refused for a lease: %v, want that error", err)
+	}
+}
+
 func TestAzblobStoreReportsRefusals(t *testing.T) {
 	f := newFakeAzure(t, federatedTokenFile(t, "sa-token"), http.StatusConflict)
 	s := f.open(t, "azblob://acmeprod/postgres")

@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { ARCHIVER_DATA_ACTIONS, restoreSourceCondition, WORKLOAD_IDENTITY_TOKEN } from "../components/cluster/azure/backup";
-import { osDisk, SYSTEM_POOL } from "../components/cluster/azure/control-plane";
+import { osDisk, SYSTEM_POOL, userPoolName } from "../components/cluster/azure/control-plane";
 import { ROLES } from "../components/cluster/azure/identity";
 import { AKS_SERVER_ID, listedCluster } from "../components/cluster/azure/kubeconfig";
 import { ACR_TOKEN_USER } from "../components/cluster/azure/registry";
@@ -67,7 +67,15 @@ describe("AKS production defaults", () => {
         assert.equal(subnet.defaultOutboundAccess, false, "no implicit outbound address");
         assert.deepEqual(subnet.serviceEndpoints, [{ service: "Microsoft.Storage" }]);
         assert.deepEqual(spec(one(r, `${T}:network:VirtualNetwork`)).addressSpace, { addressPrefixes: ["10.240.0.0/16"] });
-        assert.equal(spec(one(r, `${T}:resources:ResourceGroup`)).resourceGroupName, "kubeship-prod");
+        const groups = all(r, `${T}:resources:ResourceGroup`);
+        assert.deepEqual(
+            groups.map(g => [spec(g).resourceGroupName, g.protect && g.retainOnDelete]),
+            [
+                ["kubeship-prod", false],
+                ["kubeship-prod-data", true],
+            ],
+            "the cluster's group, and the data's, which outlives destroy when protected",
+        );
     });
 
     it("serves the API to the authorized ranges and its own nodes' egress address only, and runs no commands for anyone", () => {
@@ -158,14 +166,19 @@ describe("AKS production defaults", () => {
         const [a, b] = [changed(r), changed(bigger)];
         const diff = [...a.keys()].filter(urn => a.get(urn) !== b.get(urn)).map(urn => urn.split("::").pop());
         assert.deepEqual(diff, ["cluster-nodes"]);
-        assert.equal(spec(one(bigger, `${T}:containerservice:AgentPool`)).osDiskType, "Managed", "D4s_v5 has no local disk");
+        const [before, after] = [spec(one(r, `${T}:containerservice:AgentPool`)), spec(one(bigger, `${T}:containerservice:AgentPool`))];
+        assert.equal(after.osDiskType, "Managed", "D4s_v5 has no local disk");
+        // Azure replaces a pool for a new size: a new name lets the new pool exist before the old one goes.
+        assert.match(before.agentPoolName, /^kubeship[0-9a-f]{4}$/, "at most 12 lowercase letters and digits");
+        assert.notEqual(after.agentPoolName, before.agentPoolName);
+        assert.equal(after.agentPoolName, userPoolName("Standard_D4s_v5"));
     });
 
-    it("locks the resource group against deletion exactly when deletionProtection is on", async () => {
-        const lock = spec(one(r, `${T}:authorization:ManagementLockAtResourceGroupLevel`));
-        assert.deepEqual([lock.level, lock.resourceGroupName], ["CanNotDelete", "kubeship-prod"]);
+    it("locks the cluster against deletion exactly when deletionProtection is on", async () => {
+        const lock = spec(one(r, `${T}:authorization:ManagementLockByScope`));
+        assert.deepEqual([lock.level, lock.scope], ["CanNotDelete", `${one(r, `${T}:containerservice:ManagedCluster`).name}-id`]);
         const off = await prodOnAzure({ deletionProtection: false });
-        assert.deepEqual(all(off, `${T}:authorization:ManagementLockAtResourceGroupLevel`), []);
+        assert.deepEqual(all(off, `${T}:authorization:ManagementLockByScope`), []);
     });
 
     it("pushes to ACR without its admin user: AcrPull for the kubelets, AcrPush and a token for the deployer", () => {
@@ -192,6 +205,7 @@ describe("AKS production defaults", () => {
     it("administers the cluster as the deployer through Azure RBAC, and the Kubernetes provider waits for that grant", () => {
         const admin = one(r, `${T}:authorization:RoleAssignment`, "cluster-admin-grant");
         assert.equal(spec(admin).roleDefinitionId, role(ROLES.aksRbacClusterAdmin));
+        assert.equal(spec(admin).scope, `${one(r, `${T}:resources:ResourceGroup`, "cluster-group").name}-id`, "outside the cluster's lock");
         assert.equal(spec(admin).principalId, AZURE_AFTER_DEPLOY.deployerObjectId);
         assert.ok(dependencyClosure(r, one(r, "pulumi:providers:kubernetes").urn).has(admin.urn));
     });
@@ -206,10 +220,21 @@ describe("AKS production defaults", () => {
         assert.throws(() => listedCluster(Buffer.from("clusters: []").toString("base64")), /without a server and CA/);
     });
 
-    it("gives Postgres zone-redundant premium disks it keeps when the data is protected", () => {
+    it("gives Postgres zone-redundant premium disks in the data resource group, which the control plane may write, kept when the data is protected", () => {
         const sc = spec(one(r, "kubernetes:storage.k8s.io/v1:StorageClass", "kubeship"));
         assert.equal(sc.provisioner, "disk.csi.azure.com");
-        assert.deepEqual(sc.parameters, { skuName: "Premium_ZRS" });
+        assert.deepEqual(sc.parameters, { skuName: "Premium_ZRS", resourceGroup: "kubeship-prod-data" });
+        const dataGrant = assignments(r).find(a => a.name === "cluster-data-group-grant")!;
+        const cp = one(r, `${T}:managedidentity:UserAssignedIdentity`, "cluster-control-plane-identity");
+        assert.deepEqual(
+            [dataGrant.role, dataGrant.scope, dataGrant.principal],
+            [role(ROLES.contributor), "cluster-data-group-id", `after-deploy-principal-id-${cp.name}`],
+        );
+        assert.ok(
+            dependencyClosure(r, one(r, `${T}:containerservice:ManagedCluster`).urn).has(
+                one(r, `${T}:authorization:RoleAssignment`, "cluster-data-group-grant").urn,
+            ),
+        );
         assert.equal(sc.reclaimPolicy, "Retain");
     });
 
@@ -253,7 +278,16 @@ describe("backups on AKS: a Blob container through workload identity", () => {
 
     it("lets the archiving ServiceAccount read and create blobs in the container, never overwrite or delete them", () => {
         const definition = spec(one(prod, `${T}:authorization:RoleDefinition`));
-        assert.deepEqual(definition.permissions, [{ actions: [], dataActions: ARCHIVER_DATA_ACTIONS }]);
+        assert.deepEqual(definition.permissions, [{ actions: [], notActions: [], dataActions: ARCHIVER_DATA_ACTIONS, notDataActions: [] }]);
+        // Azure defines custom roles on a resource group or above, never on one resource.
+        assert.deepEqual([definition.scope, definition.assignableScopes], ["cluster-data-group-id", ["cluster-data-group-id"]]);
+        assert.match(definition.roleDefinitionId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+        assert.equal(
+            spec(one(prod, `${T}:authorization:RoleAssignment`, "cluster-backups-grant")).roleDefinitionId,
+            role(definition.roleDefinitionId),
+            "assigned by its subscription-level ID",
+        );
+        assert.equal(spec(one(prod, `${T}:storage:StorageAccount`)).resourceGroupName, "kubeship-prod-data");
         assert.deepEqual(ARCHIVER_DATA_ACTIONS, [
             "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
             "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
@@ -300,15 +334,25 @@ describe("backups on AKS: a Blob container through workload identity", () => {
         const restored = await runProgram({ stack: "staging", config: { ...config, "kubeship:postgres": JSON.stringify(pg) }, secretKeys });
         const g = one(restored, `${T}:authorization:RoleAssignment`, "cluster-backups-restore-source");
         const s = spec(g);
-        assert.deepEqual([s.roleDefinitionId, s.scope, s.conditionVersion], [role(ROLES.storageBlobDataReader), `/subscriptions/${SUBSCRIPTION}`, "2.0"]);
-        assert.equal(s.condition, restoreSourceCondition(archiveSource(from)));
-        for (const part of [
-            "StringEquals 'acmeprod0a1b2c'",
-            "containers:name] StringEquals 'postgres'",
-            "blobs:path] StringStartsWith 'restore-20261202T080000Z-0a1b2c3d/'",
-            "blobs:prefix] StringStartsWith 'restore-20261202T080000Z-0a1b2c3d/'",
-        ])
-            assert.ok(s.condition.includes(part), part);
+        const reader = spec(one(restored, `${T}:authorization:RoleDefinition`, "cluster-backups-restore-reader"));
+        assert.deepEqual(reader.permissions, [
+            { actions: [], notActions: [], dataActions: ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"], notDataActions: [] },
+        ]);
+        assert.deepEqual([s.roleDefinitionId, s.scope, s.conditionVersion], [role(reader.roleDefinitionId), `/subscriptions/${SUBSCRIPTION}`, "2.0"]);
+        const B = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs";
+        const place =
+            "@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'acmeprod0a1b2c' AND @Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'postgres'";
+        assert.equal(
+            s.condition,
+            `(!(ActionMatches{'${B}/read'} AND NOT SubOperationMatches{'Blob.List'}) OR (${place} AND @Resource[${B}:path] StringStartsWith 'restore-20261202T080000Z-0a1b2c3d/'))` +
+                ` AND (!(ActionMatches{'${B}/read'} AND SubOperationMatches{'Blob.List'}) OR (${place} AND @Request[${B}:prefix] StringStartsWith 'restore-20261202T080000Z-0a1b2c3d/'))`,
+            "Microsoft's read-and-list example (storage-auth-abac-examples), with the account",
+        );
+        assert.equal(
+            restoreSourceCondition(archiveSource("azblob://acmeprod0a1b2c/postgres")),
+            `(!(ActionMatches{'${B}/read'} AND NOT SubOperationMatches{'Blob.List'}) OR (${place})) AND (!(ActionMatches{'${B}/read'} AND SubOperationMatches{'Blob.List'}) OR (${place}))`,
+            "an archive at the container's root: the whole container",
+        );
         assert.ok(dependencyClosure(restored, one(restored, "kubernetes:apps/v1:StatefulSet", "postgres").urn).has(g.urn));
         assert.deepEqual(
             all(prod, `${T}:authorization:RoleAssignment`).filter(x => x.name.endsWith("restore-source")),

@@ -87,8 +87,9 @@ describe("parseSettings", () => {
                 {
                     ...base(NETWORKS),
                     "kubeship:cloud": cloud,
-                    "kubeship:region": cloud === "gcp" ? "europe-west1" : "eu-west-1",
+                    "kubeship:region": { gcp: "europe-west1", azure: "westeurope" }[cloud] ?? "eu-west-1",
                     "gcp:project": "p",
+                    "azure-native:subscriptionId": "5f0c3a9e-1b2d-4c6e-8f7a-9b0c1d2e3f4a",
                     "kubeship:postgres": JSON.stringify({ backup, restore }),
                 },
                 "staging",
@@ -111,6 +112,19 @@ describe("parseSettings", () => {
             on({ from: "s3://prod-backups/postgres/restore-20261202T080000Z-0a1b2c3d", time: "2026-12-02T08:00:00Z" }, "aws")?.from,
             "s3://prod-backups/postgres/restore-20261202T080000Z-0a1b2c3d",
         );
+        assert.equal(
+            on({ from: "azblob://acmeprod0a1b2c/postgres/restore-20261202T080000Z-0a1b2c3d", time: "2026-12-02T08:00:00Z" }, "azure")?.from,
+            "azblob://acmeprod0a1b2c/postgres/restore-20261202T080000Z-0a1b2c3d",
+        );
+        for (const bad of [
+            `azblob://acmeprod/${"a".repeat(64)}`,
+            "azblob://acmeprod/po",
+            "azblob://Acme/postgres",
+            "azblob://acmeprod/post--gres",
+            "azblob://acmeprod",
+        ])
+            assert.throws(() => on({ from: bad, time: "2026-12-02T08:00:00Z" }, "azure"), /must be an archive URL/, bad);
+        assert.equal(on({ from: `azblob://acmeprod/${"a".repeat(63)}`, time: "2026-12-02T08:00:00Z" }, "azure")?.from, `azblob://acmeprod/${"a".repeat(63)}`);
         assert.equal(parseSettings(base(), "dev").postgres.restore, undefined);
 
         const problems = (restore: object, cloud = "local", backup: object = { enabled: true }) => {
@@ -352,6 +366,13 @@ describe("parseSettings", () => {
                 "kubeship:cluster.nodeSize",
                 '"m7i.large"',
                 /not an azure node size; expected a name such as "Standard_D4ds_v5"/,
+            ],
+            [
+                "an Azure size without premium storage (Postgres' disks are Premium_ZRS)",
+                cloud("azure", "westeurope", { nodeSize: "Standard_D2_v3" }),
+                "kubeship:cluster.nodeSize",
+                '"Standard_D2_v3"',
+                /not an azure node size/,
             ],
             [
                 "a DigitalOcean region on Azure",

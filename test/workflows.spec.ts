@@ -165,6 +165,7 @@ describe("workflows", () => {
             "kubelogin, pinned, for the AKS kubeconfig",
         );
         const pulumi = step(/^pulumi\/actions@/);
+        assert.equal(pulumi.env.ARM_USE_OIDC, "${{ inputs.cloud == 'azure' }}", "azure-native fetches its own OIDC tokens on Azure");
         assert.match(pulumi.uses, /^pulumi\/actions@[0-9a-f]{40}$/, "pinned to a commit");
         assert.equal(pulumi.with["comment-on-pr"], "${{ github.event_name == 'pull_request' }}");
         assert.equal(pulumi.with["edit-pr-comment"], true);

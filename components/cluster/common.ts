@@ -153,7 +153,7 @@ export function managedArgs(settings: SettingsOn<ManagedCloud>): ManagedClusterA
 export interface StorageClassArgs {
     provider: k8s.Provider;
     provisioner: string;
-    parameters: Record<string, string>;
+    parameters: Record<string, pulumi.Input<string>>;
     /** Mark it as the cluster's default class (only where the cloud ships none). */
     isDefault: boolean;
     /** Keep volumes when their claim is deleted (on with protectData). */

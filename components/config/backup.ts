@@ -40,7 +40,7 @@ const ARCHIVE_URLS: Record<string, RegExp> = {
     gs: /^gs:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._~-]+)*$/,
     s3: /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._~-]+)*$/,
     // A storage account (3-24 lowercase letters and digits) and a container (3-63, single hyphens inside).
-    azblob: /^azblob:\/\/[a-z0-9]{3,24}\/[a-z0-9](-?[a-z0-9]){2,62}(\/[A-Za-z0-9._~-]+)*$/,
+    azblob: /^azblob:\/\/[a-z0-9]{3,24}\/(?=[a-z0-9-]{3,63}(\/|$))[a-z0-9](-?[a-z0-9])+(\/[A-Za-z0-9._~-]+)*$/,
     file: /^file:\/\/(\/[A-Za-z0-9._~-]+)+$/,
 };
 

@@ -75,7 +75,8 @@ const FACTS = {
         nodeSize: {
             // Standard_<family><vCPUs>[-<constrained vCPUs>]<features>[_<accelerator>][_v<version>]:
             // D2ds_v5, E64-16ds_v5, NC24ads_A100_v4, B2ms (learn.microsoft.com vm-naming-conventions).
-            pattern: /^Standard_[A-Z]+[0-9]+(-[0-9]+)?[a-z]*(_[A-Z][A-Z0-9]*)?(_v[0-9]+)?$/,
+            // An "s" among the features (premium storage) is required: Postgres' disks are Premium_ZRS.
+            pattern: /^Standard_[A-Z]+[0-9]+(-[0-9]+)?[a-z]*s[a-z]*(_[A-Z][A-Z0-9]*)?(_v[0-9]+)?$/,
             example: "Standard_D4ds_v5",
             // 2 vCPUs and 8 GiB like the other clouds' defaults; "d": a local disk, for an ephemeral OS disk.
             default: "Standard_D2ds_v5",

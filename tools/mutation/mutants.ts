@@ -1941,6 +1941,27 @@ const aks: Mutant[] = [
         defect: "the archiving pods have no ServiceAccount token to exchange: every archive fails on AKS",
     },
     {
+        id: "aks-pool-fixed-name",
+        file: `${A}/control-plane.ts`,
+        find: "agentPoolName: userPoolName(args.nodeSize),",
+        replace: 'agentPoolName: "kubeship",',
+        defect: "a new nodeSize makes a pool of the same name as the old: the replacement collides",
+    },
+    {
+        id: "aks-disks-in-node-group",
+        file: `${A}/index.ts`,
+        find: "resourceGroup: net.dataGroup.name",
+        replace: 'resourceGroup: ""',
+        defect: "Postgres' disks go to AKS's node resource group and are deleted with the cluster, Retain or not",
+    },
+    {
+        id: "aks-restore-reader-broad",
+        file: `${A}/backup.ts`,
+        find: "export const RESTORE_READER_DATA_ACTIONS = [`${BLOBS}/read`];",
+        replace: "export const RESTORE_READER_DATA_ACTIONS = [`${BLOBS}/read`, `${BLOBS}/add/action`];",
+        defect: "a restore's grant on another stack's archive can write into it",
+    },
+    {
         id: "subscription-id-unchecked",
         file: `${K}/parse.ts`,
         find: "if (format && !format.pattern.test(value))",

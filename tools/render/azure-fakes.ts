@@ -37,6 +37,7 @@ export const azureOutputs: Record<string, Fake> = {
     }),
     "azure-native:storage:StorageAccount": named("accountName"),
     "azure-native:storage:BlobContainer": named("containerName"),
+    "azure-native:authorization:RoleDefinition": named("roleDefinitionId"),
 };
 
 /** The kubeconfig AKS lists for its users (format exec): server and CA, and its own kubelogin user, which the layer replaces. */

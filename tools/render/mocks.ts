@@ -104,6 +104,11 @@ const fakeOutputs: Record<string, Fake> = {
             ? { status: { loadBalancer: { ingress: [{ hostname: AFTER_DEPLOY.loadBalancerAddress }] } } }
             : { status: { loadBalancer: {} } },
     "random:index/randomId:RandomId": () => ({ hex: "a1b2c3", b64Url: "obLD" }),
+    // A stable GUID per resource, of the version 4 form.
+    "random:index/randomUuid:RandomUuid": args => {
+        const h = crypto.createHash("sha256").update(args.name).digest("hex");
+        return { result: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}` };
+    },
     // The kind layer's scripts print whether they made their thing.
     "command:local:Command": () => ({ stdout: "created", stderr: "" }),
     // A build's digest exists only after it is pushed: a stable stand-in derived from what is built.

@@ -6,19 +6,21 @@
  * or delete them. A lifecycle rule deletes blobs after the retention; with protected data an immutability
  * policy keeps anyone from deleting them before, and the account outlives `pulumi destroy`.
  */
-import * as authorization from "@pulumi/azure-native/authorization";
 import type * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import type * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
 import { ArchiveSource, BackupBucketArgs, OBJECT_STORAGE_EGRESS, uniqueName } from "../common";
 import { BACKUP_SERVICE_ACCOUNT, dataProtection, ObjectBackupStore } from "../contract";
-import { grant } from "./identity";
+import { customRole, grant } from "./identity";
 
 const CONTAINER = "postgres";
 const BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs";
 /** Read and create blobs: `add/action` is "create a blob or snapshot, or append data"; `write` (overwrite) and `delete` are not granted. */
 export const ARCHIVER_DATA_ACTIONS = [`${BLOBS}/read`, `${BLOBS}/add/action`];
+/** A restore's read of its source: blobs only (the built-in Reader also lists containers and issues delegation keys). */
+export const RESTORE_READER_DATA_ACTIONS = [`${BLOBS}/read`];
 
 /** Where the pods' projected ServiceAccount token is, and the audience Entra ID expects of it (azure-workload-identity). */
 export const WORKLOAD_IDENTITY_TOKEN = { audience: "api://AzureADTokenExchange", path: "/var/run/secrets/azure/tokens/azure-identity-token" } as const;
@@ -30,10 +32,11 @@ export const WORKLOAD_IDENTITY_TOKEN = { audience: "api://AzureADTokenExchange",
  */
 export function restoreSourceCondition({ bucket, prefix }: ArchiveSource): string {
     const [container, ...rest] = prefix.split("/");
-    const under = rest.length ? `${rest.join("/")}/` : "";
     const place = `@Resource[Microsoft.Storage/storageAccounts:name] StringEquals '${bucket}' AND @Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals '${container}'`;
-    const read = `(!(ActionMatches{'${BLOBS}/read'} AND NOT SubOperationMatches{'Blob.List'}) OR (${place} AND @Resource[${BLOBS}:path] StringStartsWith '${under}'))`;
-    const list = `(!(ActionMatches{'${BLOBS}/read'} AND SubOperationMatches{'Blob.List'}) OR (${place} AND @Request[${BLOBS}:prefix] StringStartsWith '${under}'))`;
+    // An archive at the container's root (azblob://account/postgres) is the whole container.
+    const under = (attribute: string) => (rest.length ? ` AND ${attribute} StringStartsWith '${rest.join("/")}/'` : "");
+    const read = `(!(ActionMatches{'${BLOBS}/read'} AND NOT SubOperationMatches{'Blob.List'}) OR (${place}${under(`@Resource[${BLOBS}:path]`)}))`;
+    const list = `(!(ActionMatches{'${BLOBS}/read'} AND SubOperationMatches{'Blob.List'}) OR (${place}${under(`@Request[${BLOBS}:prefix]`)}))`;
     return `${read} AND ${list}`;
 }
 
@@ -42,14 +45,16 @@ export function backupContainer(
     args: BackupBucketArgs & {
         subscriptionId: string;
         region: string;
-        resourceGroupName: pulumi.Input<string>;
+        /** The data resource group, which outlives the cluster's (and `destroy`, with protected data). */
+        dataGroup: resources.ResourceGroup;
         clusterName: string;
         cluster: containerservice.ManagedCluster;
     },
     parent: pulumi.Resource,
     opts: pulumi.CustomResourceOptions,
 ): ObjectBackupStore {
-    const { resourceGroupName, region: location } = args;
+    const { region: location, subscriptionId } = args;
+    const resourceGroupName = args.dataGroup.name;
     const account = new storage.StorageAccount(
         `${name}-backups`,
         {
@@ -125,24 +130,21 @@ export function backupContainer(
         { resourceGroupName, location, resourceName: `${args.clusterName}-backups` },
         opts,
     );
-    const archiver = new authorization.RoleDefinition(
+    const archiver = customRole(
         `${name}-backups-archiver`,
         {
-            scope: account.id,
+            subscriptionId,
+            scope: args.dataGroup.id,
             roleName: pulumi.interpolate`kubeship archiver ${accountName}`,
             description: "Read and create backup blobs; never overwrite or delete them",
-            permissions: [{ actions: [], dataActions: ARCHIVER_DATA_ACTIONS }],
-            assignableScopes: [account.id],
+            dataActions: ARCHIVER_DATA_ACTIONS,
         },
+        parent,
         opts,
     );
-    const asArchiver = { subscriptionId: args.subscriptionId, principalId: identity.principalId, principalType: "ServicePrincipal" } as const;
+    const asArchiver = { subscriptionId, principalId: identity.principalId, principalType: "ServicePrincipal" } as const;
     const grants: pulumi.Resource[] = [
-        new authorization.RoleAssignment(
-            `${name}-backups-grant`,
-            { scope: container.id, roleDefinitionId: archiver.id, principalId: identity.principalId, principalType: "ServicePrincipal" },
-            opts,
-        ),
+        grant(`${name}-backups-grant`, { ...asArchiver, scope: container.id, role: archiver.role }, opts),
         new managedidentity.FederatedIdentityCredential(
             `${name}-backups-federation`,
             {
@@ -157,20 +159,24 @@ export function backupContainer(
         ),
     ];
     // A restore reads its source archive, in any account of the subscription (its URL names no resource
-    // group): a grant of its own, narrowed by its condition to that account, container and prefix.
-    if (args.restoreFrom)
-        grants.push(
-            grant(
-                `${name}-backups-restore-source`,
-                {
-                    ...asArchiver,
-                    scope: `/subscriptions/${args.subscriptionId}`,
-                    role: "storageBlobDataReader",
-                    condition: restoreSourceCondition(args.restoreFrom),
-                },
-                opts,
-            ),
+    // group): a role that reads blobs and nothing else, granted on its own, narrowed by its condition to
+    // that account, container and prefix.
+    if (args.restoreFrom) {
+        const reader = customRole(
+            `${name}-backups-restore-reader`,
+            {
+                subscriptionId,
+                scope: `/subscriptions/${subscriptionId}`,
+                roleName: pulumi.interpolate`kubeship restore reader ${accountName}`,
+                description: "Read the blobs of the archive a kubeship:postgres.restore reads",
+                dataActions: RESTORE_READER_DATA_ACTIONS,
+            },
+            parent,
+            opts,
         );
+        const condition = restoreSourceCondition(args.restoreFrom);
+        grants.push(grant(`${name}-backups-restore-source`, { ...asArchiver, scope: `/subscriptions/${subscriptionId}`, role: reader.role, condition }, opts));
+    }
     return {
         kind: "object",
         url: pulumi.interpolate`azblob://${accountName}/${CONTAINER}`,

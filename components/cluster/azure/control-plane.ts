@@ -5,6 +5,7 @@
  * a zonal system pool for the cluster's own add-ons, and a separate user pool for the workloads, so that a
  * change of node size replaces that pool and not the cluster.
  */
+import * as crypto from "node:crypto";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import type * as managedidentity from "@pulumi/azure-native/managedidentity";
 import type * as pulumi from "@pulumi/pulumi";
@@ -26,6 +27,16 @@ const UPGRADE = { maxSurge: "33%", drainTimeoutInMinutes: 30 };
 export function osDisk(vmSize: string): "Ephemeral" | "Managed" {
     const features = /^Standard_[A-Z]+[0-9]+(?:-[0-9]+)?([a-z]*)/.exec(vmSize)?.[1] ?? "";
     return features.includes("d") ? "Ephemeral" : "Managed";
+}
+
+/**
+ * The user pool's name: `kubeship` and four hex digits of what Azure cannot change in place (the VM size,
+ * its OS disk, the zones). A new size is a new pool, created before the old one is deleted, so the
+ * workloads always have nodes; one fixed name would make the new pool collide with the old.
+ */
+export function userPoolName(vmSize: string): string {
+    const settings = JSON.stringify([vmSize, osDisk(vmSize), ZONES]);
+    return `kubeship${crypto.createHash("sha256").update(settings).digest("hex").slice(0, 4)}`;
 }
 
 export interface ControlPlaneArgs {
@@ -112,7 +123,7 @@ export function controlPlane(
         {
             resourceGroupName,
             resourceName: cluster.name,
-            agentPoolName: "kubeship",
+            agentPoolName: userPoolName(args.nodeSize),
             mode: "User",
             vmSize: args.nodeSize,
             availabilityZones: ZONES,

@@ -5,6 +5,7 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 
 /** Built-in roles by their definition IDs (learn.microsoft.com, Azure built-in roles). */
 export const ROLES = {
@@ -12,6 +13,7 @@ export const ROLES = {
     acrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
     managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
+    contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
     aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
 } as const;
@@ -19,7 +21,8 @@ export const ROLES = {
 export interface Grant {
     subscriptionId: string;
     scope: pulumi.Input<string>;
-    role: keyof typeof ROLES;
+    /** A built-in role, or a custom role's definition ID (`customRole`). */
+    role: keyof typeof ROLES | { definitionId: pulumi.Input<string> };
     principalId: pulumi.Input<string>;
     /**
      * "ServicePrincipal" for managed identities: a fresh identity is not yet visible everywhere, and
@@ -37,7 +40,7 @@ export function grant(name: string, g: Grant, opts: pulumi.CustomResourceOptions
         name,
         {
             scope: g.scope,
-            roleDefinitionId: `/subscriptions/${g.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES[g.role]}`,
+            roleDefinitionId: typeof g.role === "string" ? roleDefinitionId(g.subscriptionId, ROLES[g.role]) : g.role.definitionId,
             principalId: g.principalId,
             principalType: g.principalType,
             ...(g.condition === undefined ? {} : { condition: g.condition, conditionVersion: "2.0" }),
@@ -46,16 +49,60 @@ export function grant(name: string, g: Grant, opts: pulumi.CustomResourceOptions
     );
 }
 
+/** A role definition's ID as role assignments name it, from its GUID. */
+export function roleDefinitionId(subscriptionId: string, guid: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+}
+
+/**
+ * A custom role of data actions only, defined where it may be assigned (a resource group or the
+ * subscription: Azure defines no custom role on a single resource). Its GUID is generated once and kept.
+ * @returns the definition, and the `role` to grant it with
+ */
+export function customRole(
+    name: string,
+    args: { subscriptionId: string; scope: pulumi.Input<string>; roleName: pulumi.Input<string>; description: string; dataActions: string[] },
+    parent: pulumi.Resource,
+    opts: pulumi.CustomResourceOptions,
+): { definition: authorization.RoleDefinition; role: { definitionId: pulumi.Output<string> } } {
+    const guid = new random.RandomUuid(`${name}-id`, {}, { parent });
+    const definition = new authorization.RoleDefinition(
+        name,
+        {
+            scope: args.scope,
+            roleDefinitionId: guid.result,
+            roleName: args.roleName,
+            description: args.description,
+            permissions: [{ actions: [], notActions: [], dataActions: args.dataActions, notDataActions: [] }],
+            assignableScopes: [args.scope],
+        },
+        opts,
+    );
+    // The assignment names the definition after it exists.
+    return { definition, role: { definitionId: roleDefinitionId(args.subscriptionId, definition.name) } };
+}
+
 export interface ClusterIdentities {
     controlPlane: managedidentity.UserAssignedIdentity;
     kubelet: managedidentity.UserAssignedIdentity;
-    /** What the control plane needs before it is created: to join nodes to the subnet and to hand the kubelet identity to them. */
+    /**
+     * What the control plane needs before it is created: to join nodes to the subnet, to hand the kubelet
+     * identity to them, and to create Postgres' disks in the data resource group (the disk CSI driver
+     * acts as the control plane's identity).
+     */
     grants: authorization.RoleAssignment[];
 }
 
 export function identities(
     name: string,
-    args: { subscriptionId: string; region: string; resourceGroupName: pulumi.Input<string>; clusterName: string; subnetId: pulumi.Input<string> },
+    args: {
+        subscriptionId: string;
+        region: string;
+        resourceGroupName: pulumi.Input<string>;
+        clusterName: string;
+        subnetId: pulumi.Input<string>;
+        dataGroupId: pulumi.Input<string>;
+    },
     opts: pulumi.CustomResourceOptions,
 ): ClusterIdentities {
     const identity = (role: string) =>
@@ -70,6 +117,7 @@ export function identities(
     const grants = [
         grant(`${name}-subnet-grant`, { ...asControlPlane, scope: args.subnetId, role: "networkContributor" }, opts),
         grant(`${name}-kubelet-identity-grant`, { ...asControlPlane, scope: kubelet.id, role: "managedIdentityOperator" }, opts),
+        grant(`${name}-data-group-grant`, { ...asControlPlane, scope: args.dataGroupId, role: "contributor" }, opts),
     ];
     return { controlPlane, kubelet, grants };
 }

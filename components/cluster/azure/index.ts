@@ -69,7 +69,7 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterContr
 
         const net = azureNetwork(name, args, child);
         const resourceGroupName = net.group.name;
-        const who = identities(name, { ...args, resourceGroupName, subnetId: net.subnet.id }, child);
+        const who = identities(name, { ...args, resourceGroupName, subnetId: net.subnet.id, dataGroupId: net.dataGroup.id }, child);
         const repository = azureRegistry(
             name,
             { ...args, resourceGroupName, kubeletPrincipalId: who.kubelet.principalId, deployerObjectId: deployer.objectId, commands },
@@ -84,24 +84,26 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterContr
             { ...args, authorizedNetworks, resourceGroupName, subnetId: net.subnet.id, controlPlane: who.controlPlane, kubelet: who.kubelet },
             { ...child, dependsOn: [...who.grants, repository.nodeAccess, net.natGateway] },
         ));
-        // The deploying identity administers the cluster through Azure RBAC (there is no local admin).
+        // The deploying identity administers the cluster through Azure RBAC (there is no local admin). The
+        // grant is on the resource group, outside the cluster's lock: a grant under it could not be replaced.
         const admin = grant(
             `${name}-admin-grant`,
-            { subscriptionId, scope: this.cluster.id, role: "aksRbacClusterAdmin", principalId: deployer.objectId },
-            child,
+            { subscriptionId, scope: net.group.id, role: "aksRbacClusterAdmin", principalId: deployer.objectId },
+            { ...child, dependsOn: [this.cluster] },
         );
+        // Nothing can delete the cluster, nor its node pools, until the lock is removed.
         if (args.deletionProtection)
-            new authorization.ManagementLockAtResourceGroupLevel(
+            new authorization.ManagementLockByScope(
                 `${name}-lock`,
-                { resourceGroupName, lockName: "kubeship-protect", level: "CanNotDelete", notes: "kubeship:cluster.deletionProtection" },
-                { ...child, dependsOn: [this.cluster] },
+                { scope: this.cluster.id, lockName: "kubeship-protect", level: "CanNotDelete", notes: "kubeship:cluster.deletionProtection" },
+                child,
             );
 
         this.backup =
             args.backup &&
             backupContainer(
                 name,
-                { ...args.backup, subscriptionId, region, resourceGroupName, clusterName: args.clusterName, cluster: this.cluster },
+                { ...args.backup, subscriptionId, region, dataGroup: net.dataGroup, clusterName: args.clusterName, cluster: this.cluster },
                 this,
                 child,
             );
@@ -114,13 +116,14 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterContr
             { kubeconfig: this.kubeconfig, clusterIdentifier: args.clusterIdentifier, cluster: this.cluster },
             { parent: this, dependsOn: [this.nodePool, admin] },
         );
-        // Zone-redundant disks: a Postgres pod rescheduled to another zone keeps its volume.
+        // Zone-redundant disks (a Postgres pod rescheduled to another zone keeps its volume), in the data
+        // resource group: AKS deletes its node resource group, the default place for disks, with the cluster.
         const storageClass = databaseStorageClass(
             name,
             {
                 provider: this.provider,
                 provisioner: "disk.csi.azure.com",
-                parameters: { skuName: "Premium_ZRS" },
+                parameters: { skuName: "Premium_ZRS", resourceGroup: net.dataGroup.name },
                 isDefault: false,
                 retain: args.retainVolumes,
             },

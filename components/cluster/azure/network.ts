@@ -1,11 +1,15 @@
 /**
- * The cluster's own network: a resource group for everything kubeship creates, a VNet with the nodes'
+ * The cluster's own network: a resource group for the cluster and its network, a VNet with the nodes'
  * subnet, and a NAT gateway that is the nodes' only way out, with one static address to allow-list.
  * Pods and Services use overlay ranges off the VNet (Azure CNI Overlay), so the /22 holds nodes only.
+ * The data (Postgres' disks, the backup account) has a resource group of its own, `<cluster>-data`:
+ * deleting a resource group deletes everything in it, and AKS deletes its node resource group, where
+ * the disks would otherwise go, with the cluster; with protected data this one outlives `destroy`.
  */
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import type * as pulumi from "@pulumi/pulumi";
+import { dataProtection } from "../contract";
 
 /** The VNet, the nodes' subnet in it (up to 1,019 nodes), and the overlay ranges (AKS's defaults), which must not overlap it. */
 export const ADDRESSES = {
@@ -18,15 +22,26 @@ export const ADDRESSES = {
 
 export interface AzureNetwork {
     group: resources.ResourceGroup;
+    /** Where the data lives: Postgres' disks and the backup account. */
+    dataGroup: resources.ResourceGroup;
     subnet: network.Subnet;
     /** The NAT gateway's public address: where the nodes' traffic comes from. */
     egressIp: network.PublicIPAddress;
     natGateway: network.NatGateway;
 }
 
-export function azureNetwork(name: string, args: { clusterName: string; region: string }, opts: pulumi.CustomResourceOptions): AzureNetwork {
+export function azureNetwork(
+    name: string,
+    args: { clusterName: string; region: string; retainVolumes: boolean },
+    opts: pulumi.CustomResourceOptions,
+): AzureNetwork {
     const location = args.region;
     const group = new resources.ResourceGroup(`${name}-group`, { resourceGroupName: args.clusterName, location }, opts);
+    const dataGroup = new resources.ResourceGroup(
+        `${name}-data-group`,
+        { resourceGroupName: `${args.clusterName}-data`, location },
+        { ...opts, ...dataProtection(args.retainVolumes) },
+    );
     const resourceGroupName = group.name;
     const egressIp = new network.PublicIPAddress(
         `${name}-egress-ip`,
@@ -66,5 +81,5 @@ export function azureNetwork(name: string, args: { clusterName: string; region: 
         },
         opts,
     );
-    return { group, subnet, egressIp, natGateway };
+    return { group, dataGroup, subnet, egressIp, natGateway };
 }
