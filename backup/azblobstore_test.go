@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -52,7 +53,8 @@ func newFakeAzure(t *testing.T, assertionFile string, exists int) *fakeAzure {
 			azureError(w, http.StatusUnauthorized, "InvalidAuthenticationInfo")
 			return
 		}
-		if r.Header.Get("x-ms-version") == "" || r.Header.Get("x-ms-date") == "" {
+		// OAuth needs 2017-11-09 or later, blocks above 100 MiB 2019-12-12; the date is RFC 1123.
+		if _, err := http.ParseTime(r.Header.Get("x-ms-date")); err != nil || r.Header.Get("x-ms-version") < "2019-12-12" {
 			azureError(w, http.StatusBadRequest, "MissingRequiredHeader")
 			return
 		}
@@ -106,6 +108,10 @@ func (f *fakeAzure) blob(w http.ResponseWriter, r *http.Request) {
 			azureError(w, http.StatusForbidden, "AuthorizationPermissionMismatch") // blocks for a blob that is there: a write
 			return
 		}
+		if id, err := base64.StdEncoding.DecodeString(q.Get("blockid")); err != nil || len(id) == 0 || len(id) > 64 {
+			azureError(w, http.StatusBadRequest, "InvalidQueryParameterValue") // a block ID is base64 of at most 64 bytes
+			return
+		}
 		f.blocks.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		f.staged[path+"\x00"+q.Get("blockid")] = body
@@ -140,6 +146,10 @@ func (f *fakeAzure) blob(w http.ResponseWriter, r *http.Request) {
 			}
 			var blob []byte
 			for _, id := range list.Latest {
+				if len(id) != len(list.Latest[0]) {
+					azureError(w, http.StatusBadRequest, "InvalidBlockList") // a blob's block IDs are of one length
+					return
+				}
 				block, ok := f.staged[path+"\x00"+id]
 				if !ok {
 					azureError(w, http.StatusBadRequest, "InvalidBlockList")

@@ -238,6 +238,17 @@ describe("AKS production defaults", () => {
         assert.equal(sc.reclaimPolicy, "Retain");
     });
 
+    it("names Azure's resources validly from any stack name", async () => {
+        const { config, secretKeys } = overrideCloud(readStackConfig("prod"), "azure");
+        const odd = await runProgram({ stack: "Dev_EU.1", config: { ...config, "kubeship:namespace": "dev-eu" }, secretKeys });
+        const c = spec(one(odd, `${T}:containerservice:ManagedCluster`));
+        assert.deepEqual([c.resourceName, c.dnsPrefix], ["kubeship-Dev_EU-1", "kubeship-Dev-EU-1"]);
+        assert.match(spec(one(odd, `${T}:containerregistry:Registry`)).registryName, /^kubeshipdeveu1[0-9a-f]{6}$/);
+        assert.match(spec(one(odd, `${T}:storage:StorageAccount`)).accountName, /^kubeshipdeveu1[0-9a-f]{6}$/);
+        for (const id of all(odd, `${T}:managedidentity:UserAssignedIdentity`).map(x => spec(x).resourceName as string))
+            assert.match(id, /^[A-Za-z0-9][A-Za-z0-9_-]*$/);
+    });
+
     it("puts an ephemeral OS disk only on sizes with a local disk", () => {
         assert.equal(osDisk("Standard_D2ds_v5"), "Ephemeral");
         assert.equal(osDisk("Standard_E64-16ds_v5"), "Ephemeral");

@@ -197,11 +197,11 @@ export function weeklyWindow(day: Weekday, startTime: string, hours = 12): { sta
  * A name unique beyond this stack: `base` and a random suffix of six hex digits, kept in the state. For
  * names that are global (buckets) or cannot be used again once deleted (KMS key rings).
  * @param name the RandomId's resource name
- * @param separator between base and suffix; "" where the cloud allows letters and digits only (Azure's
- *   storage accounts and registries), and then base's hyphens go too. @default "-"
+ * @param separator between base and suffix; "" where the cloud allows lowercase letters and digits only
+ *   (Azure's storage accounts and registries), and then base is lowercased and loses everything else. @default "-"
  */
 export function uniqueName(name: string, base: pulumi.Input<string>, parent: pulumi.Resource, separator = "-"): pulumi.Output<string> {
     const suffix = new random.RandomId(name, { byteLength: 3 }, { parent });
-    const stem = pulumi.output(base).apply(b => (separator === "" ? b.replace(/-/g, "") : b));
+    const stem = pulumi.output(base).apply(b => (separator === "" ? b.toLowerCase().replace(/[^a-z0-9]/g, "") : b));
     return pulumi.interpolate`${stem}${separator}${suffix.hex}`;
 }

@@ -68,7 +68,7 @@ export function controlPlane(
             resourceGroupName,
             location: args.region,
             resourceName: args.clusterName,
-            dnsPrefix: args.clusterName,
+            dnsPrefix: args.clusterName.replace(/_/g, "-"), // letters, digits and hyphens
             nodeResourceGroup: `${args.clusterName}-nodes`,
             kubernetesVersion,
             sku: { name: "Base", tier: "Standard" },

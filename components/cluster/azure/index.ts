@@ -21,6 +21,14 @@ import { aksKubeconfig } from "./kubeconfig";
 import { azureNetwork } from "./network";
 import { azureRegistry } from "./registry";
 
+/**
+ * The cluster's name as Azure's resources may carry it: a stack name may hold a dot, which resource
+ * groups allow and clusters, identities and networks do not.
+ */
+export function azureName(clusterName: string): string {
+    return clusterName.replace(/[^A-Za-z0-9_-]/g, "-");
+}
+
 /** AKS arguments, resolved; `minNodes`/`maxNodes` bound the workloads' pool, across its three zones. */
 export interface AksClusterArgs extends ManagedClusterArgs {
     /** Azure subscription id (`azure-native:subscriptionId`). */
@@ -59,8 +67,9 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterContr
         return new AksCluster("cluster", { ...managedArgs(settings), ...own, subscriptionId: settings.credential, retainVolumes: settings.protectData }, opts);
     }
 
-    constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, given: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Aks", name, {}, opts);
+        const args = { ...given, clusterName: azureName(given.clusterName) };
         const { subscriptionId, region } = args;
         const azure = new Provider(`${name}-azure`, { subscriptionId, location: region }, { parent: this });
         const commands = new command.Provider(`${name}-command`, {}, { parent: this });
