@@ -13,7 +13,7 @@ import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
 import { ArchiveSource, BackupBucketArgs, OBJECT_STORAGE_EGRESS, uniqueName } from "../common";
 import { BACKUP_SERVICE_ACCOUNT, dataProtection, ObjectBackupStore } from "../contract";
-import { customRole, grant } from "./identity";
+import { AzurePlace, customRole, grant } from "./identity";
 
 const CONTAINER = "postgres";
 const BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs";
@@ -42,19 +42,19 @@ export function restoreSourceCondition({ bucket, prefix }: ArchiveSource): strin
 
 export function backupContainer(
     name: string,
-    args: BackupBucketArgs & {
-        subscriptionId: string;
-        region: string;
-        /** The data resource group, which outlives the cluster's (and `destroy`, with protected data). */
-        dataGroup: resources.ResourceGroup;
-        clusterName: string;
-        cluster: containerservice.ManagedCluster;
-    },
+    args: BackupBucketArgs &
+        Omit<AzurePlace, "resourceGroupName"> & {
+            /** The data resource group, which outlives the cluster's (and `destroy`, with protected data). */
+            dataGroup: resources.ResourceGroup;
+            cluster: containerservice.ManagedCluster;
+        },
     parent: pulumi.Resource,
     opts: pulumi.CustomResourceOptions,
 ): ObjectBackupStore {
     const { region: location, subscriptionId } = args;
     const resourceGroupName = args.dataGroup.name;
+    // The account and what holds the backups go with protected data; the rest is replaceable.
+    const inAccount = { ...opts, ...dataProtection(args.lock) };
     const account = new storage.StorageAccount(
         `${name}-backups`,
         {
@@ -70,10 +70,9 @@ export function backupContainer(
             enableHttpsTrafficOnly: true,
             minimumTlsVersion: "TLS1_2",
         },
-        { ...opts, ...dataProtection(args.lock) },
+        inAccount,
     );
     const accountName = account.name;
-    const inAccount = { ...opts, ...dataProtection(args.lock) };
     new storage.BlobServiceProperties(
         `${name}-backups-service`,
         {

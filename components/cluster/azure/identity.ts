@@ -93,13 +93,17 @@ export interface ClusterIdentities {
     grants: authorization.RoleAssignment[];
 }
 
+/** Where a part of the cluster goes: the subscription, the region, the cluster's resource group and name. */
+export interface AzurePlace {
+    subscriptionId: string;
+    region: string;
+    resourceGroupName: pulumi.Input<string>;
+    clusterName: string;
+}
+
 export function identities(
     name: string,
-    args: {
-        subscriptionId: string;
-        region: string;
-        resourceGroupName: pulumi.Input<string>;
-        clusterName: string;
+    args: AzurePlace & {
         subnetId: pulumi.Input<string>;
         dataGroupId: pulumi.Input<string>;
     },

@@ -7,7 +7,7 @@ import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as pulumi from "@pulumi/pulumi";
 import { uniqueName } from "../common";
 import type { RegistryInfo } from "../contract";
-import { grant } from "./identity";
+import { AzurePlace, grant } from "./identity";
 
 /** The user name of an ACR access token: a fixed GUID, not a person (learn.microsoft.com, ACR authentication). */
 export const ACR_TOKEN_USER = "00000000-0000-0000-0000-000000000000";
@@ -21,11 +21,7 @@ export interface AzureRegistry {
 
 export function azureRegistry(
     name: string,
-    args: {
-        subscriptionId: string;
-        region: string;
-        resourceGroupName: pulumi.Input<string>;
-        clusterName: string;
+    args: AzurePlace & {
         kubeletPrincipalId: pulumi.Input<string>;
         deployerObjectId: pulumi.Input<string>;
         commands: command.Provider;
