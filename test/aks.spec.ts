@@ -9,12 +9,14 @@ import { osDisk, SYSTEM_POOL, userPoolName } from "../components/cluster/azure/c
 import { ROLES } from "../components/cluster/azure/identity";
 import { AKS_SERVER_ID, listedCluster } from "../components/cluster/azure/kubeconfig";
 import { ACR_TOKEN_USER } from "../components/cluster/azure/registry";
+import { chooseAksVersion } from "../components/cluster/azure/version";
 import { archiveSource } from "../components/cluster/common";
 import { overrideCloud } from "../tools/render/cloud-override";
-import { AZURE_AFTER_DEPLOY } from "../tools/render/azure-fakes";
+import { AKS_OFFERED_VERSIONS, AZURE_AFTER_DEPLOY } from "../tools/render/azure-fakes";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { FAKE_CREDENTIALS, redact } from "../tools/render/mocks";
 import { readStackConfig } from "../tools/render/stack-config";
+import { throwsConfig } from "./support/assert";
 import { all, dependencyClosure, one, spec } from "./support/query";
 
 const T = "azure-native";
@@ -47,7 +49,6 @@ describe("AKS production defaults", () => {
         assert.deepEqual(c.aadProfile, { managed: true, enableAzureRBAC: true });
         assert.equal(c.enableRBAC, true);
         assert.equal(c.disableLocalAccounts, true);
-        assert.deepEqual(c.sku, { name: "Base", tier: "Standard" }, "the SLA-backed tier");
     });
 
     it("enforces NetworkPolicy with Cilium on Azure CNI Overlay, and leaves through the NAT gateway", () => {
@@ -129,6 +130,44 @@ describe("AKS production defaults", () => {
                 startTime: "21:30",
                 utcOffset: "+00:00",
             });
+    });
+
+    it("checks a pin against the minors AKS offers in the region that day, and without one takes the newest in standard support and keeps it", async () => {
+        const listed = r.calls.filter(c => c.token === "command:local:run" && String(c.inputs.command).startsWith("az aks get-versions"));
+        assert.deepEqual(
+            listed.map(c => c.inputs.command),
+            ["az aks get-versions --location westeurope --output json"],
+        );
+        assert.deepEqual(one(r, `${T}:containerservice:ManagedCluster`).ignoreChanges, ["agentPoolProfiles"], "a pin is followed");
+        const unpinned = await prodOnAzure({ kubernetesVersion: undefined });
+        const c = one(unpinned, `${T}:containerservice:ManagedCluster`);
+        assert.equal(spec(c).kubernetesVersion, "1.36", "not 1.37, a preview");
+        assert.deepEqual(c.ignoreChanges, ["agentPoolProfiles", "kubernetesVersion"]);
+        assert.equal(spec(one(unpinned, `${T}:containerservice:AgentPool`)).orchestratorVersion, undefined, "the user pool follows the cluster");
+    });
+
+    it("refuses a pin out of AKS' standard support, naming the minors it may take", () => {
+        const key = "kubeship:cluster.kubernetesVersion";
+        assert.equal(chooseAksVersion(AKS_OFFERED_VERSIONS, "1.34"), "1.34");
+        throwsConfig(
+            () => chooseAksVersion(AKS_OFFERED_VERSIONS, "1.33"),
+            key,
+            '"1.33"',
+            /is in long-term support only today; pin one in standard support \(1\.34, 1\.35, 1\.36\) \(AKS' long-term support needs the Premium tier/,
+        );
+        throwsConfig(
+            () => chooseAksVersion(AKS_OFFERED_VERSIONS, "1.37"),
+            key,
+            '"1.37"',
+            /is in preview today; pin one in standard support \(1\.34, 1\.35, 1\.36\)$/,
+        );
+        throwsConfig(() => chooseAksVersion(AKS_OFFERED_VERSIONS, "1.29"), key, '"1.29"', /is not offered by AKS today/);
+    });
+
+    it("runs the Standard tier, with its uptime SLA, unless the stack chooses the Free tier", async () => {
+        assert.deepEqual(cluster().sku, { name: "Base", tier: "Standard" });
+        const free = await prodOnAzure({ tier: "free" });
+        assert.deepEqual(spec(one(free, `${T}:containerservice:ManagedCluster`)).sku, { name: "Base", tier: "Free" });
     });
 
     it("keeps the cluster's add-ons on a tainted, zonal system pool set once, and the workloads on a user pool of their own", () => {
@@ -220,6 +259,16 @@ describe("AKS production defaults", () => {
         assert.throws(() => listedCluster(Buffer.from("clusters: []").toString("base64")), /without a server and CA/);
     });
 
+    it("signs in to the tenant azure-native:tenantId names, the provider and the cluster's users alike, else the subscription's", async () => {
+        const provider = (x: RunResult) => spec(one(x, "pulumi:providers:azure-native"));
+        assert.equal(provider(r).tenantId, undefined);
+        assert.equal(cluster().aadProfile.tenantID, undefined);
+        const tenant = "3f0c3a9e-1b2d-4c6e-8f7a-9b0c1d2e3f4b";
+        const other = await prodOnAzure({}, { "azure-native:tenantId": tenant });
+        assert.equal(provider(other).tenantId, tenant);
+        assert.equal(spec(one(other, `${T}:containerservice:ManagedCluster`)).aadProfile.tenantID, tenant);
+    });
+
     it("gives Postgres zone-redundant premium disks in the data resource group, which the control plane may write, kept when the data is protected", () => {
         const sc = spec(one(r, "kubernetes:storage.k8s.io/v1:StorageClass", "kubeship"));
         assert.equal(sc.provisioner, "disk.csi.azure.com");
@@ -285,6 +334,19 @@ describe("backups on AKS: a Blob container through workload identity", () => {
             actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: 30 } } },
         });
         assert.equal(spec(one(prod, `${T}:storage:BlobContainerImmutabilityPolicy`)).immutabilityPeriodSinceCreationInDays, 30);
+        // A kept account keeps its container, soft delete, lifecycle and immutability policy.
+        const inAccount = prod.registered.filter(r => r.type.startsWith(`${T}:storage:`));
+        assert.deepEqual(inAccount.map(r => r.type.split(":")[2]).sort(), [
+            "BlobContainer",
+            "BlobContainerImmutabilityPolicy",
+            "BlobServiceProperties",
+            "ManagementPolicy",
+            "StorageAccount",
+        ]);
+        assert.deepEqual(
+            inAccount.filter(r => !(r.protect && r.retainOnDelete)).map(r => r.type),
+            [],
+        );
     });
 
     it("lets the archiving ServiceAccount read and create blobs in the container, never overwrite or delete them", () => {

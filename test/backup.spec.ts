@@ -400,6 +400,15 @@ describe("backups on EKS: an S3 bucket through Pod Identity", () => {
         assert.deepEqual([rule.status, rule.expiration, rule.noncurrentVersionExpiration], ["Enabled", { days: 30 }, { noncurrentDays: 1 }]);
         assert.equal(all(unprotected, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").length, 0);
         assert.equal(spec(one(unprotected, "aws:s3/bucket:Bucket")).forceDestroy, true);
+        // A kept bucket keeps what configures it: destroy must not suspend its versioning, drop its
+        // lock, lifecycle, encryption or policy, or open it.
+        const onBucket = prod.registered.filter(r => r.type.startsWith("aws:s3/bucket"));
+        assert.equal(onBucket.length, 8);
+        assert.deepEqual(
+            onBucket.filter(r => !(r.protect && r.retainOnDelete)).map(r => r.type),
+            [],
+        );
+        assert.ok(!all(unprotected, "aws:s3/bucketVersioning:BucketVersioning").some(r => r.protect || r.retainOnDelete));
     });
 
     it("gives the archiving ServiceAccount a role that can put, get and list but not delete, and only conditional writes", () => {

@@ -245,15 +245,22 @@ describe("parseSettings", () => {
     });
 
     it("reports a cloud's region and its provider setting together", () => {
-        const raw = base({ "kubeship:cloud": "azure", "kubeship:region": "West Europe", "azure-native:subscriptionId": "my-sub", ...NETWORKS });
+        const raw = base({
+            "kubeship:cloud": "azure",
+            "kubeship:region": "West Europe",
+            "azure-native:subscriptionId": "my-sub",
+            "azure-native:tenantId": "contoso.onmicrosoft.com",
+            ...NETWORKS,
+        });
         assert.throws(
             () => parseSettings(raw, "prod"),
             (e: unknown) => {
                 assert.ok(e instanceof ConfigErrors, String(e));
                 assert.deepEqual(
                     e.problems.map(p => p.key),
-                    ["kubeship:region", "azure-native:subscriptionId"],
+                    ["kubeship:region", "azure-native:subscriptionId", "azure-native:tenantId"],
                 );
+                assert.match(e.message, /azure-native:tenantId = "contoso.onmicrosoft.com": is not a tenant id; expected a value such as "0{8}-/);
                 return true;
             },
         );
@@ -441,6 +448,7 @@ describe("parseSettings", () => {
                 /"RAPID", "REGULAR", "STABLE"/,
             ],
             ["an unknown NAT mode", cloud("aws", "eu-west-1", { natGateways: "none" }), "kubeship:cluster.natGateways", '"none"', /"perAz", "single"/],
+            ["an AKS tier it does not set up", cloud("azure", "westeurope", { tier: "premium" }), "kubeship:cluster.tier", '"premium"', /"standard", "free"/],
             [
                 "a log retention CloudWatch refuses",
                 cloud("aws", "eu-west-1", { logRetentionDays: 10 }),
@@ -743,6 +751,7 @@ describe("enum-like and bounded settings", () => {
         ["kubeship:redis.maxmemoryPolicy", v => ({ "kubeship:cloud": "local", "kubeship:redis": JSON.stringify({ maxmemoryPolicy: v }) }), "allkeys-lru"],
         ["kubeship:cluster.releaseChannel", v => managed({ releaseChannel: v }), "REGULAR"],
         ["kubeship:cluster.natGateways", v => managed({ natGateways: v }), "perAz"],
+        ["kubeship:cluster.tier", v => managed({ tier: v }), "standard"],
         ["kubeship:cluster.maintenanceDay", v => managed({ maintenanceDay: v }), "sunday"],
     ];
     for (const [key, config, good] of ENUMS) {

@@ -136,6 +136,14 @@ for (const stack of stackNames()) {
             if (config["kubeship:protectData"] === "true") {
                 assert.deepEqual(protectedNames, [
                     "cluster-backups",
+                    // What configures the bucket stays with it.
+                    "cluster-backups-encryption",
+                    "cluster-backups-lock",
+                    "cluster-backups-ownership",
+                    "cluster-backups-policy",
+                    "cluster-backups-private",
+                    "cluster-backups-retention",
+                    "cluster-backups-versioning",
                     "kubeship-namespace-namespace",
                     "kubeship-postgres-secret",
                     "kubeship-postgres-service",

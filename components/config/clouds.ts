@@ -42,9 +42,17 @@ export interface CloudFacts {
         /** What a valid value looks like, when the cloud fixes it; the example is also the render's stand-in. */
         format?: NameFormat & { what: string };
     };
+    /**
+     * An optional provider setting the layer passes on to its provider (whose explicit provider does not
+     * read the stack's provider config): the parser checks its format and hands it on as `settings.tenant`.
+     */
+    tenant?: { key: string; format: NameFormat & { what: string } };
     /** `kubeship:cluster` keys this cloud refuses, each with what to do instead. */
     refusedClusterKeys?: Record<string, string>;
 }
+
+/** Azure's subscription and tenant ids. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const FACTS = {
     gcp: {
@@ -87,12 +95,10 @@ const FACTS = {
             key: "azure-native:subscriptionId",
             secret: false,
             howToSet: "pulumi config set azure-native:subscriptionId <subscription-id>",
-            format: {
-                what: "a subscription id",
-                pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
-                example: "00000000-0000-0000-0000-000000000000",
-            },
+            format: { what: "a subscription id", pattern: GUID, example: "00000000-0000-0000-0000-000000000000" },
         },
+        // The Entra ID tenant, where the account sees several: else the Azure CLI's or ARM_TENANT_ID's.
+        tenant: { key: "azure-native:tenantId", format: { what: "a tenant id", pattern: GUID, example: "00000000-0000-0000-0000-000000000000" } },
     },
     digitalocean: {
         region: { pattern: /^[a-z]{3}[0-9]$/, example: "ams3" },

@@ -107,6 +107,8 @@ export const DEFAULTS = {
         releaseChannel: "REGULAR" as const,
         /** A NAT gateway per AZ: an AZ outage does not cut the other AZs' egress. */
         natGateways: "perAz" as const,
+        /** AKS' Standard tier: the control plane's uptime SLA, which the Free tier lacks. */
+        tier: "standard" as const,
         /** The quietest hours of a European week. */
         maintenanceDay: "sunday" as const,
         maintenanceStartTime: "03:00",

@@ -65,8 +65,9 @@ function cloudSettings(cloud: (typeof CLOUDS)[number], raw: RawConfig, problems:
         return value;
     }, "");
     const credential = facts.credential && problems.check(() => credentialOf(cloud, facts.credential!, raw), undefined);
+    const tenant = facts.tenant && problems.check(() => tenantOf(facts.tenant!, raw), undefined);
     if (!facts.credential) return { cloud, region } as CloudSettings;
-    return { cloud, region, credential: facts.credential.secret ? pulumi.secret(credential!) : credential } as CloudSettings;
+    return { cloud, region, ...(tenant && { tenant }), credential: facts.credential.secret ? pulumi.secret(credential!) : credential } as CloudSettings;
 }
 
 /** The cloud's provider setting, required and in its format. A secret is named, never shown. */
@@ -76,6 +77,14 @@ function credentialOf(cloud: string, facts: NonNullable<CloudFacts["credential"]
     if (!value) throw new ConfigError(name, secret ? undefined : value, `is required when kubeship:cloud is "${cloud}" (${howToSet})`);
     if (format && !format.pattern.test(value))
         throw new ConfigError(name, secret ? undefined : value, `is not ${format.what}; expected a value such as "${format.example}"`);
+    return value;
+}
+
+/** The cloud's optional tenant setting, in its format. */
+function tenantOf({ key: name, format }: NonNullable<CloudFacts["tenant"]>, raw: RawConfig): string | undefined {
+    const value = v.optionalString(name, raw[name]);
+    if (value !== undefined && !format.pattern.test(value))
+        throw new ConfigError(name, value, `is not ${format.what}; expected a value such as "${format.example}"`);
     return value;
 }
 

@@ -56,6 +56,7 @@ export const SECTION_KEYS = {
         "authorizedNetworks",
         "allowApiFromInternet",
         "natGateways",
+        "tier",
         "maintenanceDay",
         "maintenanceStartTime",
         "logRetentionDays",

@@ -104,6 +104,7 @@ export function parseCluster(key: string, value: v.Raw, cloud: Cloud | undefined
         authorizedNetworks,
         allowApiFromInternet,
         natGateways: s.get("natGateways", d.natGateways, (k, x) => v.oneOf(k, x, t.NAT_GATEWAYS)),
+        tier: s.get("tier", d.tier, (k, x) => v.oneOf(k, x, t.CONTROL_PLANE_TIERS)),
         maintenanceDay: s.get("maintenanceDay", d.maintenanceDay, (k, x) => v.oneOf(k, x, t.WEEKDAYS)),
         maintenanceStartTime: s.get("maintenanceStartTime", d.maintenanceStartTime, v.timeOfDay),
         logRetentionDays: s.get("logRetentionDays", d.logRetentionDays, (k, x) =>

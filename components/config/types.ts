@@ -21,6 +21,7 @@ export const MAXMEMORY_POLICIES = [
 export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
 export const RELEASE_CHANNELS = ["RAPID", "REGULAR", "STABLE"] as const;
 export const NAT_GATEWAYS = ["perAz", "single"] as const;
+export const CONTROL_PLANE_TIERS = ["standard", "free"] as const;
 export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
@@ -172,8 +173,8 @@ export interface ClusterSettings {
     /** @default 6, or `minNodes` when that is larger */
     maxNodes: number;
     /**
-     * Kubernetes minor version: pinned on EKS (it must be in standard support unless `extendedSupport`),
-     * the version prefix on DOKS; refused on GKE, which follows `releaseChannel`.
+     * Kubernetes minor version: pinned on EKS (it must be in standard support unless `extendedSupport`)
+     * and AKS (in standard support), the version prefix on DOKS; refused on GKE, which follows `releaseChannel`.
      * @default the newest version in standard support when the cluster is created, kept in state
      */
     kubernetesVersion?: string;
@@ -181,7 +182,7 @@ export interface ClusterSettings {
     extendedSupport: boolean;
     /** GKE release channel. @default "REGULAR" */
     releaseChannel: (typeof RELEASE_CHANNELS)[number];
-    /** Refuse to delete the cluster (GKE, EKS); DOKS keeps its volumes and load balancers on delete. @default `protectData` */
+    /** Refuse to delete the cluster (GKE, EKS; AKS with a management lock); DOKS keeps its volumes and load balancers on delete. @default `protectData` */
     deletionProtection: boolean;
     /** CIDR blocks allowed to reach the Kubernetes API. Required on managed clouds. @default [] */
     authorizedNetworks: string[];
@@ -189,7 +190,9 @@ export interface ClusterSettings {
     allowApiFromInternet: boolean;
     /** EKS NAT gateways: one per AZ (resilient) or a single one (cheaper). @default "perAz" */
     natGateways: (typeof NAT_GATEWAYS)[number];
-    /** Weekly maintenance window start (GKE, DOKS), UTC. @default "sunday" */
+    /** AKS control-plane tier: "standard" (the uptime SLA, for anything beyond a dev stack) or "free" (no SLA). @default "standard" */
+    tier: (typeof CONTROL_PLANE_TIERS)[number];
+    /** Weekly maintenance window start (GKE, DOKS, AKS), UTC. @default "sunday" */
     maintenanceDay: Weekday;
     /** @default "03:00" */
     maintenanceStartTime: string;
@@ -223,7 +226,12 @@ interface CommonSettings {
  * A managed cloud's own settings: its region and, when its facts name one (CLOUD_FACTS), its provider
  * credential (`gcp:project` on gcp; `digitalocean:token` on digitalocean, a Pulumi secret).
  */
-export type ManagedSettings = { [C in ManagedCloud]: { cloud: C; region: string } & CredentialOf<C, pulumi.Output<string>> }[ManagedCloud];
+export type ManagedSettings = {
+    [C in ManagedCloud]: { cloud: C; region: string; /** The tenant, on clouds whose facts name one (azure). */ tenant?: string } & CredentialOf<
+        C,
+        pulumi.Output<string>
+    >;
+}[ManagedCloud];
 
 /** Each cloud's own settings. */
 export type CloudSettings =

@@ -553,14 +553,14 @@ const clusters: Mutant[] = [
     },
     {
         id: "eks-pin-not-checked",
-        file: `${C}/eks/version.ts`,
-        find: 'if (status === "STANDARD_SUPPORT" || (status === "EXTENDED_SUPPORT" && extendedSupport)) return pinned;',
+        file: `${C}/versions.ts`,
+        find: "if (support === STANDARD_SUPPORT || (support !== undefined && allowed(support))) return pinned;",
         replace: "return pinned;",
         defect: "a pin past standard support is deployed, and EKS upgrades it behind Pulumi's back",
     },
     {
         id: "eks-oldest-version",
-        file: `${C}/eks/version.ts`,
+        file: `${C}/versions.ts`,
         find: "const newest = standard[standard.length - 1];",
         replace: "const newest = standard[0];",
         defect: "an unpinned cluster starts on the oldest version in standard support",
@@ -1822,12 +1822,54 @@ const backups: Mutant[] = [
         replace: 'Resource: "*"',
         defect: "a restored staging can read every object of every bucket in the account",
     },
+    {
+        id: "s3-versioning-not-kept",
+        file: `${C}/eks/backup.ts`,
+        find: 'versioningConfiguration: { status: "Enabled" } }, inBucket);',
+        replace: 'versioningConfiguration: { status: "Enabled" } }, opts);',
+        defect: "destroying a protected stack keeps the backup bucket but suspends its versioning",
+    },
 ];
 
 const A = "components/cluster/azure";
 
 /** Azure AKS (issue 15): the baseline's defaults, identities and grants, and the Blob backup store. */
 const aks: Mutant[] = [
+    {
+        id: "aks-preview-version",
+        file: `${A}/version.ts`,
+        find: 'v.isPreview ? "preview" : ',
+        replace: "",
+        defect: "an unpinned AKS cluster starts on a preview minor, without support",
+    },
+    {
+        id: "aks-long-term-only-pin",
+        file: `${A}/version.ts`,
+        find: 'v.capabilities?.supportPlan?.includes("KubernetesOfficial") ? STANDARD_SUPPORT : LONG_TERM_ONLY',
+        replace: "STANDARD_SUPPORT",
+        defect: "a pin past AKS' standard support is deployed without the Premium tier its long-term support needs",
+    },
+    {
+        id: "aks-version-drifts",
+        file: `${A}/control-plane.ts`,
+        find: '...(kubernetesVersion === undefined ? ["kubernetesVersion"] : [])',
+        replace: "",
+        defect: "an unpinned AKS cluster is upgraded a minor by any `pulumi up` after AKS offers a newer one",
+    },
+    {
+        id: "aks-always-free-tier",
+        file: `${A}/control-plane.ts`,
+        find: 'tier: args.tier === "standard" ? "Standard" : "Free"',
+        replace: 'tier: "Free"',
+        defect: "production AKS clusters run without the control plane's uptime SLA",
+    },
+    {
+        id: "aks-tenant-ignored",
+        file: `${A}/index.ts`,
+        find: "{ subscriptionId, tenantId: args.tenantId, location: region }",
+        replace: "{ subscriptionId, location: region }",
+        defect: "azure-native:tenantId is ignored: the explicit provider signs in to the CLI's default tenant",
+    },
     {
         id: "aks-local-accounts",
         file: `${A}/control-plane.ts`,

@@ -62,8 +62,24 @@ export const azureCalls: Record<string, (inputs: Record<string, any>, run: MockR
     "azure-native:containerservice:listManagedClusterUserCredentials": () => ({ kubeconfigs: [{ name: "clusterUser", value: listedKubeconfig() }] }),
 };
 
-/** `az acr login --expose-token` prints the deploying identity's registry token. */
-export function acrToken(command: string, run: MockRun): Record<string, unknown> | undefined {
+/**
+ * What AKS offers (`az aks get-versions`, the ARM API's shape): 1.33 under long-term support only, 1.34
+ * to 1.36 in standard support (and long-term), 1.37 in preview.
+ */
+export const AKS_OFFERED_VERSIONS = [
+    { version: "1.37", isPreview: true, capabilities: { supportPlan: ["KubernetesOfficial"] } },
+    { version: "1.36", isPreview: null, capabilities: { supportPlan: ["KubernetesOfficial", "AKSLongTermSupport"] } },
+    { version: "1.35", isPreview: null, capabilities: { supportPlan: ["KubernetesOfficial", "AKSLongTermSupport"] } },
+    { version: "1.34", isPreview: null, capabilities: { supportPlan: ["KubernetesOfficial", "AKSLongTermSupport"] } },
+    { version: "1.33", isPreview: null, capabilities: { supportPlan: ["AKSLongTermSupport"] } },
+];
+
+/**
+ * The Azure CLI's answers: `az acr login --expose-token` prints the deploying identity's registry token,
+ * `az aks get-versions` the versions AKS offers.
+ */
+export function azureCommand(command: string, run: MockRun): Record<string, unknown> | undefined {
+    if (command.startsWith("az aks get-versions ")) return { command, stdout: JSON.stringify({ values: AKS_OFFERED_VERSIONS }), stderr: "" };
     if (!command.startsWith("az acr login ")) return undefined;
     run.generatedSecrets.push(FAKE_CREDENTIALS.acrToken);
     return { command, stdout: FAKE_CREDENTIALS.acrToken, stderr: "" };

@@ -9,7 +9,7 @@ import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { AFTER_DEPLOY, FAKE_CREDENTIALS } from "./after-deploy";
-import { acrToken, azureCalls, azureOutputs } from "./azure-fakes";
+import { azureCalls, azureCommand, azureOutputs } from "./azure-fakes";
 
 export { AFTER_DEPLOY, FAKE_CREDENTIALS } from "./after-deploy";
 
@@ -212,7 +212,7 @@ const fakeCalls: Record<string, FakeCall> = {
     },
     // kind: `kind get kubeconfig --name <cluster>` prints the cluster's kubeconfig (context kind-<cluster>).
     "command:local:run": (inputs, run) =>
-        acrToken(String(inputs.command), run) ?? {
+        azureCommand(String(inputs.command), run) ?? {
             command: inputs.command,
             stdout: fakeKubeconfig(`kind-${/--name '([^']+)'/.exec(String(inputs.command))?.[1] ?? "unknown"}`),
             stderr: "",

@@ -109,7 +109,7 @@ export function backupContainer(
                 ],
             },
         },
-        opts,
+        inAccount,
     );
     if (args.lock)
         new storage.BlobContainerImmutabilityPolicy(

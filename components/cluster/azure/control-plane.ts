@@ -47,8 +47,13 @@ export interface ControlPlaneArgs {
     nodeSize: string;
     minNodes: number;
     maxNodes: number;
-    /** major.minor; undefined = the version AKS defaults to when the cluster is created. */
+    /** The pinned minor, if any: the user pool runs it too. */
     kubernetesVersion?: string;
+    /** The minor the cluster runs: the pin once checked, or the newest in standard support (kept in state). */
+    version: pulumi.Input<string>;
+    tier: "standard" | "free";
+    /** The Entra ID tenant users sign in from. @default the subscription's */
+    tenantId?: string;
     authorizedNetworks: pulumi.Input<string[]>;
     maintenanceDay: Weekday;
     maintenanceStartTime: string;
@@ -70,13 +75,13 @@ export function controlPlane(
             resourceName: args.clusterName,
             dnsPrefix: args.clusterName.replace(/_/g, "-"), // letters, digits and hyphens
             nodeResourceGroup: `${args.clusterName}-nodes`,
-            kubernetesVersion,
-            sku: { name: "Base", tier: "Standard" },
+            kubernetesVersion: args.version,
+            sku: { name: "Base", tier: args.tier === "standard" ? "Standard" : "Free" },
             identity: { type: "UserAssigned", userAssignedIdentities: [args.controlPlane.id] },
             identityProfile: {
                 kubeletidentity: { resourceId: args.kubelet.id, clientId: args.kubelet.clientId, objectId: args.kubelet.principalId },
             },
-            aadProfile: { managed: true, enableAzureRBAC: true },
+            aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId },
             enableRBAC: true,
             disableLocalAccounts: true,
             oidcIssuerProfile: { enabled: true },
@@ -115,8 +120,9 @@ export function controlPlane(
             ],
         },
         // An edit of an inline pool scales every pool, and the autoscaler moves its count: the system pool
-        // is set once. Its version follows the cluster's (no orchestratorVersion of its own).
-        { ...opts, ignoreChanges: ["agentPoolProfiles"] },
+        // is set once. Its version follows the cluster's (no orchestratorVersion of its own). Without a
+        // pin, the version taken at creation stays: a newer one is an upgrade, which is a pin's to make.
+        { ...opts, ignoreChanges: ["agentPoolProfiles", ...(kubernetesVersion === undefined ? ["kubernetesVersion"] : [])] },
     );
     const userPool = new containerservice.AgentPool(
         `${name}-nodes`,

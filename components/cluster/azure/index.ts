@@ -20,6 +20,7 @@ import { grant, identities } from "./identity";
 import { aksKubeconfig } from "./kubeconfig";
 import { azureNetwork } from "./network";
 import { azureRegistry } from "./registry";
+import { aksVersion } from "./version";
 
 /**
  * The cluster's name as Azure's resources may carry it: a stack name may hold a dot, which resource
@@ -33,9 +34,17 @@ export function azureName(clusterName: string): string {
 export interface AksClusterArgs extends ManagedClusterArgs {
     /** Azure subscription id (`azure-native:subscriptionId`). */
     subscriptionId: string;
-    /** Minor version (major.minor); AKS runs its newest patch and the patch channel follows it. @default AKS's default version when the cluster is created, kept in state */
+    /** Entra ID tenant (`azure-native:tenantId`), of the provider and the cluster's sign-in. @default the Azure CLI's, or ARM_TENANT_ID */
+    tenantId?: string;
+    /**
+     * Minor version (major.minor), in AKS' standard support on the day of the run (`az aks get-versions`);
+     * AKS runs its newest patch and the patch channel follows it.
+     * @default the newest minor in standard support when the cluster is created, kept in state
+     */
     kubernetesVersion?: string;
-    /** A CanNotDelete lock on the resource group: nothing in it can be deleted until the lock is removed. */
+    /** The control plane's tier: "standard" has the uptime SLA, "free" none (a dev or test stack). @default "standard" */
+    tier: "standard" | "free";
+    /** A CanNotDelete lock on the cluster: neither it nor its node pools can be deleted until the lock is removed. */
     deletionProtection: boolean;
     /** Weekly window for Kubernetes patches and node images: 4 hours from the start time, UTC. */
     maintenanceDay: Weekday;
@@ -63,15 +72,19 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterContr
 
     /** The cluster a stack's settings describe. */
     static fromSettings(settings: SettingsOn<"azure">, opts?: pulumi.ComponentResourceOptions): AksCluster {
-        const own = pick(settings.cluster, "kubernetesVersion", "deletionProtection", "maintenanceDay", "maintenanceStartTime");
-        return new AksCluster("cluster", { ...managedArgs(settings), ...own, subscriptionId: settings.credential, retainVolumes: settings.protectData }, opts);
+        const own = pick(settings.cluster, "kubernetesVersion", "tier", "deletionProtection", "maintenanceDay", "maintenanceStartTime");
+        return new AksCluster(
+            "cluster",
+            { ...managedArgs(settings), ...own, subscriptionId: settings.credential, tenantId: settings.tenant, retainVolumes: settings.protectData },
+            opts,
+        );
     }
 
     constructor(name: string, given: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:cluster:Aks", name, {}, opts);
         const args = { ...given, clusterName: azureName(given.clusterName) };
         const { subscriptionId, region } = args;
-        const azure = new Provider(`${name}-azure`, { subscriptionId, location: region }, { parent: this });
+        const azure = new Provider(`${name}-azure`, { subscriptionId, tenantId: args.tenantId, location: region }, { parent: this });
         const commands = new command.Provider(`${name}-command`, {}, { parent: this });
         const child = { parent: this, provider: azure };
         const deployer = authorization.getClientConfigOutput(child);
@@ -90,7 +103,15 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterContr
         const authorizedNetworks = pulumi.all([args.authorizedNetworks, net.egressIp.ipAddress]).apply(([ranges, ip]) => [...ranges, `${ip}/32`]);
         ({ cluster: this.cluster, userPool: this.nodePool } = controlPlane(
             name,
-            { ...args, authorizedNetworks, resourceGroupName, subnetId: net.subnet.id, controlPlane: who.controlPlane, kubelet: who.kubelet },
+            {
+                ...args,
+                version: aksVersion({ region, pinned: args.kubernetesVersion }, commands, child),
+                authorizedNetworks,
+                resourceGroupName,
+                subnetId: net.subnet.id,
+                controlPlane: who.controlPlane,
+                kubelet: who.kubelet,
+            },
             { ...child, dependsOn: [...who.grants, repository.nodeAccess, net.natGateway] },
         ));
         // The deploying identity administers the cluster through Azure RBAC (there is no local admin). The

@@ -75,30 +75,27 @@ export function backupBucket(
     args: BackupBucketArgs & { region: string; cluster: aws.eks.Cluster; vpcId: pulumi.Input<string>; routeTableIds: pulumi.Input<string>[] },
     opts: pulumi.CustomResourceOptions,
 ): ObjectBackupStore {
-    const keep = dataProtection(args.lock);
-    const bucket = new aws.s3.Bucket(
-        `${name}-backups`,
-        { bucketPrefix: "kubeship-backups-", objectLockEnabled: true, forceDestroy: !args.lock },
-        { ...opts, ...keep },
-    );
+    // The bucket and what configures it outlive destroy together (a kept bucket keeps its versioning, lock, lifecycle and policy).
+    const inBucket = { ...opts, ...dataProtection(args.lock) };
+    const bucket = new aws.s3.Bucket(`${name}-backups`, { bucketPrefix: "kubeship-backups-", objectLockEnabled: true, forceDestroy: !args.lock }, inBucket);
     const of = { bucket: bucket.id };
     new aws.s3.BucketPublicAccessBlock(
         `${name}-backups-private`,
         { ...of, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-        opts,
+        inBucket,
     );
-    new aws.s3.BucketOwnershipControls(`${name}-backups-ownership`, { ...of, rule: { objectOwnership: "BucketOwnerEnforced" } }, opts);
+    new aws.s3.BucketOwnershipControls(`${name}-backups-ownership`, { ...of, rule: { objectOwnership: "BucketOwnerEnforced" } }, inBucket);
     new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-backups-encryption`,
         { ...of, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-        opts,
+        inBucket,
     );
-    const versioning = new aws.s3.BucketVersioning(`${name}-backups-versioning`, { ...of, versioningConfiguration: { status: "Enabled" } }, opts);
+    const versioning = new aws.s3.BucketVersioning(`${name}-backups-versioning`, { ...of, versioningConfiguration: { status: "Enabled" } }, inBucket);
     if (args.lock) {
         new aws.s3.BucketObjectLockConfiguration(
             `${name}-backups-lock`,
             { ...of, rule: { defaultRetention: { mode: "GOVERNANCE", days: args.retentionDays } } },
-            { ...opts, dependsOn: [versioning] },
+            { ...inBucket, dependsOn: [versioning] },
         );
     }
     new aws.s3.BucketLifecycleConfiguration(
@@ -116,12 +113,12 @@ export function backupBucket(
                 },
             ],
         },
-        { ...opts, dependsOn: [versioning] },
+        { ...inBucket, dependsOn: [versioning] },
     );
 
     const role = new aws.iam.Role(`${name}-backups-role`, { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com") }, opts);
     new aws.iam.RolePolicy(`${name}-backups-access`, { role: role.id, policy: bucket.arn.apply(archiverPolicy) }, opts);
-    new aws.s3.BucketPolicy(`${name}-backups-policy`, { ...of, policy: pulumi.all([bucket.arn, role.arn]).apply(([b, r]) => bucketPolicy(b, r)) }, opts);
+    new aws.s3.BucketPolicy(`${name}-backups-policy`, { ...of, policy: pulumi.all([bucket.arn, role.arn]).apply(([b, r]) => bucketPolicy(b, r)) }, inBucket);
     // A restore reads its source archive with the same role: another stack's bucket in this account (one
     // in another account must also allow the role in its bucket policy), or this one's (a second grant of
     // what the role has, harmless).

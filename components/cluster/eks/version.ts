@@ -7,7 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../../config";
+import { chooseMinor } from "../versions";
 
 /** What EKS says about one version (`aws.eks.getClusterVersions`). */
 export interface OfferedVersion {
@@ -15,26 +15,16 @@ export interface OfferedVersion {
     versionStatus: string;
 }
 
-const KEY = "kubeship:cluster.kubernetesVersion";
-
-const minor = (version: string) => Number(version.split(".")[1]);
-
 /** The version to run, from what EKS offers today; a pin EKS would not run on standard support is a ConfigError. */
 export function chooseEksVersion(offered: readonly OfferedVersion[], pinned: string | undefined, extendedSupport: boolean): string {
-    const standard = offered
-        .filter(v => v.versionStatus === "STANDARD_SUPPORT")
-        .map(v => v.clusterVersion)
-        .sort((a, b) => minor(a) - minor(b));
-    if (pinned === undefined) {
-        const newest = standard[standard.length - 1];
-        if (newest === undefined) throw new Error("EKS lists no Kubernetes version in standard support");
-        return newest;
-    }
-    const status = offered.find(v => v.clusterVersion === pinned)?.versionStatus;
-    if (status === "STANDARD_SUPPORT" || (status === "EXTENDED_SUPPORT" && extendedSupport)) return pinned;
-    const where = status === undefined ? "not offered by EKS" : `in ${status.toLowerCase().replace("_", " ")}`;
-    const optIn = status === "EXTENDED_SUPPORT" ? `, or set kubeship:cluster.extendedSupport to true to pay for extended support` : "";
-    throw new ConfigError(KEY, pinned, `is ${where} today; pin one in standard support (${standard.join(", ")})${optIn}`);
+    return chooseMinor({
+        cloud: "EKS",
+        // STANDARD_SUPPORT, EXTENDED_SUPPORT, UNSUPPORTED: "standard support", "extended support", "unsupported".
+        offered: offered.map(v => ({ version: v.clusterVersion, support: v.versionStatus.toLowerCase().replace("_", " ") })),
+        pinned,
+        allowed: support => support === "extended support" && extendedSupport,
+        otherwise: support => (support === "extended support" ? ", or set kubeship:cluster.extendedSupport to true to pay for extended support" : ""),
+    });
 }
 
 /** The version for the cluster, checked against the versions EKS offers at the time of the run. */
