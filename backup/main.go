@@ -10,6 +10,7 @@
 //	                               non-empty DIR is moved aside to DIR.before-ID
 //	pgbackup list                  the complete base backups
 //	pgbackup install DEST          copy this binary to DEST (an init container puts it in the postgres pod)
+//	pgbackup check CONNSTRING      fail when the server's archiver's latest attempt failed (pg_stat_archiver)
 package main
 
 import (
@@ -35,10 +36,10 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: pgbackup wal-push|wal-fetch|backup|restore|list|install ...")
+		return errors.New("usage: pgbackup wal-push|wal-fetch|backup|restore|list|install|check ...")
 	}
 	// The arguments each command takes: at least, at most.
-	need := map[string][2]int{"wal-push": {2, 2}, "wal-fetch": {2, 3}, "backup": {1, 1}, "restore": {2, 3}, "list": {0, 0}, "install": {1, 1}}
+	need := map[string][2]int{"wal-push": {2, 2}, "wal-fetch": {2, 3}, "backup": {1, 1}, "restore": {2, 3}, "list": {0, 0}, "install": {1, 1}, "check": {1, 1}}
 	n, ok := need[args[0]]
 	if !ok {
 		return fmt.Errorf("unknown command %q", args[0])
@@ -46,8 +47,16 @@ func run(ctx context.Context, args []string) error {
 	if got := len(args) - 1; got < n[0] || got > n[1] {
 		return fmt.Errorf("%s takes %d to %d arguments, got %d", args[0], n[0], n[1], got)
 	}
-	if args[0] == "install" {
+	switch args[0] {
+	case "install":
 		return install(args[1])
+	case "check":
+		// The server's own view: no store is opened.
+		line, err := CheckArchiving(ctx, args[1])
+		if err == nil {
+			fmt.Println(line)
+		}
+		return err
 	}
 	url := os.Getenv("KUBESHIP_BACKUP_URL")
 	// Where WAL and base backups are read from, when it is not the store this server archives to.

@@ -9,6 +9,7 @@ import { spacesRegion } from "../components/cluster/doks/backup";
 import { BACKUP_URL_SCHEMES, MANAGED_CLOUDS } from "../components/config/clouds";
 import { DEFAULTS } from "../components/config/defaults";
 import { BACKUP_ROLE, restoreId } from "../components/workloads/archive";
+import { archiveCheckArgs } from "../components/workloads/backup";
 import { runProgram, RunResult } from "../tools/render/harness";
 import { isSecretWrapper } from "../tools/render/mocks";
 import { overrideCloud } from "../tools/render/cloud-override";
@@ -160,8 +161,27 @@ describe("backups in the workloads", () => {
         const names = all(on, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(p => spec(p).metadata.name);
         assert.deepEqual(
             names.filter((n: string) => /store|archive/.test(n)),
-            [],
+            ["allow-archive-check-postgres-egress", "allow-archive-check-postgres-ingress"],
+            "the archive check reaches Postgres only",
         );
+    });
+
+    it("checks the archiver every five minutes, failing a Job while its latest attempt failed, with no store and no identity", () => {
+        const cron = spec(one(on, "kubernetes:batch/v1:CronJob", "postgres-archive-check")).spec;
+        assert.deepEqual([cron.schedule, cron.timeZone, cron.concurrencyPolicy], ["*/5 * * * *", "Etc/UTC", "Forbid"]);
+        assert.deepEqual([cron.jobTemplate.spec.backoffLimit, cron.jobTemplate.spec.activeDeadlineSeconds], [0, 120], "a failure is the Job's at once");
+        const pod = cron.jobTemplate.spec.template.spec;
+        assert.deepEqual([pod.serviceAccountName, pod.automountServiceAccountToken, pod.affinity, pod.volumes], ["default", false, undefined, undefined]);
+        const c = pod.containers[0];
+        assert.equal(c.image, PGBACKUP);
+        assert.deepEqual(c.args, archiveCheckArgs("postgres", 5432));
+        assert.deepEqual(c.args, ["check", "host=postgres port=5432 user=backup dbname=postgres"], "no password in the arguments");
+        assert.deepEqual(Object.keys(envOf(c)), ["PGPASSWORD"], "no store: the server's own view of its archiver");
+        assert.deepEqual(envOf(c).PGPASSWORD, { secretKeyRef: { name: "postgres", key: "backup-password" } });
+        assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
+        assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+        assert.deepEqual(cron.jobTemplate.spec.template.metadata.labels["app.kubernetes.io/name"], "postgres-archive-check");
+        assert.deepEqual(policy(on, "allow-archive-check-postgres-egress").podSelector.matchLabels["app.kubernetes.io/name"], "postgres-archive-check");
     });
 
     it("builds pgbackup from backup/ for the nodes' platform when no image is given, and deploys it by digest", async () => {

@@ -637,7 +637,7 @@ describe("workloads do not depend on the cloud", () => {
                     for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
                         c.env = c.env?.filter((e: { name: string }) => e.name !== "KUBESHIP_BACKUP_URL" && !/^(AWS|AZURE)_/.test(e.name));
                         c.volumeMounts = c.volumeMounts?.filter((v: { name: string }) => !STORE_VOLUMES.includes(v.name));
-                        if (c.args?.[0] === "install" || c.args?.[0] === "backup") {
+                        if (["install", "backup", "check"].includes(c.args?.[0])) {
                             assert.match(c.image, /@sha256:[0-9a-f]{64}$/, `${cloud}: pgbackup runs by digest`);
                             delete c.image;
                         }

@@ -78,7 +78,7 @@ for (const stack of stackNames()) {
             );
             // Backups: as the stack file says, else on for the managed clouds only.
             const backups = JSON.parse(config["kubeship:postgres"] ?? "{}").backup?.enabled ?? isManaged(cloud as Cloud);
-            assert.equal(workloads.length, backups ? 4 : 3, "app, Postgres, Redis and, with backups, the base-backup CronJob");
+            assert.equal(workloads.length, backups ? 5 : 3, "app, Postgres, Redis and, with backups, the base-backup and archive-check CronJobs");
             for (const w of workloads) {
                 const pod = (spec(w).spec.template ?? spec(w).spec.jobTemplate.spec.template).spec;
                 const at = spec(w).metadata.name;

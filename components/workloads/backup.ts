@@ -4,7 +4,8 @@
  * protocol, both into the store the cluster layer provides (BackupStore). What the Postgres pod itself
  * needs (archiving settings, the install and restore init containers) is archive.ts; this file owns the
  * objects beside it (`PostgresBackup`): the ServiceAccount the cloud's identity is bound to, the store's
- * keys, its volume on kind and local, the pg_hba ConfigMap and the CronJob.
+ * keys, its volume on kind and local, the pg_hba ConfigMap, the base-backup CronJob and the archive
+ * check's.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -46,17 +47,42 @@ export interface PostgresBackupArgs {
 /** The longest a base backup may run, waiting for its WAL to be archived included: a broken archive fails the Job. */
 export const BASE_BACKUP_DEADLINE_SECONDS = 6 * 3600;
 
+/** Every five minutes, the archive check: a failed Job when the archiver's latest attempt failed. */
+export const ARCHIVE_CHECK_SCHEDULE = "*/5 * * * *";
+
+/** `pgbackup check` as the archive check runs it: a normal connection as the backup role (pg_stat_archiver is readable by any role). */
+export function archiveCheckArgs(host: string, port: number): string[] {
+    return ["check", `host=${host} port=${port} user=${BACKUP_ROLE} dbname=postgres`];
+}
+
+/** What differs between the CronJobs' pods. */
+interface PodParts {
+    /** The pods' component label, which NetworkPolicies select. */
+    component: string;
+    serviceAccountName: pulumi.Input<string>;
+    affinity?: k8s.types.input.core.v1.Affinity;
+    args: string[];
+    env?: pulumi.Input<k8s.types.input.core.v1.EnvVar>[];
+    volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+    volumes?: k8s.types.input.core.v1.Volume[];
+}
+
 /**
  * The archiving identity (a ServiceAccount with no API token), the store's keys and volume, the pg_hba
- * ConfigMap, and the base-backup CronJob. A base backup waits until its last WAL segment is archived,
- * so when archiving is broken the Job fails at its deadline: a failed Job is the alert hook.
+ * ConfigMap, the base-backup CronJob and the archive check's. The check fails its Job within minutes
+ * when the archiver's latest attempt failed; a base backup waits until its last WAL segment is
+ * archived, so an archive stuck without failing fails that Job at its deadline: a failed Job is the
+ * alert hook.
  */
 export class PostgresBackup extends pulumi.ComponentResource {
     /** Pod labels of the base-backup Jobs, for NetworkPolicies. */
     readonly selector = selector("postgres-backup");
+    /** Pod labels of the archive check's Jobs, for NetworkPolicies. */
+    readonly checkSelector = selector("postgres-archive-check");
     /** Resources the Postgres pod needs before it starts. */
     readonly ready: pulumi.Resource[];
     readonly cronJob: k8s.batch.v1.CronJob;
+    readonly archiveCheck: k8s.batch.v1.CronJob;
 
     constructor(name: string, args: PostgresBackupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubeship:workloads:PostgresBackup", name, {}, opts);
@@ -97,66 +123,86 @@ export class PostgresBackup extends pulumi.ComponentResource {
 
         const volumes = storeVolumes(store);
         const { host, port } = args.postgres;
-        this.cronJob = new k8s.batch.v1.CronJob(
-            `${name}-base-backup`,
-            {
-                metadata: meta("postgres-base-backup", args.namespace, "postgres-backup"),
-                spec: {
-                    schedule: args.schedule,
-                    timeZone: "Etc/UTC",
-                    // One at a time; a run missed by more than an hour (the cluster was down) waits for the next.
-                    concurrencyPolicy: "Forbid",
-                    startingDeadlineSeconds: 3600,
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 3,
-                    jobTemplate: {
-                        spec: {
-                            backoffLimit: 2,
-                            activeDeadlineSeconds: BASE_BACKUP_DEADLINE_SECONDS,
-                            template: {
-                                metadata: { labels: labels("postgres-backup") },
-                                spec: {
-                                    serviceAccountName: account.metadata.name,
-                                    automountServiceAccountToken: false,
-                                    securityContext: podSecurity(UID),
-                                    restartPolicy: "Never",
-                                    // A volume store is ReadWriteOnce: the Job runs on Postgres' node, where the volume is attached.
-                                    affinity:
-                                        store.kind === "volume"
-                                            ? {
-                                                  podAffinity: {
-                                                      requiredDuringSchedulingIgnoredDuringExecution: [
-                                                          { labelSelector: { matchLabels: args.postgresSelector }, topologyKey: "kubernetes.io/hostname" },
-                                                      ],
-                                                  },
-                                              }
-                                            : undefined,
-                                    containers: [
-                                        {
-                                            name: "base-backup",
-                                            image: args.image,
-                                            // No password in the arguments: libpq's PGPASSWORD, from the Secret.
-                                            args: ["backup", `host=${host} port=${port} user=${BACKUP_ROLE}`],
-                                            env: [
-                                                ...storeEnv(store, args.location),
-                                                { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: args.postgres.secret, key: BACKUP_PASSWORD_KEY } } },
-                                            ],
-                                            resources: resources({ cpu: "100m", memory: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" }),
-                                            securityContext: containerSecurity(UID),
-                                            // A writable /tmp: the root filesystem is read-only.
-                                            volumeMounts: [...volumes.volumeMounts, { name: "tmp", mountPath: "/tmp" }],
-                                        },
-                                    ],
-                                    volumes: [...volumes.volumes, { name: "tmp", emptyDir: {} }],
+        const password = { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: args.postgres.secret, key: BACKUP_PASSWORD_KEY } } };
+        /** A CronJob of pgbackup as the backup role (its password from the Secret, never an argument), restricted. */
+        const cronJob = (role: string, spec: { schedule: string; historyKept: number; backoffLimit: number; deadline: number }, pod: PodParts) =>
+            new k8s.batch.v1.CronJob(
+                `${name}-${role}`,
+                {
+                    metadata: meta(`postgres-${role}`, args.namespace, pod.component),
+                    spec: {
+                        schedule: spec.schedule,
+                        timeZone: "Etc/UTC",
+                        // One at a time; a run missed by more than an hour (the cluster was down) waits for the next.
+                        concurrencyPolicy: "Forbid",
+                        startingDeadlineSeconds: 3600,
+                        successfulJobsHistoryLimit: spec.historyKept,
+                        failedJobsHistoryLimit: 3,
+                        jobTemplate: {
+                            spec: {
+                                backoffLimit: spec.backoffLimit,
+                                activeDeadlineSeconds: spec.deadline,
+                                template: {
+                                    metadata: { labels: labels(pod.component) },
+                                    spec: {
+                                        serviceAccountName: pod.serviceAccountName,
+                                        automountServiceAccountToken: false,
+                                        securityContext: podSecurity(UID),
+                                        restartPolicy: "Never",
+                                        affinity: pod.affinity,
+                                        containers: [
+                                            {
+                                                name: role,
+                                                image: args.image,
+                                                args: pod.args,
+                                                env: [...(pod.env ?? []), password],
+                                                resources: resources({ cpu: "100m", memory: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" }),
+                                                securityContext: containerSecurity(UID),
+                                                volumeMounts: pod.volumeMounts,
+                                            },
+                                        ],
+                                        volumes: pod.volumes,
+                                    },
                                 },
                             },
                         },
                     },
                 },
+                child,
+            );
+
+        this.cronJob = cronJob(
+            "base-backup",
+            { schedule: args.schedule, historyKept: 3, backoffLimit: 2, deadline: BASE_BACKUP_DEADLINE_SECONDS },
+            {
+                component: "postgres-backup",
+                serviceAccountName: account.metadata.name,
+                // A volume store is ReadWriteOnce: the Job runs on Postgres' node, where the volume is attached.
+                affinity:
+                    store.kind === "volume"
+                        ? {
+                              podAffinity: {
+                                  requiredDuringSchedulingIgnoredDuringExecution: [
+                                      { labelSelector: { matchLabels: args.postgresSelector }, topologyKey: "kubernetes.io/hostname" },
+                                  ],
+                              },
+                          }
+                        : undefined,
+                args: ["backup", `host=${host} port=${port} user=${BACKUP_ROLE}`],
+                env: storeEnv(store, args.location),
+                // A writable /tmp: the root filesystem is read-only.
+                volumeMounts: [...volumes.volumeMounts, { name: "tmp", mountPath: "/tmp" }],
+                volumes: [...volumes.volumes, { name: "tmp", emptyDir: {} }],
             },
-            child,
+        );
+        // The server's own view of its archiver, often: a store that refuses writes fails this Job within
+        // minutes, where the base backup would fail only at its next run's deadline. No store, no identity.
+        this.archiveCheck = cronJob(
+            "archive-check",
+            { schedule: ARCHIVE_CHECK_SCHEDULE, historyKept: 1, backoffLimit: 0, deadline: 120 },
+            { component: "postgres-archive-check", serviceAccountName: "default", args: archiveCheckArgs(host, port) },
         );
 
-        this.registerOutputs({ cronJob: this.cronJob.metadata.name });
+        this.registerOutputs({ cronJob: this.cronJob.metadata.name, archiveCheck: this.archiveCheck.metadata.name });
     }
 }

@@ -118,7 +118,10 @@ export class Environment extends pulumi.ComponentResource {
                     { name: "app-postgres", from: this.app.selector, to: this.postgres.selector, port: this.postgres.port },
                     { name: "app-redis", from: this.app.selector, to: this.redis.selector, port: this.redis.port },
                     ...(this.backup
-                        ? [{ name: "base-backup-postgres", from: this.backup.selector, to: this.postgres.selector, port: this.postgres.port }]
+                        ? [
+                              { name: "base-backup-postgres", from: this.backup.selector, to: this.postgres.selector, port: this.postgres.port },
+                              { name: "archive-check-postgres", from: this.backup.checkSelector, to: this.postgres.selector, port: this.postgres.port },
+                          ]
                         : []),
                 ],
                 external:

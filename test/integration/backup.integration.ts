@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { archiveSettings, archiveWiring, BACKUP_ROLE, PG_HBA, restoreId } from "../../components/workloads/archive";
+import { archiveCheckArgs } from "../../components/workloads/backup";
 import { Postgres } from "../../components/workloads/postgres";
 import { passwordSyncScript } from "../../components/workloads/postgres-hook";
 import { ensureTool } from "../../tools/build";
@@ -48,9 +49,38 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
         if (asRoot) execFileSync("chown", ["-R", "postgres:postgres", p]);
     };
 
+    /** The Postgres pod's postStart hook as rendered, with the Secret's files: it keeps the app's and the backup role's passwords. */
+    const runPostStartHook = (s: PostgresServer) => {
+        const secrets = path.join(work, "secret");
+        const hook = passwordSyncScript(s.socketDir, path.join(secrets, "password"), path.join(secrets, "backup-password"));
+        asServerUser("sh", ["-c", hook], {
+            POSTGRES_USER: pg.user,
+            POSTGRES_DB: pg.database,
+            PGPORT: String(s.port),
+            PATH: `${postgresClientBin()}:${process.env.PATH}`,
+        });
+    };
+    /** The archive check's Job as rendered (the backup role over TCP, its password from the Secret): its output, or what it failed with. */
+    const archiveCheck = (s: PostgresServer): string => {
+        try {
+            return execFileSync(tool, archiveCheckArgs("127.0.0.1", s.port), {
+                encoding: "utf8",
+                env: { ...process.env, PGPASSWORD: backupPassword },
+                stdio: "pipe",
+            });
+        } catch (e) {
+            const failed = e as { status: number; stderr: string };
+            return `exit ${failed.status}: ${failed.stderr}`;
+        }
+    };
+
     before(async () => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "kubeship-pitr-"));
         fs.chmodSync(work, 0o755);
+        const secrets = path.join(work, "secret");
+        fs.mkdirSync(secrets);
+        fs.writeFileSync(path.join(secrets, "password"), pg.password);
+        fs.writeFileSync(path.join(secrets, "backup-password"), backupPassword);
         // The server's user runs the tool: a copy it can read, outside root's home.
         tool = path.join(work, "pgbackup");
         fs.copyFileSync(path.join(await ensureTool("pgbackup", line => console.error(`      [tools] ${line}`)), "pgbackup"), tool);
@@ -78,10 +108,6 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
         // pod (archive_command with this tool's path), the postStart hook that keeps the backup role.
         const hba = path.join(work, "pg_hba.conf");
         fs.writeFileSync(hba, PG_HBA);
-        const secrets = path.join(work, "secret");
-        fs.mkdirSync(secrets);
-        fs.writeFileSync(path.join(secrets, "password"), pg.password);
-        fs.writeFileSync(path.join(secrets, "backup-password"), backupPassword);
         chown(work);
         const env = { KUBESHIP_BACKUP_URL: `file://${store}` };
         server = await PostgresServer.start({
@@ -90,19 +116,8 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
             serverArgs: asServerOptions([...archiveSettings(60, tool), "-c", `hba_file=${hba}`]),
         });
         const sql = (q: string) => server!.psql(pg, pg.database, q);
-        const hook = passwordSyncScript(server.socketDir, path.join(secrets, "password"), path.join(secrets, "backup-password"));
-        asServerUser("sh", ["-c", hook], {
-            POSTGRES_USER: pg.user,
-            POSTGRES_DB: pg.database,
-            PGPORT: String(server.port),
-            PATH: `${postgresClientBin()}:${process.env.PATH}`,
-        });
-        asServerUser("sh", ["-c", hook], {
-            POSTGRES_USER: pg.user,
-            POSTGRES_DB: pg.database,
-            PGPORT: String(server.port),
-            PATH: `${postgresClientBin()}:${process.env.PATH}`,
-        });
+        runPostStartHook(server);
+        runPostStartHook(server);
         assert.equal(
             sql(
                 `SELECT rolreplication AND rolcanlogin AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole FROM pg_roles WHERE rolname = '${BACKUP_ROLE}'`,
@@ -130,6 +145,7 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
             sql("SELECT last_archived_wal >= '" + lastSegment + "' FROM pg_stat_archiver") === "t" ? true : undefined,
         );
         assert.equal(sql("SELECT failed_count FROM pg_stat_archiver"), "0");
+        assert.match(archiveCheck(server), new RegExp(`^archiving works: the last archived is ${lastSegment} at `), "the archive check passes");
 
         restored = path.join(work, "restored");
         fs.mkdirSync(restored, { mode: 0o700 });
@@ -257,5 +273,11 @@ describe("pgbackup: point-in-time recovery on a real PostgreSQL", function () {
         );
         assert.equal(sql("SELECT archived_count FROM pg_stat_archiver"), "0");
         assert.deepEqual(fs.readdirSync(store), []);
+        // The archive check's Job fails, naming the segment.
+        runPostStartHook(server);
+        assert.match(
+            archiveCheck(server),
+            /^exit 1: pgbackup: archiving is failing: 0000000100000000000000\w\w failed at .*the last archived: none since the server started/,
+        );
     });
 });

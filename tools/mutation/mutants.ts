@@ -1697,6 +1697,20 @@ const backups: Mutant[] = [
         defect: "a slow base backup and the next night's run stream the database twice at once",
     },
     {
+        id: "archive-check-daily",
+        file: `${W}/backup.ts`,
+        find: 'export const ARCHIVE_CHECK_SCHEDULE = "*/5 * * * *";',
+        replace: 'export const ARCHIVE_CHECK_SCHEDULE = "0 3 * * *";',
+        defect: "a store that refuses writes is noticed a day later: up to a day of WAL is not archived",
+    },
+    {
+        id: "archive-check-cannot-reach-postgres",
+        file: `${W}/environment.ts`,
+        find: '{ name: "archive-check-postgres", from: this.backup.checkSelector, to: this.postgres.selector, port: this.postgres.port },',
+        replace: "",
+        defect: "the default deny drops the archive check's connection: its Job fails every five minutes, and the alert means nothing",
+    },
+    {
         id: "backup-job-without-store-volume",
         file: `${W}/backup.ts`,
         find: 'volumeMounts: [...volumes.volumeMounts, { name: "tmp", mountPath: "/tmp" }],',
