@@ -40,18 +40,23 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// ConnectPatience is how long Backup keeps trying to reach a server that does not answer: a Job's pod
-// can start before the cluster's NetworkPolicy engine lets it through (its address is new), or while
-// Postgres restarts. A server that answers and refuses (a wrong password, pg_hba) fails at once.
+// ConnectPatience is how long Backup and the archive check keep trying to reach a server that does not
+// answer, or answers that it cannot take connections yet: a Job's pod can start before the cluster's
+// NetworkPolicy engine lets it through (its address is new), or while Postgres restarts or replays a
+// restore. A server that refuses (a wrong password, pg_hba) fails at once.
 var ConnectPatience = 60 * time.Second
+
+// notYet is PostgreSQL's answer while it starts, stops or recovers (SQLSTATE 57P03, cannot_connect_now).
+const notYet = "57P03"
 
 func connect(ctx context.Context, cfg *pgconn.Config, patience time.Duration) (*pgconn.PgConn, error) {
 	deadline := time.Now().Add(patience)
 	for wait := 500 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		conn, err := pgconn.ConnectConfig(ctx, cfg)
-		var refused *pgconn.PgError
+		var answered *pgconn.PgError
+		refused := errors.As(err, &answered) && answered.Code != notYet
 		left := time.Until(deadline)
-		if err == nil || errors.As(err, &refused) || left <= 0 {
+		if err == nil || refused || left <= 0 {
 			return conn, err
 		}
 		wait = min(wait, left)

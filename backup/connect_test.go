@@ -14,20 +14,53 @@ import (
 // refusingServer answers every connection on l with an authentication failure, as a server that is up
 // but will not let the role in.
 func refusingServer(l net.Listener) {
-	for {
+	answeringServer(l, func(int) string { return "28P01" })
+}
+
+// answeringServer answers the n-th connection on l (from 1) with the error code(n) names.
+func answeringServer(l net.Listener, code func(n int) string) {
+	for n := 1; ; n++ {
 		c, err := l.Accept()
 		if err != nil {
 			return
 		}
-		go func() {
+		go func(code string) {
 			defer c.Close()
 			be := pgproto3.NewBackend(c, c)
 			if _, err := be.ReceiveStartupMessage(); err != nil {
 				return
 			}
-			be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", Code: "28P01", Message: "password authentication failed"})
+			be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", Code: code, Message: "the server's answer " + code})
 			be.Flush()
-		}()
+		}(code(n))
+	}
+}
+
+func TestConnectWaitsForAServerThatIsStartingAndStopsAtItsRefusal(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// "the database system is starting up" twice, then the role refused.
+	go answeringServer(l, func(n int) string {
+		if n <= 2 {
+			return "57P03"
+		}
+		return "28P01"
+	})
+	cfg, err := pgconn.ParseConfig("postgres://backup@" + l.Addr().String() + "/?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	_, err = connect(context.Background(), cfg, 20*time.Second)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "28P01" {
+		t.Fatalf("connect: %v, want the third answer, after two that the server is starting", err)
+	}
+	if elapsed := time.Since(started); elapsed < time.Second || elapsed > 8*time.Second {
+		t.Fatalf("answered after %s: two retries (0.5 s, then 1 s) before the refusal", elapsed)
 	}
 }
 

@@ -136,7 +136,7 @@ describe("AKS production defaults", () => {
         const listed = r.calls.filter(c => c.token === "command:local:run" && String(c.inputs.command).startsWith("az aks get-versions"));
         assert.deepEqual(
             listed.map(c => c.inputs.command),
-            ["az aks get-versions --location westeurope --output json"],
+            [`az aks get-versions --subscription ${SUBSCRIPTION} --location westeurope --output json`],
         );
         assert.deepEqual(one(r, `${T}:containerservice:ManagedCluster`).ignoreChanges, ["agentPoolProfiles"], "a pin is followed");
         const unpinned = await prodOnAzure({ kubernetesVersion: undefined });

@@ -172,15 +172,27 @@ export function prepareHost(): void {
     sh("iptables", ["-t", "mangle", "-I", ...FORWARD_GUARD]);
 }
 
-/** The host's state the cleanup compares against: kernel settings and network namespaces before the node. */
+/** The host's state the cleanup compares against: kernel settings, network namespaces and interfaces before the node. */
 export interface HostBefore {
     sysctls: Record<string, string>;
     netns: string[];
+    links: string[];
 }
 
+/** The network interfaces of the host's own network namespace. */
+const links = () => fs.readdirSync("/sys/class/net");
+
 export function hostBefore(): HostBefore {
-    return { sysctls: Object.fromEntries(SYSCTLS.map(n => [n, readSysctl(n)])), netns: fs.existsSync(NETNS) ? fs.readdirSync(NETNS) : [] };
+    return {
+        sysctls: Object.fromEntries(SYSCTLS.map(n => [n, readSysctl(n)])),
+        netns: fs.existsSync(NETNS) ? fs.readdirSync(NETNS) : [],
+        links: links(),
+    };
 }
+
+/** containerd's CNI library caches each pod's network result by network name. */
+const CNI_RESULTS = "/var/lib/cni/results";
+const cniResults = () => (fs.existsSync(CNI_RESULTS) ? fs.readdirSync(CNI_RESULTS).filter(f => f.startsWith(`${NODE_NET.cniNetwork}-`)) : []);
 
 function newNetns(before: HostBefore | undefined): string[] {
     const known = new Set(before?.netns ?? []);
@@ -194,7 +206,10 @@ export function leftovers(nodeDir: string, before?: HostBefore): string[] {
     for (const c of podCgroups()) found.push(`cgroup ${c}${cgroupProcesses(c).length ? ` with processes ${cgroupProcesses(c).join(",")}` : ""}`);
     for (const m of mountsUnder(nodeDir)) found.push(`mount ${m}`);
     for (const n of newNetns(before)) found.push(`network namespace ${path.join(NETNS, n)}`);
-    if (sh("ip", ["link", "show", NODE_NET.bridge], { ignoreFailure: true })) found.push(`network interface ${NODE_NET.bridge}`);
+    // The bridge by name; with the host's state before, any interface it did not have (a pod's veth).
+    const known = new Set(before?.links ?? []);
+    for (const l of links()) if (l === NODE_NET.bridge || (before && !known.has(l))) found.push(`network interface ${l}`);
+    for (const f of cniResults()) found.push(`CNI result ${path.join(CNI_RESULTS, f)}`);
     for (const save of ["iptables-save", "ip6tables-save"]) {
         for (const l of iptablesLines(save)) if (KUBE_CHAIN.test(l) || l.includes(GUARD_COMMENT)) found.push(`${save}: ${l}`);
     }
@@ -281,11 +296,7 @@ export function cleanHost(nodeDir: string, before: HostBefore | undefined, kubeP
             // not a link
         }
     }
-    // containerd's CNI library caches each pod's network result by network name.
-    const results = "/var/lib/cni/results";
-    for (const f of fs.existsSync(results) ? fs.readdirSync(results) : []) {
-        if (f.startsWith(`${NODE_NET.cniNetwork}-`)) fs.rmSync(path.join(results, f), { force: true });
-    }
+    for (const f of cniResults()) fs.rmSync(path.join(CNI_RESULTS, f), { force: true });
     const rest = leftovers(nodeDir, before);
     if (rest.length) log(`the node left behind:\n  ${rest.join("\n  ")}`);
 }

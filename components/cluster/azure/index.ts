@@ -105,7 +105,7 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterContr
             name,
             {
                 ...args,
-                version: aksVersion({ region, pinned: args.kubernetesVersion }, commands, child),
+                version: aksVersion({ subscriptionId, region, pinned: args.kubernetesVersion }, commands, child),
                 authorizedNetworks,
                 resourceGroupName,
                 subnetId: net.subnet.id,

@@ -30,8 +30,16 @@ export function chooseAksVersion(offered: readonly AksOfferedVersion[], pinned: 
     });
 }
 
-/** The minor for the cluster, checked against what AKS offers in the region at the time of the run. */
-export function aksVersion(args: { region: string; pinned?: string }, commands: command.Provider, opts: pulumi.InvokeOutputOptions): pulumi.Output<string> {
-    const listed = command.local.runOutput({ command: `az aks get-versions --location ${args.region} --output json` }, { ...opts, provider: commands });
+/** The minor for the cluster, checked against what AKS offers in the stack's subscription and region at the time of the run. */
+export function aksVersion(
+    args: { subscriptionId: string; region: string; pinned?: string },
+    commands: command.Provider,
+    opts: pulumi.InvokeOutputOptions,
+): pulumi.Output<string> {
+    const listed = command.local.runOutput(
+        // The answer is long and not secret: only errors are logged.
+        { command: `az aks get-versions --subscription ${args.subscriptionId} --location ${args.region} --output json`, logging: "stderr" },
+        { ...opts, provider: commands },
+    );
     return listed.stdout.apply(out => chooseAksVersion((JSON.parse(out) as { values: AksOfferedVersion[] }).values, args.pinned));
 }
