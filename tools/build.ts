@@ -113,9 +113,12 @@ export async function ensureTool(name: string, log: (line: string) => void = lin
     return path.join(await buildTool(recipe, goVersion(), log), "bin");
 }
 
+// `npm run tools` builds every tool; `npm run tools -- <name>` one (the integration suite's pgbackup).
+// The suites run it before mocha: a cold build takes longer than any test's timeout.
 if (require.main === module) {
     const started = Date.now();
-    ensureTools().then(
+    const only = process.argv[2];
+    (only ? ensureTool(only).then(bin => ({ bin })) : ensureTools()).then(
         tools => console.error(`[tools] ready in ${minutes(Date.now() - started)}: ${tools.bin}`),
         (e: Error) => {
             console.error(`[tools] ${e.message}`);
