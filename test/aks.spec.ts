@@ -269,7 +269,7 @@ describe("AKS production defaults", () => {
         assert.equal(spec(one(other, `${T}:containerservice:ManagedCluster`)).aadProfile.tenantID, tenant);
     });
 
-    it("gives Postgres zone-redundant premium disks in the data resource group, which the control plane may write, kept when the data is protected", () => {
+    it("gives Postgres zone-redundant premium disks in the data resource group, which the control plane may write, kept when the data is protected", async () => {
         const sc = spec(one(r, "kubernetes:storage.k8s.io/v1:StorageClass", "kubeship"));
         assert.equal(sc.provisioner, "disk.csi.azure.com");
         assert.deepEqual(sc.parameters, { skuName: "Premium_ZRS", resourceGroup: "kubeship-prod-data" });
@@ -285,6 +285,8 @@ describe("AKS production defaults", () => {
             ),
         );
         assert.equal(sc.reclaimPolicy, "Retain");
+        const unprotected = await prodOnAzure({}, { "kubeship:protectData": "false" });
+        assert.equal(spec(one(unprotected, "kubernetes:storage.k8s.io/v1:StorageClass", "kubeship")).reclaimPolicy, "Delete");
     });
 
     it("names Azure's resources validly from any stack name", async () => {
