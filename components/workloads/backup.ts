@@ -47,7 +47,7 @@ export interface PostgresBackupArgs {
 /** The longest a base backup may run, waiting for its WAL to be archived included: a broken archive fails the Job. */
 export const BASE_BACKUP_DEADLINE_SECONDS = 6 * 3600;
 
-/** Every five minutes, the archive check: a failed Job when the archiver's latest attempt failed. */
+/** Every five minutes, the archive check: a failed Job when archiving fails, is stuck or is off (`pgbackup check`). */
 export const ARCHIVE_CHECK_SCHEDULE = "*/5 * * * *";
 
 /** `pgbackup check` as the archive check runs it: a normal connection as the backup role (pg_stat_archiver is readable by any role). */
@@ -70,9 +70,9 @@ interface PodParts {
 /**
  * The archiving identity (a ServiceAccount with no API token), the store's keys and volume, the pg_hba
  * ConfigMap, the base-backup CronJob and the archive check's. The check fails its Job within minutes
- * when the archiver's latest attempt failed; a base backup waits until its last WAL segment is
- * archived, so an archive stuck without failing fails that Job at its deadline: a failed Job is the
- * alert hook.
+ * when the archiver's latest attempt failed, and after 15 minutes when finished segments wait with
+ * neither success nor failure; a base backup waits until its last WAL segment is archived, so it fails
+ * at its deadline too when archiving is broken. A failed Job is the alert hook.
  */
 export class PostgresBackup extends pulumi.ComponentResource {
     /** Pod labels of the base-backup Jobs, for NetworkPolicies. */
