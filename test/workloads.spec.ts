@@ -296,17 +296,17 @@ describe("workloads", () => {
     });
 
     describe("password rotation", () => {
-        it("puts on each pod template the hash of the Secret content its pods read, and re-applies the Secret's password on every Postgres start", async () => {
-            const annotation = (type: string, name: string) => spec(one(run, type, name)).spec.template.metadata.annotations["kubeship.dev/secret-hash"];
+        it("puts on each pod template that reads its Secret at start the hash of its content (not on Postgres', read while it runs), and re-applies the Secret's password on every Postgres start", async () => {
+            const annotation = (type: string, name: string) => spec(one(run, type, name)).spec.template.metadata.annotations?.["kubeship.dev/secret-hash"];
             const content = (name: string) => unwrap(spec(one(run, "kubernetes:core/v1:Secret", name)).stringData) as Record<string, string>;
             for (const [type, workload, secret] of [
-                ["kubernetes:apps/v1:StatefulSet", "postgres", "postgres"],
                 ["kubernetes:apps/v1:Deployment", "redis", "redis"],
                 ["kubernetes:apps/v1:Deployment", "app", "app-env"],
             ]) {
                 assert.match(annotation(type, workload), /^[0-9a-f]{16}$/, workload);
                 assert.equal(annotation(type, workload), await valueOf(secretHash(content(secret))), `${workload}: the hash of Secret ${secret}`);
             }
+            assert.equal(annotation("kubernetes:apps/v1:StatefulSet", "postgres"), undefined, "a rotated password does not restart Postgres");
             const hook = container(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).lifecycle.postStart.exec.command;
             assert.deepEqual(hook.slice(0, 2), ["sh", "-c"]);
             assert.match(hook[2], /ALTER ROLE :\\"user\\" WITH PASSWORD :'password'/);
@@ -330,7 +330,57 @@ describe("workloads", () => {
             assert.equal(hook[2].match(/exit 0/g)!.length, 1);
         });
 
-        it("generates a new password when a version is bumped, and rolls exactly what reads it: Postgres and the app, or Redis and the app", async () => {
+        it("sets a rotated Postgres password while the server runs, from a sync container that reads the mounted Secret, and restarts only a loop that stopped", () => {
+            const pod = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
+            assert.deepEqual(
+                pod.containers.map((c: any) => c.name),
+                ["postgres", "password-sync"],
+                "Postgres first: its postStart hook sets the password before the loop starts",
+            );
+            const [postgres, sync] = pod.containers;
+            assert.equal(sync.image, postgres.image, "the same image: psql at the server's version");
+            assert.deepEqual(sync.command.slice(0, 2), ["sh", "-c"]);
+            const loop: string = sync.command[2];
+            // It compares the files' checksum with the last one it set, and sets the passwords on the trusted
+            // socket, as the hook does, out of recovery only.
+            assert.match(loop, /current="\$\(cat \/etc\/postgres-secret\/password 2>\/dev\/null \| cksum\)"/);
+            assert.match(
+                loop,
+                /if \[ "\$current" != "\$applied" \] && \[ -s \/etc\/postgres-secret\/password \] && .*SELECT pg_is_in_recovery\(\).* = f \]; then/,
+            );
+            assert.match(
+                loop,
+                /'\\set password `cat \/etc\/postgres-secret\/password`' "ALTER ROLE :\\"user\\" WITH PASSWORD :'password';" \| psql_local -v user=/,
+            );
+            assert.doesNotMatch(loop, /\$\(cat \/etc\/postgres-secret\/password\)|-v password=/);
+            assert.match(loop, /^ {6}applied="\$current"; echo "kubeship: the roles' passwords set from the Secret"$/m, "it sets them and goes on");
+            assert.match(loop, /^psql_local\(\) \{ psql .* -h \/var\/run\/postgresql .*\}$/m);
+            // Bounded psql, a heartbeat every turn, and SIGTERM ends it at once (PID 1 of its container).
+            assert.match(loop, /^export PGCONNECT_TIMEOUT=5 PGOPTIONS='-c statement_timeout=5000'$/m);
+            assert.match(loop, /^ {2}touch \/tmp\/alive\n {2}sleep 5 & wait \$!\ndone$/m);
+            assert.match(loop.split("\n")[0], /^trap 'kill \$! 2>\/dev\/null; exit 0' TERM INT$/);
+            assert.deepEqual(
+                sync.env,
+                postgres.env.filter((e: any) => e.name === "POSTGRES_USER" || e.name === "POSTGRES_DB"),
+            );
+            assert.deepEqual(sync.volumeMounts, [
+                { name: "secret", mountPath: "/etc/postgres-secret", readOnly: true },
+                { name: "run", mountPath: "/var/run/postgresql" },
+                { name: "password-sync", mountPath: "/tmp" },
+            ]);
+            assert.ok(!("subPath" in sync.volumeMounts[0]), "a subPath mount would never see the kubelet's refresh");
+            assert.deepEqual(sync.securityContext, postgres.securityContext);
+            assert.deepEqual(sync.resources, { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } });
+            const fresh = ["sh", "-c", '[ -n "$(find /tmp/alive -mmin -1)" ]'];
+            assert.deepEqual(sync.livenessProbe, { exec: { command: fresh }, timeoutSeconds: 5, periodSeconds: 20, failureThreshold: 3 });
+            assert.deepEqual(sync.readinessProbe, { exec: { command: fresh }, timeoutSeconds: 5, periodSeconds: 5, failureThreshold: 3 });
+            assert.deepEqual(
+                pod.volumes.find((v: any) => v.name === "password-sync"),
+                { name: "password-sync", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+            );
+        });
+
+        it("generates a new password when a version is bumped, and rolls exactly what reads it at start: the app (Postgres sets it while it runs), or Redis and the app", async () => {
             const hashes = async (versions: { postgres: number; redis: number }) => {
                 const r = await runProgram({
                     stack: "rotate",
@@ -339,16 +389,16 @@ describe("workloads", () => {
                 assert.deepEqual(spec(one(r, "random:index/randomPassword:RandomPassword", "kubeship-postgres-password")).keepers, {
                     version: String(versions.postgres),
                 });
-                const annotation = (type: string, name: string) => spec(one(r, type, name)).spec.template.metadata.annotations["kubeship.dev/secret-hash"];
+                const annotation = (type: string, name: string) => spec(one(r, type, name)).spec.template.metadata.annotations?.["kubeship.dev/secret-hash"];
                 return {
-                    postgres: annotation("kubernetes:apps/v1:StatefulSet", "postgres"),
+                    postgres: JSON.stringify(spec(one(r, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template),
                     redis: annotation("kubernetes:apps/v1:Deployment", "redis"),
                     app: annotation("kubernetes:apps/v1:Deployment", "app"),
                 };
             };
             const before = await hashes({ postgres: 1, redis: 1 });
             const postgresRotated = await hashes({ postgres: 2, redis: 1 });
-            assert.notEqual(postgresRotated.postgres, before.postgres);
+            assert.equal(postgresRotated.postgres, before.postgres, "Postgres' pod template does not change: no restart");
             assert.notEqual(postgresRotated.app, before.app);
             assert.equal(postgresRotated.redis, before.redis, "Redis does not restart for the database's password");
             const redisRotated = await hashes({ postgres: 1, redis: 3 });
@@ -451,7 +501,7 @@ describe("components on their own", () => {
         const sts = registered("kubernetes:apps/v1:StatefulSet", "pg-statefulset").spec;
         assert.equal(sts.template.spec.containers[0].image, "postgres:16.4");
         assert.equal(sts.template.spec.terminationGracePeriodSeconds, 90);
-        assert.equal(sts.template.metadata.annotations["kubeship.dev/secret-hash"], await valueOf(secretHash({ username: "shopper", password: pg.password })));
+        assert.equal(sts.template.metadata.annotations, undefined, "no Secret hash: a rotated password does not restart Postgres");
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "3Gi");
         assert.deepEqual(sts.template.spec.containers[0].args, ["-c", "shared_buffers=512MB", "-c", "effective_cache_size=1536MB"]);
         assert.deepEqual(

@@ -98,9 +98,12 @@ export function secretHash(stringData: Record<string, Input<string>>): pulumi.Ou
     return pulumi.unsecret(digest);
 }
 
-/** A pod template's metadata: the component's labels, and the hash of the Secret content its pods read. */
-export function templateMeta(component: string, secretDigest: Input<string>): k8s.types.input.meta.v1.ObjectMeta {
-    return { labels: labels(component), annotations: { [SECRET_HASH_ANNOTATION]: secretDigest } };
+/**
+ * A pod template's metadata: the component's labels, and the hash of the Secret content its pods read at
+ * start, if they do (Postgres reads its Secret's files while it runs: no hash, so no restart).
+ */
+export function templateMeta(component: string, secretDigest?: Input<string>): k8s.types.input.meta.v1.ObjectMeta {
+    return { labels: labels(component), ...(secretDigest === undefined ? {} : { annotations: { [SECRET_HASH_ANNOTATION]: secretDigest } }) };
 }
 
 /** The pod-level hardening every workload shares: no API token mounted, Pod Security "restricted" as `uid`. */

@@ -22,33 +22,20 @@ export const SECRET_MOUNT = "/etc/postgres-secret";
  * a restore the server is read-only until it reaches its target, so the hook waits for the end of recovery.
  */
 export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`, backupPasswordFile?: string): string {
-    const readPassword = `'\\set password \`cat ${passwordFile}\`'`;
-    const alterRole = String.raw`"ALTER ROLE :\"user\" WITH PASSWORD :'password';"`;
-    // With archiving, the same session keeps the replication role of base backups: created once, its
-    // password (and nothing but REPLICATION and LOGIN) set at every start.
-    const backupRole = backupPasswordFile
-        ? [
-              `'\\set backup_password \`cat ${backupPasswordFile}\`'`,
-              `"SELECT 'CREATE ROLE ${BACKUP_ROLE}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${BACKUP_ROLE}')\\gexec"`,
-              `"ALTER ROLE ${BACKUP_ROLE} WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'backup_password';"`,
-          ]
-        : [];
     const fail = (message: string) => `echo "kubeship: ${message}" >&2; exit 1`;
     return [
-        ...[passwordFile, backupPasswordFile]
-            .filter(file => file !== undefined)
-            .map(file => `[ -s ${file} ] || { ${fail(`the password file ${file} is missing or empty`)}; }`),
+        ...passwordFiles(passwordFile, backupPasswordFile).map(file => `[ -s ${file} ] || { ${fail(`the password file ${file} is missing or empty`)}; }`),
         // A server recovering a restore answers, read-only, until it promotes at the target, and rejects
         // connections before it is consistent: wait for that however long the replay takes (it is alive);
         // wait at most 120 s for one that does not answer (pg_isready's 2), or answers psql with an error.
-        `psql_local() { psql -X -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"; }`,
+        psqlLocal(socketDir),
         'silent=0 state=""',
         "while [ $silent -lt 120 ]; do",
         `  pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; answer=$?`,
         "  if [ $answer -eq 0 ]; then",
         `    state="$(psql_local -tA -c 'SELECT pg_is_in_recovery()' 2>&1)"`,
         `    if [ "$state" = f ]; then`,
-        `      printf '%s\\n' ${[readPassword, alterRole, ...backupRole].join(" ")} | psql_local -v user="$POSTGRES_USER" && exit 0`,
+        `      ${setPasswords(passwordFile, backupPasswordFile)} && exit 0`,
         `      ${fail("psql could not set the role's password from the Secret (its error is above)")}`,
         "    fi",
         // Recovering ("t") is progress; an error (no such database, say) counts like no answer.
@@ -61,4 +48,69 @@ export function passwordSyncScript(socketDir = SOCKET_DIR, passwordFile = `${SEC
         `[ -z "$state" ] || echo "$state" >&2`,
         fail("Postgres did not answer within 120 s, so the role's password was not set from the Secret"),
     ].join("\n");
+}
+
+/** Where the password sync container's loop marks that it is alive (its probes read the file's age). */
+export const PASSWORD_SYNC_HEARTBEAT = "/tmp/alive";
+
+/**
+ * The password sync container's loop: a rotated password takes effect without restarting Postgres.
+ * The kubelet refreshes the mounted Secret in place (within its sync period, a minute by default), and
+ * every `periodSeconds` the loop compares the files' checksum with the last one it set: when they
+ * differ and the server answers out of recovery, it sets the roles' passwords as the postStart hook
+ * does. Sessions already open keep working (Postgres checks a password only when a session starts), so
+ * the app's old pods keep serving on their pooled connections while its new pods, which have the new
+ * password, wait to be Ready, until the rollout replaces them. A failure is logged and tried again at
+ * the next turn; psql gives up on a server that does not answer within 5 s, and statements after 5 s,
+ * so the loop never hangs and its heartbeat stays fresh: its probes restart only a loop that stopped.
+ * It sets the passwords once at its own start too (the files' checksum is new to it): a no-op then.
+ */
+export function passwordWatchScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`, backupPasswordFile?: string, periodSeconds = 5): string {
+    const files = passwordFiles(passwordFile, backupPasswordFile);
+    return [
+        // The container's PID 1: without a trap, it would ignore SIGTERM until the pod's grace period ran out.
+        `trap 'kill $! 2>/dev/null; exit 0' TERM INT`,
+        "export PGCONNECT_TIMEOUT=5 PGOPTIONS='-c statement_timeout=5000'",
+        `touch ${PASSWORD_SYNC_HEARTBEAT}`,
+        psqlLocal(socketDir),
+        'applied=""',
+        "while true; do",
+        `  current="$(cat ${files.join(" ")} 2>/dev/null | cksum)"`,
+        `  if [ "$current" != "$applied" ] && ${files.map(file => `[ -s ${file} ]`).join(" && ")} && [ "$(psql_local -tA -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ]; then`,
+        `    if ${setPasswords(passwordFile, backupPasswordFile)}; then`,
+        `      applied="$current"; echo "kubeship: the roles' passwords set from the Secret"`,
+        "    else",
+        `      echo "kubeship: psql could not set the role's password from the Secret (its error is above); trying again in ${periodSeconds} s" >&2`,
+        "    fi",
+        "  fi",
+        `  touch ${PASSWORD_SYNC_HEARTBEAT}`,
+        `  sleep ${periodSeconds} & wait $!`,
+        "done",
+    ].join("\n");
+}
+
+function passwordFiles(passwordFile: string, backupPasswordFile?: string): string[] {
+    return backupPasswordFile === undefined ? [passwordFile] : [passwordFile, backupPasswordFile];
+}
+
+/** `psql_local`: psql as the owner role on the local socket (trusted, so the role's old password is not needed). */
+function psqlLocal(socketDir: string): string {
+    return `psql_local() { psql -X -q -v ON_ERROR_STOP=1 -h ${socketDir} -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"; }`;
+}
+
+/**
+ * One psql session that sets the owner role's password, and with archiving the replication role of base
+ * backups (created once; its password, and nothing but REPLICATION and LOGIN, set each time), from the
+ * files. psql reads them itself (`\set` with a backquoted `cat`), so they are in no process's arguments,
+ * and `:'password'` quotes them.
+ */
+function setPasswords(passwordFile: string, backupPasswordFile?: string): string {
+    const statements = [`'\\set password \`cat ${passwordFile}\`'`, String.raw`"ALTER ROLE :\"user\" WITH PASSWORD :'password';"`];
+    if (backupPasswordFile !== undefined)
+        statements.push(
+            `'\\set backup_password \`cat ${backupPasswordFile}\`'`,
+            `"SELECT 'CREATE ROLE ${BACKUP_ROLE}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${BACKUP_ROLE}')\\gexec"`,
+            `"ALTER ROLE ${BACKUP_ROLE} WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'backup_password';"`,
+        );
+    return `printf '%s\\n' ${statements.join(" ")} | psql_local -v user="$POSTGRES_USER"`;
 }

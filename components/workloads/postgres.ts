@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { dataProtection } from "../cluster/contract";
 import type { DatabaseEndpoint } from "./app";
 import { ArchiveWiring, BACKUP_PASSWORD_KEY } from "./archive";
-import { containerSecurity, generatedPassword, hardenedPod, labels, meta, resources, ResourceSizes, secretHash, selector, templateMeta } from "./common";
-import { passwordSyncScript, SECRET_MOUNT, SOCKET_DIR } from "./postgres-hook";
+import { containerSecurity, generatedPassword, hardenedPod, labels, meta, resources, ResourceSizes, selector, templateMeta } from "./common";
+import { PASSWORD_SYNC_HEARTBEAT, passwordSyncScript, passwordWatchScript, SECRET_MOUNT, SOCKET_DIR } from "./postgres-hook";
 
 /** Postgres arguments, resolved (the config parser applies the defaults), with the container's sizes. */
 export interface PostgresArgs extends ResourceSizes {
@@ -32,7 +32,10 @@ export interface PostgresArgs extends ResourceSizes {
      * Volumes are always retained when the StatefulSet is deleted.
      */
     protect: boolean;
-    /** Bump it to rotate the password: a new one is generated, Postgres restarts and sets it on its role. */
+    /**
+     * Bump it to rotate the password: a new one is generated, and the pod's password sync container sets
+     * it on the role once the kubelet has refreshed the mounted Secret, without restarting Postgres.
+     */
     passwordVersion: number;
     /** Memory settings in MiB, derived from the memory limit by the config: shared_buffers, effective_cache_size, /dev/shm. */
     tuning: { sharedBuffersMB: number; effectiveCacheSizeMB: number; sharedMemoryMB: number };
@@ -51,6 +54,8 @@ const PORT = POSTGRES_ENDPOINT.port;
 const DATA_MOUNT = "/var/lib/postgresql/data";
 // A subdirectory: fresh ext4 volumes hold lost+found and initdb refuses a non-empty directory.
 const PGDATA = `${DATA_MOUNT}/pgdata`;
+/** The password sync container: a shell loop and a psql every few seconds, or on a rotation. */
+const PASSWORD_SYNC_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
 /** Postgres as a single-replica StatefulSet with a volume, a headless Service and a generated password. */
 /** The server's memory settings, as `postgres` command-line options. */
@@ -81,7 +86,8 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
         this.user = args.user;
         this.database = args.database;
 
-        // Not protected: Postgres sets whatever password the Secret holds at each start (postStart hook).
+        // Not protected: Postgres sets whatever password the Secret holds at each start (postStart hook)
+        // and when it changes (the password sync container).
         this.password = generatedPassword(`${name}-password`, args.passwordVersion, { parent: this });
 
         const archive = args.archive?.wiring;
@@ -110,7 +116,16 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
             { ...child, ...protect },
         );
 
-        const syncScript = passwordSyncScript(SOCKET_DIR, `${SECRET_MOUNT}/password`, archive && `${SECRET_MOUNT}/${BACKUP_PASSWORD_KEY}`);
+        const passwordFiles = [SOCKET_DIR, `${SECRET_MOUNT}/password`, archive && `${SECRET_MOUNT}/${BACKUP_PASSWORD_KEY}`] as const;
+        // Not a subPath: the kubelet refreshes a mounted Secret in place, which the sync container relies on.
+        const secretMount = { name: "secret", mountPath: SECRET_MOUNT, readOnly: true };
+        const roleEnv = [
+            { name: "POSTGRES_USER", value: this.user },
+            { name: "POSTGRES_DB", value: this.database },
+        ];
+        // The sync loop's heartbeat younger than a minute: a loop that stopped is restarted (readiness too:
+        // the policy asks every container for both; psql's timeouts keep a working loop's heartbeat fresh).
+        const heartbeatFresh = { exec: { command: ["sh", "-c", `[ -n "$(find ${PASSWORD_SYNC_HEARTBEAT} -mmin -1)" ]`] }, timeoutSeconds: 5 };
         const pgIsReady = (host: string) => ({ exec: { command: ["pg_isready", "-U", this.user, "-d", this.database, "-h", host, "-p", String(PORT)] } });
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
@@ -122,7 +137,8 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                     selector: { matchLabels: this.selector },
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                     template: {
-                        metadata: templateMeta("postgres", secretHash(secretData)),
+                        // No Secret hash: a rotated password must not restart Postgres (the sync container sets it).
+                        metadata: templateMeta("postgres"),
                         spec: {
                             ...hardenedPod(UID),
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
@@ -136,8 +152,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                     // The image's entrypoint runs `postgres` with arguments that start with "-".
                                     args: [...postgresArgs(args.tuning), ...(archive?.args ?? [])],
                                     env: [
-                                        { name: "POSTGRES_USER", value: this.user },
-                                        { name: "POSTGRES_DB", value: this.database },
+                                        ...roleEnv,
                                         { name: "POSTGRES_PASSWORD_FILE", value: `${SECRET_MOUNT}/password` },
                                         { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
                                         { name: "PGDATA", value: PGDATA },
@@ -148,19 +163,31 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                     startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
                                     readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
                                     livenessProbe: { ...pgIsReady("/var/run/postgresql"), periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
-                                    lifecycle: { postStart: { exec: { command: ["sh", "-c", syncScript] } } },
+                                    lifecycle: { postStart: { exec: { command: ["sh", "-c", passwordSyncScript(...passwordFiles)] } } },
                                     volumeMounts: [
                                         { name: Postgres.data.volume, mountPath: DATA_MOUNT },
-                                        { name: "secret", mountPath: SECRET_MOUNT, readOnly: true },
+                                        secretMount,
                                         { name: "run", mountPath: SOCKET_DIR },
                                         { name: "tmp", mountPath: "/tmp" },
                                         { name: "shm", mountPath: "/dev/shm" },
                                         ...(archive?.volumeMounts ?? []),
                                     ],
                                 },
+                                {
+                                    name: "password-sync",
+                                    image: args.image,
+                                    command: ["sh", "-c", passwordWatchScript(...passwordFiles)],
+                                    env: roleEnv,
+                                    resources: PASSWORD_SYNC_RESOURCES,
+                                    securityContext: containerSecurity(UID),
+                                    readinessProbe: { ...heartbeatFresh, periodSeconds: 5, failureThreshold: 3 },
+                                    livenessProbe: { ...heartbeatFresh, periodSeconds: 20, failureThreshold: 3 },
+                                    volumeMounts: [secretMount, { name: "run", mountPath: SOCKET_DIR }, { name: "password-sync", mountPath: "/tmp" }],
+                                },
                             ],
                             volumes: [
                                 { name: "secret", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
+                                { name: "password-sync", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
                                 { name: "run", emptyDir: {} },
                                 { name: "tmp", emptyDir: {} },
                                 // Parallel queries' dynamic shared memory; the runtime's default /dev/shm is 64 MB.

@@ -116,9 +116,8 @@ describe("end to end: the real engine against a real API server", function () {
     });
 
     it("3. replicas, a new image digest and a rotated password update in place: no StatefulSet, Namespace or unrelated Secret is replaced", async () => {
-        const secretHash = async (kind: string, name: string) =>
-            (await get(`/apis/apps/v1/namespaces/dev/${kind}/${name}`)).spec.template.metadata.annotations["kubeship.dev/secret-hash"] as string;
-        const before = { postgres: await secretHash("statefulsets", "postgres"), redis: await secretHash("deployments", "redis") };
+        const template = async (kind: string, name: string) => JSON.stringify((await get(`/apis/apps/v1/namespaces/dev/${kind}/${name}`)).spec.template);
+        const before = { postgres: await template("statefulsets", "postgres"), redis: await template("deployments", "redis") };
         await ws.configSet("kubeship:app.replicas", "2", { path: true });
         await ws.configSet("kubeship:app.image", DIGEST_2, { path: true });
         await ws.configSet("kubeship:postgres.passwordVersion", "2", { path: true });
@@ -137,13 +136,18 @@ describe("end to end: the real engine against a real API server", function () {
             changed.some(s => s.op === "update" && s.name === "kubeship-app-deployment"),
             `the app Deployment updates in place: ${JSON.stringify(changed)}`,
         );
+        assert.ok(
+            changed.some(s => s.op === "update" && s.name === "kubeship-postgres-secret"),
+            `Postgres' Secret updates in place: ${JSON.stringify(changed)}`,
+        );
+        assert.ok(!changed.some(s => s.name === "kubeship-postgres-statefulset"), `Postgres' StatefulSet does not change: ${JSON.stringify(changed)}`);
 
         timed("up (3 changes)", await ws.ok(["up", "--yes", "--skip-preview"]));
         const dep = await get("/apis/apps/v1/namespaces/dev/deployments/app");
         assert.equal(dep.spec.replicas, 2);
         assert.equal(dep.spec.template.spec.containers[0].image, DIGEST_2);
-        assert.notEqual(await secretHash("statefulsets", "postgres"), before.postgres, "Postgres rolls to read its new password");
-        assert.equal(await secretHash("deployments", "redis"), before.redis, "Redis, whose password did not change, does not");
+        assert.equal(await template("statefulsets", "postgres"), before.postgres, "Postgres does not restart: its sync container sets the new password");
+        assert.equal(await template("deployments", "redis"), before.redis, "Redis, whose password did not change, does not roll");
         await waitFor("2 app pods available", async () => (await get("/apis/apps/v1/namespaces/dev/deployments/app")).status.availableReplicas === 2);
     });
 

@@ -235,6 +235,87 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
         assert.match(wrongRole.proc.output.join("\n"), /role "no_such_role" does not exist[\s\S]*kubeship: psql could not set the role's password/);
     });
 
+    /** The Postgres pod's password sync container, pointed at the local server and a Secret folder of the test's. */
+    const passwordSync = (secretDir: string, edit: (script: string) => string = s => s) => {
+        const sync = spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers.find((c: any) => c.name === "password-sync");
+        const shims = fs.mkdtempSync(path.join(tmp, "shims-"));
+        const argLog = path.join(shims, "psql-args");
+        fs.writeFileSync(path.join(shims, "psql"), `#!/bin/sh\nprintf '%s\\n' "$@" >> ${argLog}\nexec ${postgresClientBin()}/psql "$@"\n`, { mode: 0o755 });
+        const heartbeat = path.join(shims, "alive");
+        const script = edit(
+            sync.command[2]
+                .replaceAll("/var/run/postgresql", postgres!.socketDir)
+                .replaceAll("/etc/postgres-secret", secretDir)
+                .replaceAll("/tmp/alive", heartbeat),
+        );
+        const proc = startProcess("password-sync", sync.command[0], [sync.command[1], script], {
+            ...process.env,
+            PATH: `${shims}:${postgresClientBin()}:${process.env.PATH}`,
+            ...Object.fromEntries(sync.env.map((e: any) => [e.name, e.value])),
+            PGPORT: String(postgres!.port),
+        });
+        return { proc, heartbeat, psqlArgs: () => (fs.existsSync(argLog) ? fs.readFileSync(argLog, "utf8") : "") };
+    };
+    /** Writes the Secret's file as the kubelet refreshes a mounted Secret: a new file renamed over the old. */
+    const writeSecretFile = (dir: string, value: string) => {
+        fs.writeFileSync(path.join(dir, "password.new"), value, { mode: 0o644 });
+        fs.renameSync(path.join(dir, "password.new"), path.join(dir, "password"));
+    };
+    const canConnect = (password: string) => {
+        try {
+            return postgres!.psql({ user: pg.user, password }, pg.database, "SELECT current_user") === pg.user;
+        } catch {
+            return false;
+        }
+    };
+
+    it("rotates the Postgres password with no restart: the password sync container sets a changed Secret file, and open sessions keep working", async () => {
+        const { Client } = await import("pg");
+        const current = "Rotated@Pw:/?#%&[2]=+"; // what the postStart hook test set
+        const secretDir = fs.mkdtempSync(path.join(tmp, "secret-"));
+        writeSecretFile(secretDir, current);
+        const session = new Client({ host: "127.0.0.1", port: postgres!.port, user: pg.user, password: current, database: pg.database });
+        await session.connect();
+        const sync = passwordSync(secretDir);
+        try {
+            await sync.proc.waitForLine(/kubeship: the roles' passwords set from the Secret/);
+            assert.ok(fs.existsSync(sync.heartbeat), "the heartbeat its probes read");
+            const next = "Next#Pw/&?:[3]=+%";
+            writeSecretFile(secretDir, next);
+            const started = Date.now();
+            await waitFor("the new password to work", async () => canConnect(next) || undefined, 20_000);
+            assert.ok(Date.now() - started < 12_000, "set within the loop's period (5 s) and psql's time");
+            assert.equal(canConnect(current), false, "the old password no longer opens a session");
+            assert.equal((await session.query("SELECT 1 AS one")).rows[0].one, 1, "a session opened with the old password still works");
+            assert.ok(sync.psqlArgs().includes(pg.user), "the shim saw psql run");
+            assert.ok(!sync.psqlArgs().includes(next) && !sync.psqlArgs().includes(current), `a password is in psql's arguments: ${sync.psqlArgs()}`);
+            assert.ok(!sync.proc.output.join("\n").includes(next), "the password is not logged");
+            const ageMs = Date.now() - fs.statSync(sync.heartbeat).mtimeMs;
+            assert.ok(ageMs < 7_000, `the heartbeat is fresh (${ageMs} ms)`);
+            const stopping = Date.now();
+            assert.equal(await sync.proc.stop("SIGTERM"), 0);
+            assert.ok(Date.now() - stopping < 2_000, "SIGTERM ends the loop at once, not at the pod's grace period");
+        } finally {
+            await session.end();
+            if (sync.proc.child.exitCode === null) await sync.proc.stop("SIGKILL");
+        }
+    });
+
+    it("keeps the password sync loop alive and its failure visible when psql cannot set the password, and retries", async () => {
+        const secretDir = fs.mkdtempSync(path.join(tmp, "secret-"));
+        writeSecretFile(secretDir, "Never-Set-Pw-456");
+        const sync = passwordSync(secretDir, s => s.replace('-v user="$POSTGRES_USER"', "-v user=no_such_role").replaceAll("sleep 5 ", "sleep 1 "));
+        try {
+            await sync.proc.waitForLine(/kubeship: psql could not set the role's password from the Secret \(its error is above\); trying again/);
+            await waitFor("a second attempt", async () => sync.proc.output.filter(l => /trying again/.test(l)).length >= 2 || undefined, 10_000);
+            assert.match(sync.proc.output.join("\n"), /role "no_such_role" does not exist/);
+            assert.ok(Date.now() - fs.statSync(sync.heartbeat).mtimeMs < 3_000, "the heartbeat stays fresh: the probes do not restart a loop that runs");
+            assert.equal(canConnect("Never-Set-Pw-456"), false);
+        } finally {
+            await sync.proc.stop("SIGTERM");
+        }
+    });
+
     it("shuts down gracefully on SIGTERM: a request in flight on a keep-alive connection finishes, answered with Connection: close", async () => {
         const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         const request = (p: string) =>

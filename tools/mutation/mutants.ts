@@ -311,8 +311,8 @@ const workloads: Mutant[] = [
     {
         id: "postgres-secret-writable",
         file: `${W}/postgres.ts`,
-        find: '{ name: "secret", mountPath: SECRET_MOUNT, readOnly: true },',
-        replace: '{ name: "secret", mountPath: SECRET_MOUNT },',
+        find: 'const secretMount = { name: "secret", mountPath: SECRET_MOUNT, readOnly: true };',
+        replace: 'const secretMount = { name: "secret", mountPath: SECRET_MOUNT };',
         defect: "the password mount is writable",
     },
     {
@@ -353,9 +353,37 @@ const workloads: Mutant[] = [
     {
         id: "postgres-rotation-not-applied",
         file: `${W}/postgres.ts`,
-        find: 'lifecycle: { postStart: { exec: { command: ["sh", "-c", syncScript] } } },',
+        find: 'lifecycle: { postStart: { exec: { command: ["sh", "-c", passwordSyncScript(...passwordFiles)] } } },',
         replace: "",
-        defect: "a rotated password never reaches the Postgres role",
+        defect: "a Postgres that restarts (or is restored) keeps the role's old password, not the Secret's",
+    },
+    {
+        id: "postgres-rotation-restarts",
+        file: `${W}/postgres.ts`,
+        find: 'metadata: templateMeta("postgres"),',
+        replace: 'metadata: templateMeta("postgres", pulumi.unsecret(this.password)),',
+        defect: "a rotated password restarts Postgres: every request that needs the database fails while it is away",
+    },
+    {
+        id: "password-sync-applied-once",
+        file: `${W}/postgres-hook.ts`,
+        find: '`      applied="$current"; echo',
+        replace: '`      applied="$current"; exit 0; echo',
+        defect: "the sync loop sets the password once and ends: a rotated password never reaches the role",
+    },
+    {
+        id: "password-sync-ignores-sigterm",
+        file: `${W}/postgres-hook.ts`,
+        find: "`trap 'kill $! 2>/dev/null; exit 0' TERM INT`,",
+        replace: "",
+        defect: "the sync container ignores SIGTERM (its PID 1): every Postgres pod deletion waits out the grace period",
+    },
+    {
+        id: "password-sync-no-heartbeat",
+        file: `${W}/postgres-hook.ts`,
+        find: "`  touch ${PASSWORD_SYNC_HEARTBEAT}`,",
+        replace: "",
+        defect: "the sync loop never refreshes its heartbeat: its probes fail and Postgres' pod leaves the Service",
     },
     {
         id: "postgres-hook-takes-init-server",
@@ -1457,8 +1485,8 @@ const platform: Mutant[] = [
     {
         id: "password-hook-in-args",
         file: `${W}/postgres-hook.ts`,
-        find: "const readPassword = `'\\\\set password \\`cat ${passwordFile}\\`'`;",
-        replace: "const readPassword = `'\\\\set password ' \"$(cat ${passwordFile})\"`;",
+        find: "const statements = [`'\\\\set password \\`cat ${passwordFile}\\`'`,",
+        replace: "const statements = [`'\\\\set password ' \"$(cat ${passwordFile})\"`,",
         defect: "the password is in the process list of the Postgres container (ps, /proc) while the hook runs",
     },
     {
