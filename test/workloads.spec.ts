@@ -344,16 +344,17 @@ describe("workloads", () => {
             // It compares the files' checksum with the last one it set, and sets the passwords on the trusted
             // socket, as the hook does, out of recovery only.
             assert.match(loop, /current="\$\(cat \/etc\/postgres-secret\/password 2>\/dev\/null \| cksum\)"/);
-            assert.match(
-                loop,
-                /if \[ "\$current" != "\$applied" \] && \[ -s \/etc\/postgres-secret\/password \] && .*SELECT pg_is_in_recovery\(\).* = f \]; then/,
-            );
+            assert.match(loop, /^ {2}if \[ "\$current" != "\$applied" \]; then$/m);
+            assert.match(loop, /^ {4}if ! \{ \[ -s \/etc\/postgres-secret\/password \]; \}; then$/m);
+            assert.match(loop, /^ {4}elif state="\$\(psql_local -tA -c 'SELECT pg_is_in_recovery\(\)' 2>&1\)"; \[ "\$state" = f \]; then$/m);
+            // What keeps a changed password waiting is said, once per reason.
+            assert.match(loop, /\[ -z "\$waiting" \] \|\| \[ "\$waiting" = "\$told" \] \|\| echo "kubeship: a changed password waits, .*" >&2$/m);
             assert.match(
                 loop,
                 /'\\set password `cat \/etc\/postgres-secret\/password`' "ALTER ROLE :\\"user\\" WITH PASSWORD :'password';" \| psql_local -v user=/,
             );
             assert.doesNotMatch(loop, /\$\(cat \/etc\/postgres-secret\/password\)|-v password=/);
-            assert.match(loop, /^ {6}applied="\$current"; echo "kubeship: the roles' passwords set from the Secret"$/m, "it sets them and goes on");
+            assert.match(loop, /^ {8}applied="\$current"; echo "kubeship: the roles' passwords set from the Secret"$/m, "it sets them and goes on");
             assert.match(loop, /^psql_local\(\) \{ psql .* -h \/var\/run\/postgresql .*\}$/m);
             // Bounded psql, a heartbeat every turn, and SIGTERM ends it at once (PID 1 of its container).
             assert.match(loop, /^export PGCONNECT_TIMEOUT=5 PGOPTIONS='-c statement_timeout=5000'$/m);
@@ -371,9 +372,15 @@ describe("workloads", () => {
             assert.ok(!("subPath" in sync.volumeMounts[0]), "a subPath mount would never see the kubelet's refresh");
             assert.deepEqual(sync.securityContext, postgres.securityContext);
             assert.deepEqual(sync.resources, { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } });
-            const fresh = ["sh", "-c", '[ -n "$(find /tmp/alive -mmin -1)" ]'];
-            assert.deepEqual(sync.livenessProbe, { exec: { command: fresh }, timeoutSeconds: 5, periodSeconds: 20, failureThreshold: 3 });
-            assert.deepEqual(sync.readinessProbe, { exec: { command: fresh }, timeoutSeconds: 5, periodSeconds: 5, failureThreshold: 3 });
+            // Liveness restarts a loop stuck for a minute; readiness, which takes Postgres out of the Service, waits ten.
+            const within = (minutes: number) => ["sh", "-c", `[ -n "$(find /tmp/alive -mmin -${minutes})" ]`];
+            assert.deepEqual(sync.livenessProbe, { exec: { command: within(1) }, timeoutSeconds: 5, periodSeconds: 20, failureThreshold: 3 });
+            assert.deepEqual(sync.readinessProbe, { exec: { command: within(10) }, timeoutSeconds: 5, periodSeconds: 5, failureThreshold: 3 });
+            assert.equal(
+                spec(one(run, "kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.metadata.annotations["kubectl.kubernetes.io/default-container"],
+                "postgres",
+                "kubectl exec and logs default to Postgres",
+            );
             assert.deepEqual(
                 pod.volumes.find((v: any) => v.name === "password-sync"),
                 { name: "password-sync", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
@@ -501,7 +508,7 @@ describe("components on their own", () => {
         const sts = registered("kubernetes:apps/v1:StatefulSet", "pg-statefulset").spec;
         assert.equal(sts.template.spec.containers[0].image, "postgres:16.4");
         assert.equal(sts.template.spec.terminationGracePeriodSeconds, 90);
-        assert.equal(sts.template.metadata.annotations, undefined, "no Secret hash: a rotated password does not restart Postgres");
+        assert.equal(sts.template.metadata.annotations["kubeship.dev/secret-hash"], undefined, "no Secret hash: a rotated password does not restart Postgres");
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "3Gi");
         assert.deepEqual(sts.template.spec.containers[0].args, ["-c", "shared_buffers=512MB", "-c", "effective_cache_size=1536MB"]);
         assert.deepEqual(

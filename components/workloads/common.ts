@@ -99,11 +99,13 @@ export function secretHash(stringData: Record<string, Input<string>>): pulumi.Ou
 }
 
 /**
- * A pod template's metadata: the component's labels, and the hash of the Secret content its pods read at
- * start, if they do (Postgres reads its Secret's files while it runs: no hash, so no restart).
+ * A pod template's metadata: the component's labels, the hash of the Secret content its pods read at
+ * start if they do (Postgres reads its Secret's files while it runs: no hash, so no restart), and any
+ * other annotations.
  */
-export function templateMeta(component: string, secretDigest?: Input<string>): k8s.types.input.meta.v1.ObjectMeta {
-    return { labels: labels(component), ...(secretDigest === undefined ? {} : { annotations: { [SECRET_HASH_ANNOTATION]: secretDigest } }) };
+export function templateMeta(component: string, secretDigest?: Input<string>, annotations: Record<string, string> = {}): k8s.types.input.meta.v1.ObjectMeta {
+    const all: Record<string, Input<string>> = { ...annotations, ...(secretDigest === undefined ? {} : { [SECRET_HASH_ANNOTATION]: secretDigest }) };
+    return { labels: labels(component), ...(Object.keys(all).length ? { annotations: all } : {}) };
 }
 
 /** The pod-level hardening every workload shares: no API token mounted, Pod Security "restricted" as `uid`. */

@@ -1,6 +1,8 @@
 /**
- * The Postgres container's postStart hook, on its own: a shell script the integration suite runs against
- * real servers (a fresh one, one restarted with a rotated password, one recovering a restore).
+ * How the Postgres pod keeps its roles' passwords equal to its Secret, on their own: the postgres
+ * container's postStart hook (at every start) and the password sync container's loop (while the server
+ * runs), shell scripts the integration suite runs against real servers (a fresh one, one restarted with
+ * a rotated password, one recovering a restore, one whose Secret file changes).
  */
 import { BACKUP_ROLE } from "./archive";
 
@@ -61,27 +63,41 @@ export const PASSWORD_SYNC_HEARTBEAT = "/tmp/alive";
  * does. Sessions already open keep working (Postgres checks a password only when a session starts), so
  * the app's old pods keep serving on their pooled connections while its new pods, which have the new
  * password, wait to be Ready, until the rollout replaces them. A failure is logged and tried again at
- * the next turn; psql gives up on a server that does not answer within 5 s, and statements after 5 s,
- * so the loop never hangs and its heartbeat stays fresh: its probes restart only a loop that stopped.
- * It sets the passwords once at its own start too (the files' checksum is new to it): a no-op then.
+ * the next turn, and so is what keeps a changed password waiting (a missing file, a server that does
+ * not answer or is recovering), once per reason; psql gives up on a server that does not answer within
+ * 5 s, and statements after 5 s, so the loop does not hang and its heartbeat stays fresh. It sets the
+ * passwords once at its own start too (the files' checksum is new to it): a no-op then. It ends at once
+ * on SIGINT (the official image's stop signal, which the runtime uses for every container of that
+ * image) or SIGTERM.
  */
 export function passwordWatchScript(socketDir = SOCKET_DIR, passwordFile = `${SECRET_MOUNT}/password`, backupPasswordFile?: string, periodSeconds = 5): string {
     const files = passwordFiles(passwordFile, backupPasswordFile);
     return [
-        // The container's PID 1: without a trap, it would ignore SIGTERM until the pod's grace period ran out.
+        // The container's PID 1: without a trap, it would ignore the stop signal until the pod's grace period ran out.
         `trap 'kill $! 2>/dev/null; exit 0' TERM INT`,
         "export PGCONNECT_TIMEOUT=5 PGOPTIONS='-c statement_timeout=5000'",
         `touch ${PASSWORD_SYNC_HEARTBEAT}`,
         psqlLocal(socketDir),
-        'applied=""',
+        'applied="" told=""',
         "while true; do",
         `  current="$(cat ${files.join(" ")} 2>/dev/null | cksum)"`,
-        `  if [ "$current" != "$applied" ] && ${files.map(file => `[ -s ${file} ]`).join(" && ")} && [ "$(psql_local -tA -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ]; then`,
-        `    if ${setPasswords(passwordFile, backupPasswordFile)}; then`,
-        `      applied="$current"; echo "kubeship: the roles' passwords set from the Secret"`,
+        `  if [ "$current" != "$applied" ]; then`,
+        '    waiting=""',
+        `    if ! { ${files.map(file => `[ -s ${file} ]`).join(" && ")}; }; then`,
+        `      waiting="a password file of the Secret (${files.join(", ")}) is missing or empty"`,
+        `    elif state="$(psql_local -tA -c 'SELECT pg_is_in_recovery()' 2>&1)"; [ "$state" = f ]; then`,
+        `      if ${setPasswords(passwordFile, backupPasswordFile)}; then`,
+        `        applied="$current"; echo "kubeship: the roles' passwords set from the Secret"`,
+        "      else",
+        `        echo "kubeship: psql could not set the role's password from the Secret (its error is above); trying again in ${periodSeconds} s" >&2`,
+        "      fi",
+        `    elif [ "$state" = t ]; then`,
+        '      waiting="Postgres is recovering a restore"',
         "    else",
-        `      echo "kubeship: psql could not set the role's password from the Secret (its error is above); trying again in ${periodSeconds} s" >&2`,
+        `      waiting="Postgres does not answer on ${socketDir}: $state"`,
         "    fi",
+        `    [ -z "$waiting" ] || [ "$waiting" = "$told" ] || echo "kubeship: a changed password waits, trying every ${periodSeconds} s: $waiting" >&2`,
+        '    told="$waiting"',
         "  fi",
         `  touch ${PASSWORD_SYNC_HEARTBEAT}`,
         `  sleep ${periodSeconds} & wait $!`,

@@ -116,16 +116,22 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
             { ...child, ...protect },
         );
 
-        const passwordFiles = [SOCKET_DIR, `${SECRET_MOUNT}/password`, archive && `${SECRET_MOUNT}/${BACKUP_PASSWORD_KEY}`] as const;
+        // No Secret hash: a rotated password must not restart Postgres (the sync container sets it).
+        const podMeta = templateMeta("postgres", undefined, { "kubectl.kubernetes.io/default-container": "postgres" });
+        const passwordScriptArgs = [SOCKET_DIR, `${SECRET_MOUNT}/password`, archive && `${SECRET_MOUNT}/${BACKUP_PASSWORD_KEY}`] as const;
         // Not a subPath: the kubelet refreshes a mounted Secret in place, which the sync container relies on.
         const secretMount = { name: "secret", mountPath: SECRET_MOUNT, readOnly: true };
         const roleEnv = [
             { name: "POSTGRES_USER", value: this.user },
             { name: "POSTGRES_DB", value: this.database },
         ];
-        // The sync loop's heartbeat younger than a minute: a loop that stopped is restarted (readiness too:
-        // the policy asks every container for both; psql's timeouts keep a working loop's heartbeat fresh).
-        const heartbeatFresh = { exec: { command: ["sh", "-c", `[ -n "$(find ${PASSWORD_SYNC_HEARTBEAT} -mmin -1)" ]`] }, timeoutSeconds: 5 };
+        // The sync loop's heartbeat, younger than `minutes`: liveness restarts a loop stuck for a minute.
+        // Readiness gates the whole pod, so Postgres itself, out of the Service: it fails only when
+        // restarts have not brought the loop back for ten minutes, never before liveness has acted.
+        const heartbeatWithin = (minutes: number) => ({
+            exec: { command: ["sh", "-c", `[ -n "$(find ${PASSWORD_SYNC_HEARTBEAT} -mmin -${minutes})" ]`] },
+            timeoutSeconds: 5,
+        });
         const pgIsReady = (host: string) => ({ exec: { command: ["pg_isready", "-U", this.user, "-d", this.database, "-h", host, "-p", String(PORT)] } });
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
@@ -137,8 +143,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                     selector: { matchLabels: this.selector },
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                     template: {
-                        // No Secret hash: a rotated password must not restart Postgres (the sync container sets it).
-                        metadata: templateMeta("postgres"),
+                        metadata: podMeta,
                         spec: {
                             ...hardenedPod(UID),
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
@@ -163,7 +168,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                     startupProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
                                     readinessProbe: { ...pgIsReady("127.0.0.1"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
                                     livenessProbe: { ...pgIsReady("/var/run/postgresql"), periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
-                                    lifecycle: { postStart: { exec: { command: ["sh", "-c", passwordSyncScript(...passwordFiles)] } } },
+                                    lifecycle: { postStart: { exec: { command: ["sh", "-c", passwordSyncScript(...passwordScriptArgs)] } } },
                                     volumeMounts: [
                                         { name: Postgres.data.volume, mountPath: DATA_MOUNT },
                                         secretMount,
@@ -176,12 +181,12 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseEndpoi
                                 {
                                     name: "password-sync",
                                     image: args.image,
-                                    command: ["sh", "-c", passwordWatchScript(...passwordFiles)],
+                                    command: ["sh", "-c", passwordWatchScript(...passwordScriptArgs)],
                                     env: roleEnv,
                                     resources: PASSWORD_SYNC_RESOURCES,
                                     securityContext: containerSecurity(UID),
-                                    readinessProbe: { ...heartbeatFresh, periodSeconds: 5, failureThreshold: 3 },
-                                    livenessProbe: { ...heartbeatFresh, periodSeconds: 20, failureThreshold: 3 },
+                                    readinessProbe: { ...heartbeatWithin(10), periodSeconds: 5, failureThreshold: 3 },
+                                    livenessProbe: { ...heartbeatWithin(1), periodSeconds: 20, failureThreshold: 3 },
                                     volumeMounts: [secretMount, { name: "run", mountPath: SOCKET_DIR }, { name: "password-sync", mountPath: "/tmp" }],
                                 },
                             ],

@@ -96,8 +96,8 @@ const workloads: Mutant[] = [
     {
         id: "rotation-no-restart",
         file: `${W}/common.ts`,
-        find: "annotations: { [SECRET_HASH_ANNOTATION]: secretDigest }",
-        replace: "annotations: {}",
+        find: "{ [SECRET_HASH_ANNOTATION]: secretDigest }",
+        replace: "{}",
         defect: "a rotated password does not restart the pods that read it",
     },
     {
@@ -353,22 +353,22 @@ const workloads: Mutant[] = [
     {
         id: "postgres-rotation-not-applied",
         file: `${W}/postgres.ts`,
-        find: 'lifecycle: { postStart: { exec: { command: ["sh", "-c", passwordSyncScript(...passwordFiles)] } } },',
+        find: 'lifecycle: { postStart: { exec: { command: ["sh", "-c", passwordSyncScript(...passwordScriptArgs)] } } },',
         replace: "",
         defect: "a Postgres that restarts (or is restored) keeps the role's old password, not the Secret's",
     },
     {
         id: "postgres-rotation-restarts",
         file: `${W}/postgres.ts`,
-        find: 'metadata: templateMeta("postgres"),',
-        replace: 'metadata: templateMeta("postgres", pulumi.unsecret(this.password)),',
+        find: 'const podMeta = templateMeta("postgres", undefined,',
+        replace: 'const podMeta = templateMeta("postgres", pulumi.unsecret(this.password),',
         defect: "a rotated password restarts Postgres: every request that needs the database fails while it is away",
     },
     {
         id: "password-sync-applied-once",
         file: `${W}/postgres-hook.ts`,
-        find: '`      applied="$current"; echo',
-        replace: '`      applied="$current"; exit 0; echo',
+        find: '`        applied="$current"; echo',
+        replace: '`        applied="$current"; exit 0; echo',
         defect: "the sync loop sets the password once and ends: a rotated password never reaches the role",
     },
     {
