@@ -13,7 +13,7 @@ import { gracefulShutdown } from "./shutdown";
 function main(): void {
     const log = jsonLogger();
     const config = loadConfig();
-    const counter = new PostgresCounter(config.databaseUrl);
+    const counter = new PostgresCounter(config.databaseUrl, log);
     const cache = new RedisCache(config.redis, log);
     cache.start();
     const app = createApp({ counter, cache, log });

@@ -355,6 +355,38 @@ describe("the deployed stack against real PostgreSQL and Redis", function () {
         }
     });
 
+    it("keeps the app serving on its open sessions when its password is rotated away, instead of failing requests that need a new session", async () => {
+        const { PostgresCounter } = await import("../../app/src/postgres");
+        const url = (password: string) =>
+            `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(password)}@127.0.0.1:${postgres!.port}/${encodeURIComponent(pg.database)}`;
+        const warnings: string[] = [];
+        const log = {
+            info: () => undefined,
+            error: () => undefined,
+            warn: (msg: string, fields?: object) => warnings.push(`${msg} ${JSON.stringify(fields)}`),
+        };
+        const oldPod = new PostgresCounter(url(ROTATED), log);
+        const stranger = new PostgresCounter(url(ROTATED));
+        const next = "Next-Rotation/Pw#4";
+        try {
+            // Two open sessions, as a pod under load has.
+            const before = await oldPod.get("rotation");
+            await Promise.all([oldPod.increment("rotation"), oldPod.increment("rotation")]);
+            postgres!.psql({ user: pg.user, password: ROTATED }, pg.database, `ALTER ROLE "${pg.user}" PASSWORD '${next}'`);
+            // A burst of 12 needs more sessions than are open: each waits for one of them.
+            const counts = await Promise.all(Array.from({ length: 12 }, () => oldPod.increment("rotation")));
+            assert.equal(Math.max(...counts), before + 14, "every request of the burst counted");
+            assert.equal(warnings.length, 1, `said once: ${warnings.join("; ")}`);
+            assert.match(warnings[0], /^postgres refused this pod's password for a new session: serving on its open sessions \{"sessions":[1-5]\}$/);
+            // A pod with no open session cannot wait for one: it fails at once, as before.
+            await assert.rejects(stranger.get("rotation"), (e: { code?: string }) => e.code === "28P01");
+        } finally {
+            postgres!.psql({ user: pg.user, password: next }, pg.database, `ALTER ROLE "${pg.user}" PASSWORD '${ROTATED}'`);
+            await Promise.all([oldPod.close(), stranger.close()]);
+        }
+        assert.ok(canConnect(ROTATED));
+    });
+
     it("shuts down gracefully on SIGTERM: a request in flight on a keep-alive connection finishes, answered with Connection: close", async () => {
         const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         const request = (p: string) =>
